@@ -1,0 +1,3 @@
+"""feedsmith: news listing pages in, feeds and a monthly digest out."""
+
+__version__ = "0.1.0"

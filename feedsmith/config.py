@@ -1,0 +1,201 @@
+"""config.toml -> frozen dataclasses, with every default in one place and every mistake named.
+
+Relative paths resolve against the config file's folder, so a config works from any directory.
+Unknown keys are errors: a misspelt `max_entires` must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feedsmith.dates import is_known_language
+from feedsmith.errors import ConfigError
+
+DEFAULT_CATEGORY = "Uncategorised"
+
+# RFC 4151 tagging entity: a domain name or email address, a comma, and a date the owner held it.
+_TAGGING_ENTITY = re.compile(r"^[A-Za-z0-9.@-]+\.[A-Za-z]{2,},\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    title: str
+    link: str  # the listing page people read
+    base_url: str  # where the output folder is published; always ends with "/"
+    id_authority: str  # RFC 4151 tagging entity, e.g. "ilo.org,2024"
+    timezone: ZoneInfo
+    language: str = "en"
+    author_name: str = ""
+    author_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    name: str
+    paths: tuple[str, ...]  # absolute file paths or glob patterns
+    category: str = DEFAULT_CATEGORY  # for items listed without a category line
+    language: str = "en"  # of the listing's dates
+
+
+@dataclass(frozen=True, slots=True)
+class OutputConfig:
+    dir: Path
+    max_entries: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    site: SiteConfig
+    sources: tuple[SourceConfig, ...]
+    output: OutputConfig
+
+
+_REQUIRED: Any = object()
+
+
+class _Table:
+    """One TOML table being read: typed lookups, then a check that nothing unknown was left."""
+
+    def __init__(self, data: Any, name: str, file: Path) -> None:
+        self.file, self.name = file, name
+        if not isinstance(data, dict):
+            self.fail(f"expected a table, got {type(data).__name__}")
+        self.data: dict[str, Any] = dict(data)
+
+    def fail(self, message: str, key: str | None = None) -> ConfigError:
+        where = f"[{self.name}] {key}" if key else f"[{self.name}]"
+        raise ConfigError(f"{self.file}: {where}: {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED) -> Any:
+        if key not in self.data:
+            if default is _REQUIRED:
+                self.fail("is required but missing", key)
+            return default
+        value = self.data.pop(key)
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            self.fail(f"expected {_kind_name(kind)}, got {value!r}", key)
+        if isinstance(value, str) and not value.strip():
+            self.fail("must not be empty", key)
+        return value
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.data.pop(key, {}), key if self.name == "" else f"{self.name}.{key}",
+                      self.file)
+
+    def done(self) -> None:
+        if self.data:
+            unknown = ", ".join(sorted(self.data))
+            self.fail(f"unknown key(s): {unknown} (see the README for the keys this table takes)")
+
+
+_KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table"}
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_KIND_NAMES[k] for k in kinds)
+
+
+def load_config(path: Path) -> Config:
+    """Read and check the config file at `path`; raise ConfigError naming the file and key."""
+    path = path.resolve()
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config PATH)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    root = _Table(raw, "", path)
+    folder = path.parent
+    site = _site(root.table("site"))
+    sources = _sources(root.data.pop("sources", None), path, folder, site.language)
+    output = _output(root.table("output"), folder)
+    if root.data:
+        raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
+    return Config(path=path, site=site, sources=sources, output=output)
+
+
+def _url(table: _Table, key: str) -> str:
+    value: str = table.get(key, str)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        table.fail(f"expected an absolute http(s) URL, got {value!r}", key)
+    return value
+
+
+def _site(table: _Table) -> SiteConfig:
+    title = table.get("title", str)
+    link = _url(table, "link")
+    base_url = _url(table, "base_url").rstrip("/") + "/"
+    authority = table.get("id_authority", str)
+    if not _TAGGING_ENTITY.match(authority):
+        table.fail(
+            f"expected a domain you own and a date, such as \"example.org,2024\", got {authority!r}"
+            " (it is the root of every entry id: choose it once and never change it)",
+            "id_authority",
+        )
+    zone_name = table.get("timezone", str, "UTC")
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        table.fail(f"expected an IANA time zone such as \"Europe/Zurich\", got {zone_name!r}",
+                   "timezone")
+    language = _language(table)
+    author_name, author_email = parseaddr(table.get("author", str, title))
+    table.done()
+    return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
+                      timezone=zone, language=language, author_name=author_name or title,
+                      author_email=author_email)
+
+
+def _language(table: _Table, default: str = "en") -> str:
+    language: str = table.get("language", str, default)
+    if not is_known_language(language.replace("-", "_")):
+        table.fail(f"expected a language code such as \"en\", \"fr\" or \"es\", got {language!r}",
+                   "language")
+    return language
+
+
+def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceConfig, ...]:
+    if not raw:
+        raise ConfigError(f"{file}: no [[sources]]: add at least one with `name` and `paths`")
+    if not isinstance(raw, list):
+        raise ConfigError(f"{file}: `sources` must be written as [[sources]] tables")
+    sources: list[SourceConfig] = []
+    for number, data in enumerate(raw, start=1):
+        table = _Table(data, f"sources #{number}", file)
+        name = table.get("name", str)
+        table.name = f"sources {name!r}"
+        paths = table.get("paths", (list, str))
+        paths = [paths] if isinstance(paths, str) else paths
+        if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+            table.fail("expected a non-empty list of file paths or glob patterns", "paths")
+        category = table.get("category", str, DEFAULT_CATEGORY).strip()
+        source_language = _language(table, language)
+        table.done()
+        if any(s.name == name for s in sources):
+            raise ConfigError(f"{file}: [[sources]] name {name!r} is used twice")
+        sources.append(SourceConfig(
+            name=name, paths=tuple(str(folder / p) for p in paths), category=category,
+            language=source_language.replace("-", "_")))
+    return tuple(sources)
+
+
+def _output(table: _Table, folder: Path) -> OutputConfig:
+    out_dir = folder / table.get("dir", str, "feeds")
+    max_entries = table.get("max_entries", int, 50)
+    if max_entries < 1:
+        table.fail(f"expected a whole number of at least 1, got {max_entries}", "max_entries")
+    table.done()
+    return OutputConfig(dir=out_dir, max_entries=max_entries)

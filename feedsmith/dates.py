@@ -1,0 +1,69 @@
+"""Recognising the date line of a listing item, in the listing's language.
+
+A date line is a whole line such as "01 December 2023", "1er décembre 2023", "01 de diciembre de
+2023" or "December 1, 2023". Month names come from CLDR (via Babel), so any language Babel knows
+works; a date inside a title or summary is never taken, because the whole line must be a date.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_month_names
+
+_DAY_FIRST = re.compile(
+    r"^(?P<day>\d{1,2})(?:er|st|nd|rd|th|º|°)?\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\.?,?"
+    r"\s+(?:de\s+)?(?P<year>\d{4})$",
+    re.IGNORECASE,
+)
+_MONTH_FIRST = re.compile(
+    r"^(?P<month>[^\W\d_]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})$",
+    re.IGNORECASE,
+)
+
+
+def _fold(word: str) -> str:
+    """Case- and accent-insensitive form of a month name ("Décembre" -> "decembre")."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(".")
+
+
+@lru_cache(maxsize=None)
+def month_numbers(language: str) -> dict[str, int]:
+    """Every wide and abbreviated month name of `language` (plus English) -> month number."""
+    numbers: dict[str, int] = {}
+    for lang in dict.fromkeys(("en", language)):
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for number, name in get_month_names(width, context, locale=lang).items():
+                    numbers.setdefault(_fold(name), number)
+    return numbers
+
+
+def is_known_language(language: str) -> bool:
+    """Whether Babel has month names for `language` (e.g. "en", "fr", "es")."""
+    try:
+        Locale.parse(language)
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def parse_date_line(line: str, language: str = "en") -> date | None:
+    """The date a whole line states, or None when the line is not exactly a date."""
+    line = line.strip()
+    match = _DAY_FIRST.match(line) or _MONTH_FIRST.match(line)
+    if match is None:
+        return None
+    month = month_numbers(language).get(_fold(match["month"]))
+    if month is None:
+        return None
+    try:
+        return date(int(match["year"]), month, int(match["day"]))
+    except ValueError:  # "31 February 2023"
+        return None

@@ -1,0 +1,89 @@
+"""The one record every stage passes on, and the rules that give it a stable identity and time.
+
+No I/O here: readers build entries, the store remembers them, feeds and digests read them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
+# from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.
+NOON = time(12, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One news item.
+
+    `id` never changes once given (see `entry_id`). `published` is when the item is dated;
+    `updated` is the last significant change (equal to `published` until the store sees one).
+    Both are timezone-aware. `summary` and `link` are "" when the listing has none.
+    """
+
+    id: str
+    title: str
+    category: str
+    published: datetime
+    updated: datetime
+    summary: str = ""
+    link: str = ""
+    source: str = ""
+    origin: str = ""  # "path:line" of the listing it was read from, for messages
+
+    @property
+    def day(self) -> date:
+        return self.published.date()
+
+
+def title_key(title: str) -> str:
+    """The part of a title that identifies it: letters and digits only, case and accents folded.
+
+    "ILO’s “Practical” Guide" and "ILO's "practical" guide" have the same key, so a publisher who
+    straightens quotes or fixes capitalisation does not create a new item.
+    """
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[^\W_]+", bare))
+
+
+def entry_id(authority: str, day: date, title: str) -> str:
+    """The RFC 4151 tag URI of an item: `tag:<authority>:<YYYY-MM-DD>/<16 hex of sha256(key)>`.
+
+    Built only from what identifies an item on a listing without links (its date and its title
+    key), never from the summary, category, source or position, so the same item read from two
+    overlapping pages, in two runs, or after its summary was edited keeps one id.
+    """
+    digest = hashlib.sha256(title_key(title).encode("utf-8")).hexdigest()[:16]
+    return f"tag:{authority}:{day.isoformat()}/{digest}"
+
+
+def dated(day: date, zone: ZoneInfo) -> datetime:
+    """The timestamp of a date-only item: noon of that day in the site's time zone."""
+    return datetime.combine(day, NOON, tzinfo=zone)
+
+
+def stagger_within_day(
+    entries: Iterable[Entry], used_seconds: Mapping[date, int] | None = None
+) -> list[Entry]:
+    """Give same-day entries distinct times, one second apart, so no two share `updated`.
+
+    `entries` come newest first, as listings show them. Seconds are counted up from the oldest
+    entry of each day, starting after `used_seconds[day]` (the highest offset already given to
+    that day), so an item added on top of a listing never moves the times of those below it.
+    """
+    next_second = {day: second + 1 for day, second in (used_seconds or {}).items()}
+    staggered: list[Entry] = []
+    for entry in reversed(list(entries)):
+        offset = next_second.get(entry.day, 0)
+        next_second[entry.day] = offset + 1
+        moment = entry.published + timedelta(seconds=offset)
+        staggered.append(replace(entry, published=moment, updated=moment))
+    staggered.reverse()
+    return staggered

@@ -1,0 +1,1 @@
+"""Templates shipped with feedsmith (packaged as `feedsmith.templates`); operators may copy and edit them."""
