@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -152,11 +151,23 @@ def _site(table: _Table) -> SiteConfig:
         table.fail(f"expected an IANA time zone such as \"Europe/Zurich\", got {zone_name!r}",
                    "timezone")
     language = _language(table)
-    author_name, author_email = parseaddr(table.get("author", str, title))
+    author_name, author_email = _author(table, title)
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
                       author_email=author_email)
+
+
+def _author(table: _Table, default: str) -> tuple[str, str]:
+    """"Name" or "Name <email>": parentheses are part of a name here, not an RFC 822 comment."""
+    value: str = table.get("author", str, default)
+    name, bracket, rest = value.partition("<")
+    if not bracket:
+        return value.strip(), ""
+    email = rest.removesuffix(">").strip()
+    if not rest.rstrip().endswith(">") or "@" not in email or not name.strip():
+        table.fail(f"expected \"Name\" or \"Name <email@example.org>\", got {value!r}", "author")
+    return name.strip(), email
 
 
 def _language(table: _Table, default: str = "en") -> str:

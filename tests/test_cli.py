@@ -1,0 +1,104 @@
+"""The command line: one clear `Error:` line and an exit code for every user mistake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import Result
+
+from feedsmith.errors import ConfigError
+
+MINIMAL = """
+[site]
+title = "Minimal"
+link = "https://news.example.org/"
+base_url = "https://feeds.example.org"
+id_authority = "example.org,2024"
+
+[[sources]]
+name = "main"
+paths = ["listings/*.txt"]
+"""
+
+
+def _config(project: Path, text: str) -> Path:
+    path = project / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_build_prints_a_summary(cli: Callable[..., Result]) -> None:
+    result = cli("build")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "Read 5 file(s) from 1 source(s): 50 entries, 0 warning(s), 0 failed source(s).",
+        "Wrote 24 file(s) to " + result.stdout.split(" to ", 1)[1].split(",")[0] +
+        ", 0 unchanged (11 feeds in RSS and Atom, index.html, feeds.opml).",
+    ]
+
+
+def test_optional_keys_take_their_documented_defaults(project: Path,
+                                                      cli: Callable[..., Result]) -> None:
+    _config(project, MINIMAL)
+    assert cli("build").exit_code == 0
+    parsed = feedparser.parse(project / "feeds" / "all.atom")  # default output dir: feeds/
+    assert len(parsed.entries) == 50  # default max_entries
+    assert parsed.entries[0].published == "2023-12-01T12:00:00+00:00"  # default timezone: UTC
+    assert parsed.feed.author == "Minimal"  # default author: the site title
+    assert parsed.feed.links[0].href == "https://feeds.example.org/all.atom"
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t + "\n[output]\nmax_entires = 5\n", "[output]: unknown key(s): max_entires"),
+    (lambda t: t.replace('title = "Minimal"', 'title = "Minimal"\ntimezone = "Mars/Base"'),
+     '[site] timezone: expected an IANA time zone such as "Europe/Zurich", got \'Mars/Base\''),
+    (lambda t: t.replace("example.org,2024", "example"), "[site] id_authority: expected a domain"),
+    (lambda t: t.replace('base_url = "https://feeds.example.org"\n', ""),
+     "[site] base_url: is required but missing"),
+    (lambda t: t.replace('"https://news.example.org/"', '"news.example.org"'),
+     "[site] link: expected an absolute http(s) URL"),
+    (lambda t: t + "\n[output]\nmax_entries = 0\n", "[output] max_entries: expected a whole number of at least 1"),
+    (lambda t: t + "\n[output]\nmax_entries = \"ten\"\n", "[output] max_entries: expected a whole number, got 'ten'"),
+    (lambda t: t.replace("[[sources]]", "[[sorces]]"), "no [[sources]]"),
+    (lambda t: t.replace('paths = ["listings/*.txt"]', 'paths = []'),
+     "[sources 'main'] paths: expected a non-empty list"),
+    (lambda t: t.replace("[site]", "[site\n"), "not valid TOML"),
+])
+def test_config_mistakes_name_the_file_and_key(project: Path, cli: Callable[..., Result],
+                                               edit: Callable[[str], str], message: str) -> None:
+    path = _config(project, edit(MINIMAL))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}")
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert not (project / "feeds").exists()
+
+
+def test_toml_syntax_errors_give_the_line(project: Path, cli: Callable[..., Result]) -> None:
+    _config(project, MINIMAL.replace('title = "Minimal"', 'title = Minimal'))
+    assert "line 3" in cli("build").stderr
+
+
+def test_missing_config_and_missing_files(project: Path, cli: Callable[..., Result]) -> None:
+    result = cli("build", config=project / "nope.toml")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {project / 'nope.toml'}: config file not found (pass --config PATH)\n"
+    _config(project, MINIMAL.replace("listings/*.txt", "listing/*.txt"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "source 'main': no file matches" in result.stderr
+
+
+def test_debug_shows_the_traceback(project: Path, cli: Callable[..., Result]) -> None:
+    result = cli("--debug", "build", config=project / "nope.toml")
+    assert isinstance(result.exception, ConfigError)
+
+
+def test_usage_errors_exit_2(cli: Callable[..., Result]) -> None:
+    result = cli("bild")
+    assert result.exit_code == 2
+    assert "No such command 'bild'" in result.stderr

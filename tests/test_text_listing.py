@@ -1,0 +1,90 @@
+"""The plain-text listing reader, on the shipped samples and on one data file per edge case."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from feedsmith.cleantext import clean
+from feedsmith.dates import parse_date_line
+from feedsmith.sources.text import ListedItem, read_text_listing
+
+from .conftest import DATA, REPO
+
+SAMPLES = sorted((REPO / "listings").glob("*.txt"))
+CASES = sorted((DATA / "listings").glob("*.txt"))
+
+
+def _read(path: Path) -> tuple[list[ListedItem], list]:  # type: ignore[type-arg]
+    return read_text_listing(path.read_text(encoding="utf-8"), path.name)
+
+
+@pytest.mark.parametrize("listing", SAMPLES, ids=lambda p: p.stem)
+def test_shipped_samples_match_golden(listing: Path) -> None:
+    items, problems = _read(listing)
+    expected = json.loads((DATA / "golden" / f"{listing.stem}.json").read_text(encoding="utf-8"))
+    seen = [{"category": i.category, "title": i.title, "date": i.day.isoformat(),
+             "summary": i.summary or None} for i in items]
+    assert seen == expected
+    assert problems == []
+
+
+def test_samples_hold_the_items_a_reader_sees_on_the_page() -> None:
+    """Spot checks written from reading the pages, independent of the golden files."""
+    items = {path.stem[:3]: _read(path)[0] for path in SAMPLES}
+    assert all(len(found) == 10 for found in items.values())
+    assert items["000"][7].category == "Spotlight Interviews with Co-operators"
+    assert items["000"][7].day == date(2023, 11, 20)
+    assert items["001"][0].summary == ""  # "Advancing decent work ..." has no summary
+    last_2020 = items["003"][5]
+    assert (last_2020.title, last_2020.day) == ("ILO COOP eNewsUpdate Issue No. 8, August 2020",
+                                                date(2020, 9, 1))
+    blog = items["004"][8]  # listed under "July 2019" behind the "© SEWA 2022" credit
+    assert (blog.category, blog.title) == ("Blog", "How social cooperatives help informal workers")
+    assert items["004"][0].summary.startswith("A week-long training workshop focused on ILO’s “")
+
+
+@pytest.mark.parametrize("listing", CASES, ids=lambda p: p.stem)
+def test_listing_edge_cases(listing: Path) -> None:
+    expected = json.loads(listing.with_suffix(".json").read_text(encoding="utf-8"))
+    items, problems = _read(listing)
+    seen = [{"line": i.line, "category": i.category, "title": i.title,
+             "date": i.day.isoformat(), "summary": i.summary} for i in items]
+    assert seen == expected["entries"]
+    assert [p.origin for p in problems] == [f"{listing.name}:{want['line']}"
+                                            for want in expected["problems"]]
+    for problem, want in zip(problems, expected["problems"], strict=True):
+        assert want["contains"] in problem.message
+
+
+def test_text_is_cleaned() -> None:
+    assert clean("Cafe\u0301  co-op\u00a0\tnews\x0b\x00 ") == "Café co-op news"
+    assert clean("“Typographic” quotes – kept") == "“Typographic” quotes – kept"
+
+
+def test_control_characters_never_reach_an_item() -> None:
+    text = "  1. News\x07\n\n    Title with a bell\x07 and a\x1b escape\n\n    01 June 2024\n"
+    items, _ = read_text_listing(text, "x.txt")
+    assert items[0].title == "Title with a bell and a escape"
+    assert items[0].category == "News"
+
+
+@pytest.mark.parametrize(("line", "language", "expected"), [
+    ("01 December 2023", "en", date(2023, 12, 1)),
+    ("1 December 2023", "en", date(2023, 12, 1)),
+    ("1 Dec 2023", "en", date(2023, 12, 1)),
+    ("December 1, 2023", "en", date(2023, 12, 1)),
+    ("1er décembre 2023", "fr", date(2023, 12, 1)),
+    ("01 de diciembre de 2023", "es", date(2023, 12, 1)),
+    ("31 February 2023", "en", None),
+    ("December 2023", "en", None),
+    ("April 2022", "en", None),
+    ("Issue No. 8, August 2020", "en", None),
+    ("On 1 December 2023 the ILO", "en", None),
+    ("01 Decembre 2023", "en", None),
+])
+def test_date_lines(line: str, language: str, expected: date | None) -> None:
+    assert parse_date_line(line, language) == expected
