@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_month_names
@@ -32,7 +32,7 @@ def _fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(".")
 
 
-@lru_cache(maxsize=None)
+@cache
 def month_numbers(language: str) -> dict[str, int]:
     """Every wide and abbreviated month name of `language` (plus English) -> month number."""
     numbers: dict[str, int] = {}

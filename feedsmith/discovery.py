@@ -44,4 +44,4 @@ def render_opml(feeds: list[Feed], site: SiteConfig) -> bytes:
         ET.SubElement(body, "outline", type="rss", text=feed.title, title=feed.title,
                       xmlUrl=site.base_url + feed.atom_name, htmlUrl=site.link)
     ET.indent(opml)
-    return ET.tostring(opml, encoding="UTF-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(opml, encoding="UTF-8", xml_declaration=True)) + b"\n"

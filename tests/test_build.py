@@ -157,3 +157,17 @@ def test_same_day_items_get_distinct_times_that_new_items_do_not_move() -> None:
     assert times["c"] > times["b"] > times["a"] > times["z"]
     later = stagger_within_day([_entry("new", day), *listed])
     assert {e.title: e.updated for e in later if e.title != "new"} == times
+
+
+def test_an_item_listed_twice_on_one_page_is_one_entry(
+        project: Path, cli: Callable[..., Result]) -> None:
+    for listing in (project / "listings").glob("*.txt"):
+        listing.unlink()
+    twice = ("Cooperative week opens", "02 October 2024", "Listed in the news block.")
+    (project / "listings" / "page.txt").write_text(_listing(
+        twice, ("Another item", "01 October 2024", "B."),
+        ("Cooperative Week opens", "2 October 2024", "Listed again in the highlights block.")))
+    assert cli("build").exit_code == 0
+    entries = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == ["Cooperative week opens", "Another item"]
+    assert entries[0].summary == "Listed in the news block."
