@@ -8,7 +8,6 @@ import unicodedata
 # Characters XML 1.0 forbids (C0 controls but tab/newline/CR, lone surrogates, U+FFFE/U+FFFF).
 # lxml refuses them deep inside feedgen, so they never get past the readers.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def clean(text: str) -> str:
@@ -16,6 +15,14 @@ def clean(text: str) -> str:
 
     Typographic quotes and dashes are kept: they are the publisher's text, not noise.
     """
-    text = unicodedata.normalize("NFC", text)
-    text = _XML_ILLEGAL.sub("", text)
-    return _WHITESPACE.sub(" ", text).strip()
+    return fold(clean_document(text))
+
+
+def clean_document(text: str) -> str:
+    """NFC and no XML-illegal characters, line structure kept: the cheap way to clean a whole page."""
+    return _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", text))
+
+
+def fold(text: str) -> str:
+    """All runs of (Unicode) whitespace to one space, none at the ends."""
+    return " ".join(text.split())

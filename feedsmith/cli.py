@@ -6,8 +6,10 @@ could not read some source; 2 usage error. `--debug` shows the traceback behind 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ import click
 
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
-from feedsmith.errors import FeedsmithError
+from feedsmith.entry import category_slug
+from feedsmith.errors import FeedsmithError, StoreError
 from feedsmith.pipeline import build as run_build
+from feedsmith.store import ListedEntry, open_store
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +58,85 @@ def main(ctx: click.Context, config_path: Path, debug: bool) -> None:
 
 
 @main.command()
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds to wait for another run that holds the store, then give up.")
 @click.pass_obj
-def build(options: _Options) -> None:
-    """Read the sources and write the feeds, index.html and feeds.opml that changed."""
+def build(options: _Options, wait: float) -> None:
+    """Read the sources, remember new items, and write the feeds that changed."""
     config = options.config()
-    report = run_build(config)
+    report = run_build(config, datetime.now(UTC), wait)
     for problem in report.problems:
         click.echo(f"warning: {problem}", err=True)
     for failure in report.failures:
         click.echo(f"error: {failure}", err=True)
+    merge = report.merge
+    click.echo(f"Sources: {report.files_read} file(s) read, {report.files_unchanged} unchanged, "
+               f"{len(report.failures)} failed; {len(report.problems)} warning(s).")
+    click.echo(f"Entries: {merge.new} new, {merge.changed} updated, {report.stored} in the store.")
     out = _shown(config.output.dir)
-    click.echo(
-        f"Read {report.files_read} file(s) from {report.sources} source(s): {report.entries} "
-        f"entries, {len(report.problems)} warning(s), {len(report.failures)} failed source(s).")
-    click.echo(f"Wrote {len(report.written)} file(s) to {out}, {len(report.unchanged)} unchanged "
-               f"({report.feeds} feeds in RSS and Atom, index.html, feeds.opml).")
+    if report.written or report.unchanged:
+        click.echo(f"Feeds: {len(report.written)} file(s) written to {out}, "
+                   f"{len(report.unchanged)} unchanged.")
+    else:
+        click.echo(f"Feeds: {out} is up to date, nothing written.")
     if report.failures:
         sys.exit(1)
+
+
+def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"expected YYYY-MM, e.g. 2023-11, got {value!r}")
+    return value
+
+
+@main.command()
+@click.option("--category", help="Only this category (any spelling of it).")
+@click.option("--month", callback=_month, help="Only entries dated in this month (YYYY-MM).")
+@click.option("--long", "long_", is_flag=True, help="Every field, and why it is in a feed or not.")
+@click.pass_obj
+def entries(options: _Options, category: str | None, month: str | None, long_: bool) -> None:
+    """List what the store holds, newest first, and which feeds carry each entry."""
+    config = options.config()
+    if not config.store.path.exists():
+        raise StoreError(f"{config.store.path}: no state database yet: run `feedsmith build` first")
+    with open_store(config.store.path) as store:
+        listed = store.entries(config.site.timezone, category, month)
+    cap = config.output.max_entries
+    for item in listed:
+        click.echo(_describe(item, cap) if long_ else _row(item, cap))
+    click.echo(f"{len(listed)} entr{'y' if len(listed) == 1 else 'ies'}"
+               + (f" (feeds carry the newest {cap} of each)" if listed else ""), err=True)
+
+
+def _in_feeds(item: ListedEntry, cap: int) -> list[str]:
+    slug = category_slug(item.entry.category)
+    return [name for name, rank in (("all", item.rank_in_all), (slug, item.rank_in_category))
+            if rank <= cap]
+
+
+def _row(item: ListedEntry, cap: int) -> str:
+    feeds = ",".join(_in_feeds(item, cap)) or "-"
+    entry = item.entry
+    return f"{entry.day}  {entry.category[:28]:<28}  {feeds[:40]:<40}  {entry.title}"
+
+
+def _describe(item: ListedEntry, cap: int) -> str:
+    entry, slug = item.entry, category_slug(item.entry.category)
+    placement = (f"#{item.rank_in_all} in all, #{item.rank_in_category} in {slug} "
+                 f"(feeds carry {cap}): in {', '.join(_in_feeds(item, cap)) or 'no feed'}")
+    return "\n".join([
+        entry.id,
+        f"  title:      {entry.title}",
+        f"  category:   {entry.category}",
+        f"  summary:    {entry.summary or '(none)'}",
+        f"  published:  {entry.published.isoformat()}",
+        f"  updated:    {entry.updated.isoformat()}",
+        f"  first seen: {item.first_seen.isoformat(timespec='seconds')}",
+        f"  last seen:  {item.last_seen.isoformat(timespec='seconds')}",
+        f"  source:     {entry.source} ({entry.origin})",
+        f"  feeds:      {placement}",
+        "",
+    ])
 
 
 def _shown(path: Path) -> str:

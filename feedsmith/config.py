@@ -50,11 +50,17 @@ class OutputConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreConfig:
+    path: Path  # the SQLite state database; never inside the published folder
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     site: SiteConfig
     sources: tuple[SourceConfig, ...]
     output: OutputConfig
+    store: StoreConfig
 
 
 _REQUIRED: Any = object()
@@ -120,9 +126,10 @@ def load_config(path: Path) -> Config:
     site = _site(root.table("site"))
     sources = _sources(root.data.pop("sources", None), path, folder, site.language)
     output = _output(root.table("output"), folder)
+    store = _store(root.table("store"), folder, output.dir)
     if root.data:
         raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
-    return Config(path=path, site=site, sources=sources, output=output)
+    return Config(path=path, site=site, sources=sources, output=output, store=store)
 
 
 def _url(table: _Table, key: str) -> str:
@@ -210,3 +217,12 @@ def _output(table: _Table, folder: Path) -> OutputConfig:
         table.fail(f"expected a whole number of at least 1, got {max_entries}", "max_entries")
     table.done()
     return OutputConfig(dir=out_dir, max_entries=max_entries)
+
+
+def _store(table: _Table, folder: Path, output_dir: Path) -> StoreConfig:
+    path = (folder / table.get("path", str, "feedsmith.db")).resolve()
+    if path.is_relative_to(output_dir.resolve()):
+        table.fail(f"{path} is inside the published folder {output_dir}: keep the state database "
+                   "where the web server does not serve it", "path")
+    table.done()
+    return StoreConfig(path=path)

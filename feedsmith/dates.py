@@ -53,10 +53,17 @@ def is_known_language(language: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=4096)
 def parse_date_line(line: str, language: str = "en") -> date | None:
     """The date a whole line states, or None when the line is not exactly a date."""
     line = line.strip()
+    # Every accepted shape ends in a four-digit year and is short: most lines fail right here.
+    if len(line) > 40 or not line[-4:].isdigit():
+        return None
+    return _parse_date_shape(line, language)
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_shape(line: str, language: str) -> date | None:
     match = _DAY_FIRST.match(line) or _MONTH_FIRST.match(line)
     if match is None:
         return None

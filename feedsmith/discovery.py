@@ -10,7 +10,7 @@ import jinja2
 from babel.dates import format_date
 
 from feedsmith.config import SiteConfig
-from feedsmith.feeds import Feed
+from feedsmith.entry import Feed
 
 
 def _environment() -> jinja2.Environment:
@@ -41,7 +41,8 @@ def render_opml(feeds: list[Feed], site: SiteConfig) -> bytes:
     ET.SubElement(head, "title").text = f"{site.title} feeds"
     body = ET.SubElement(opml, "body")
     for feed in feeds:
-        ET.SubElement(body, "outline", type="rss", text=feed.title, title=feed.title,
+        title = feed.title(site.title)
+        ET.SubElement(body, "outline", type="rss", text=title, title=title,
                       xmlUrl=site.base_url + feed.atom_name, htmlUrl=site.link)
     ET.indent(opml)
     return bytes(ET.tostring(opml, encoding="UTF-8", xml_declaration=True)) + b"\n"

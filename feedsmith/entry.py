@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from slugify import slugify
+
 # Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
 # from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.
 NOON = time(12, 0)
@@ -40,6 +42,44 @@ class Entry:
     @property
     def day(self) -> date:
         return self.published.date()
+
+
+ALL = "all"  # the slug of the feed of everything
+# File names the output folder uses for itself: a category may not take them.
+_RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
+
+
+def category_slug(category: str) -> str:
+    """A category's identity and file-name stem: "Spotlight Interviews with Co-operators" ->
+    "spotlight-interviews-with-co-operators". Spellings that differ only in case or punctuation
+    share a slug, and so one feed."""
+    slug = slugify(category, max_length=80, word_boundary=True) or "category"
+    return f"{slug}-category" if slug in _RESERVED_SLUGS else slug
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One published feed: `<slug>.rss` and `<slug>.atom` carry `entries`, newest first."""
+
+    slug: str
+    category: str | None  # None for the feed of everything; else its newest entry's spelling
+    entries: tuple[Entry, ...]  # at most max_entries
+    total: int  # entries in this category before the cap
+
+    @property
+    def rss_name(self) -> str:
+        return f"{self.slug}.rss"
+
+    @property
+    def atom_name(self) -> str:
+        return f"{self.slug}.atom"
+
+    @property
+    def updated(self) -> datetime | None:
+        return max((e.updated for e in self.entries), default=None)
+
+    def title(self, site_title: str) -> str:
+        return f"{site_title}: {self.category}" if self.category else site_title
 
 
 def title_key(title: str) -> str:

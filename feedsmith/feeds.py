@@ -1,4 +1,4 @@
-"""Entries -> RSS 2.0 and Atom 1.0 documents, one pair per category and one for everything.
+"""Feeds -> RSS 2.0 and Atom 1.0 documents, one pair per category and one for everything.
 
 Everything a feed says is derived from its entries, never from the clock: the feed's `updated` and
 `lastBuildDate` are its newest entry's `updated`, so unchanged input gives unchanged bytes.
@@ -7,55 +7,18 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
-from slugify import slugify
 
 from feedsmith.config import SiteConfig
-from feedsmith.entry import Entry
-
-ALL = "all"
-# File names the output folder uses for itself: a category may not take them.
-_RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
-
-
-@dataclass(frozen=True, slots=True)
-class Feed:
-    """One feed as published: its slug names `<slug>.rss` and `<slug>.atom`."""
-
-    slug: str
-    title: str
-    category: str | None  # None for the feed of everything
-    entries: tuple[Entry, ...]  # newest first, at most max_entries
-    total: int  # entries in this category before the cap
-
-    @property
-    def rss_name(self) -> str:
-        return f"{self.slug}.rss"
-
-    @property
-    def atom_name(self) -> str:
-        return f"{self.slug}.atom"
-
-    @property
-    def updated(self) -> datetime | None:
-        return max((e.updated for e in self.entries), default=None)
-
-
-def category_slug(category: str) -> str:
-    """A safe, readable file-name stem: "Spotlight Interviews with Co-operators" ->
-    "spotlight-interviews-with-co-operators"."""
-    slug = slugify(category, max_length=80, word_boundary=True) or "category"
-    return f"{slug}-category" if slug in _RESERVED_SLUGS else slug
-
+from feedsmith.entry import ALL, Entry, Feed, category_slug
 
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.published, e.id), reverse=True)
 
 
-def plan_feeds(entries: Iterable[Entry], site: SiteConfig, max_entries: int) -> list[Feed]:
+def plan_feeds(entries: Iterable[Entry], max_entries: int) -> list[Feed]:
     """The feed of everything first, then one feed per category in alphabetical order.
 
     Categories whose names differ only in case or punctuation share a slug and so one feed; it is
@@ -65,11 +28,9 @@ def plan_feeds(entries: Iterable[Entry], site: SiteConfig, max_entries: int) -> 
     by_slug: dict[str, list[Entry]] = {}
     for entry in ordered:
         by_slug.setdefault(category_slug(entry.category), []).append(entry)
-    feeds = [Feed(ALL, site.title, None, tuple(ordered[:max_entries]), len(ordered))]
+    feeds = [Feed(ALL, None, tuple(ordered[:max_entries]), len(ordered))]
     for slug, members in sorted(by_slug.items(), key=lambda kv: kv[1][0].category.casefold()):
-        name = members[0].category
-        feeds.append(Feed(slug, f"{site.title}: {name}", name, tuple(members[:max_entries]),
-                          len(members)))
+        feeds.append(Feed(slug, members[0].category, tuple(members[:max_entries]), len(members)))
     return feeds
 
 
@@ -96,7 +57,7 @@ def render_rss(feed: Feed, site: SiteConfig) -> bytes:
 def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(f"tag:{site.id_authority}:feeds/{feed.slug}")
-    generator.title(feed.title)
+    generator.title(feed.title(site.title))
     what = f"“{feed.category}” items" if feed.category else "All items"
     generator.description(f"{what} from {site.title}")
     # Order matters: feedgen 1.0.0 makes the *last* link the RSS channel <link>.

@@ -1,21 +1,30 @@
-"""The one place that knows the order of the stages: sources -> entries -> feeds and pages -> files.
+"""The one place that knows the order of the stages:
+sources -> store (merge) -> stale feeds, index and OPML -> files.
 
-Everything is rendered in memory before the first file is written, so a run that fails on bad input
-or a rendering error leaves the published folder exactly as it was.
+A build holds the store's lock from start to end. Only feeds the merge made stale are rendered,
+all of them in memory before the first write, so a failing render leaves the published folder as it
+was; a build killed while writing leaves the feeds pending in the store for the next build.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
+from importlib.resources import files
 from pathlib import Path
 
+from feedsmith import __version__
 from feedsmith.config import Config
 from feedsmith.discovery import render_index, render_opml
-from feedsmith.entry import stagger_within_day
+from feedsmith.entry import ALL, Feed
 from feedsmith.errors import Problem, SourceError
-from feedsmith.feeds import Feed, plan_feeds, render_atom, render_rss
+from feedsmith.feeds import render_atom, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
 from feedsmith.sources import read_sources
+from feedsmith.store import MergeResult, Store, exclusive, open_store
+
+INDEX_FILES = ("index.html", "feeds.opml")
 
 
 @dataclass(slots=True)
@@ -24,39 +33,72 @@ class BuildReport:
 
     sources: int
     files_read: int
-    entries: int
-    feeds: int
+    files_unchanged: int
+    merge: MergeResult
+    stored: int  # entries in the store after the build
     problems: list[Problem] = field(default_factory=list)
     failures: list[SourceError] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
 
 
-def build(config: Config) -> BuildReport:
-    """Read every source and (re)write the feeds, index.html and feeds.opml that changed."""
-    harvest = read_sources(config.sources, config.site)
-    if not harvest.entries:
-        reasons = "; ".join(str(f) for f in harvest.failures) or "the sources list no items"
-        raise SourceError(f"nothing to publish, the previous feeds are left as they were: {reasons}")
-    entries = stagger_within_day(harvest.entries)
-    feeds = plan_feeds(entries, config.site, config.output.max_entries)
-    outputs = render_outputs(feeds, config)
-    report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
-                         entries=len(entries), feeds=len(feeds), problems=harvest.problems,
-                         failures=harvest.failures)
-    report.written, report.unchanged = publish(outputs, config.output.dir)
+def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
+    """Merge what the sources show into the store, then write the feeds that are stale."""
+    with exclusive(config.store.path, wait), open_store(config.store.path) as store:
+        harvest = read_sources(config.sources, config.site, store.file_fingerprints())
+        if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
+            reasons = "; ".join(str(f) for f in harvest.failures)
+            raise SourceError(f"nothing could be read, the feeds are left as they were: {reasons}")
+        merge = store.merge(harvest.entries, harvest.fingerprints, now)
+        report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
+                             files_unchanged=harvest.files_unchanged, merge=merge, stored=0,
+                             problems=harvest.problems, failures=harvest.failures)
+        fingerprint = render_fingerprint(config)
+        stale = _stale_feeds(store, config, fingerprint)
+        if stale:
+            feeds = store.feeds(config.site.timezone, config.output.max_entries)
+            report.stored = feeds[0].total
+            outputs = render_outputs([f for f in feeds if f.slug in stale], feeds, config)
+            report.written, report.unchanged = publish(outputs, config.output.dir)
+            store.published(fingerprint)
+        else:
+            report.stored = store.count()
     return report
 
 
-def render_outputs(feeds: list[Feed], config: Config) -> dict[str, bytes]:
-    """Every published file by name, rendered in memory."""
+def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
+    """Feeds to write: those the store marks pending, all of them when the way feeds are rendered
+    changed (config, templates, feedsmith version), and any whose file has gone missing."""
+    every_feed = {ALL, *store.feed_slugs()}
+    if store.get_meta("render_fingerprint") != fingerprint:
+        return every_feed
+    out = config.output.dir
+    missing = {slug for slug in every_feed
+               if not (out / f"{slug}.rss").exists() or not (out / f"{slug}.atom").exists()}
+    if any(not (out / name).exists() for name in INDEX_FILES):
+        missing.add(ALL)
+    return store.pending_feeds() | missing
+
+
+def render_fingerprint(config: Config) -> str:
+    """Everything besides the entries that shapes the published files."""
+    site = config.site
+    template = (files("feedsmith.templates") / "index.html.j2").read_bytes()
+    settings = "\x1f".join((__version__, site.title, site.link, site.base_url, site.language,
+                            site.author_name, site.author_email, site.id_authority,
+                            site.timezone.key, str(config.output.max_entries)))
+    return hashlib.sha256(settings.encode() + template).hexdigest()
+
+
+def render_outputs(stale: list[Feed], every_feed: list[Feed], config: Config) -> dict[str, bytes]:
+    """The stale feeds in both formats, and the index and OPML (which list every feed)."""
     site = config.site
     outputs: dict[str, bytes] = {}
-    for feed in feeds:
+    for feed in stale:
         outputs[feed.rss_name] = render_rss(feed, site)
         outputs[feed.atom_name] = render_atom(feed, site)
-    outputs["index.html"] = render_index(feeds, site, config.output.max_entries)
-    outputs["feeds.opml"] = render_opml(feeds, site)
+    outputs["index.html"] = render_index(every_feed, site, config.output.max_entries)
+    outputs["feeds.opml"] = render_opml(every_feed, site)
     return outputs
 
 

@@ -14,7 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -163,7 +163,7 @@ def test_rss_dates_are_english_whatever_the_process_locale(
         pytest.skip("localedef or the fr_FR locale source is not installed")
     monkeypatch.setenv("LOCPATH", str(locales))
     config = load_config(project / "config.toml")
-    feed = plan_feeds(read_sources(config.sources, config.site).entries, config.site, 50)[0]
+    feed = plan_feeds(read_sources(config.sources, config.site).entries, 50)[0]
     previous = locale.setlocale(locale.LC_ALL)
     try:
         locale.setlocale(locale.LC_ALL, "fr_FR.UTF-8")
@@ -177,6 +177,6 @@ def test_rss_dates_are_english_whatever_the_process_locale(
 
 
 def test_build_is_a_library_call_too(project: Path) -> None:
-    report = build(load_config(project / "config.toml"))
-    assert (report.entries, report.feeds, report.files_read) == (50, 11, 5)
+    report = build(load_config(project / "config.toml"), datetime(2026, 11, 23, tzinfo=UTC))
+    assert (report.merge.new, report.stored, report.files_read) == (50, 50, 5)
     assert sorted(report.written)[:3] == ["all.atom", "all.rss", "blog.atom"]

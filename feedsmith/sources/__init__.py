@@ -7,9 +7,12 @@ store keeps what that source showed before). Only when every source fails does t
 from __future__ import annotations
 
 import glob
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from feedsmith import __version__
 from feedsmith.config import SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated, entry_id
 from feedsmith.errors import Problem, SourceError
@@ -23,11 +26,20 @@ class Harvest:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # single items left out
     failures: list[SourceError] = field(default_factory=list)  # whole files or sources
+    fingerprints: dict[str, str] = field(default_factory=dict)  # of the files read, by path
     files_read: int = 0
+    files_unchanged: int = 0  # skipped: same bytes and settings as when last read
 
 
-def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig) -> Harvest:
-    """Read every source in config order; an item listed twice (on one page or two) counts once."""
+def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
+                 known: Mapping[str, str] | None = None) -> Harvest:
+    """Read every source in config order; an item listed twice (on one page or two) counts once.
+
+    A file whose fingerprint is in `known` (the store's record of files already merged) is not
+    parsed: its entries are in the store already, so a build where nothing changed costs only
+    reading and hashing the listings.
+    """
+    known = known or {}
     harvest = Harvest()
     seen: set[str] = set()
     for source in sources:
@@ -37,11 +49,21 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig) -> Harvest
             harvest.failures.append(SourceError(f"source {source.name!r}: no file matches {patterns}"))
         for path in files:
             try:
-                items, problems = _read_file(path, source)
+                raw = path.read_bytes()
+            except OSError as exc:
+                harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
+                continue
+            fingerprint = _fingerprint(raw, source, site)
+            if known.get(str(path)) == fingerprint:
+                harvest.files_unchanged += 1
+                continue
+            try:
+                items, problems = _parse(raw, path, source)
             except SourceError as failure:
                 harvest.failures.append(failure)
                 continue
             harvest.files_read += 1
+            harvest.fingerprints[str(path)] = fingerprint
             harvest.problems.extend(problems)
             for item in items:
                 entry = _entry(item, path, source, site)
@@ -60,11 +82,14 @@ def _expand(source: SourceConfig) -> list[Path]:
     return list(paths)
 
 
-def _read_file(path: Path, source: SourceConfig) -> tuple[list[ListedItem], list[Problem]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
+def _fingerprint(raw: bytes, source: SourceConfig, site: SiteConfig) -> str:
+    """Changes when the file or anything that shapes its entries changes (settings, version)."""
+    settings = "\x1f".join((__version__, source.name, source.category, source.language,
+                            site.timezone.key, site.id_authority))
+    return hashlib.sha256(settings.encode() + b"\x00" + raw).hexdigest()
+
+
+def _parse(raw: bytes, path: Path, source: SourceConfig) -> tuple[list[ListedItem], list[Problem]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from feedsmith.cleantext import clean
+from feedsmith.cleantext import clean_document, fold
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
 
@@ -78,15 +78,15 @@ def read_text_listing(
 def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.expandtabs(4)
-        content = clean(line)
+    for number, raw in enumerate(clean_document(text).split("\n"), start=1):
+        content = fold(raw)
         if not content:
             if current:
                 current.open_paragraph = False
             continue
+        line = raw.expandtabs(4) if "\t" in raw else raw
         indent = len(line) - len(line.lstrip())
-        marker = _MARKER.match(content)
+        marker = _MARKER.match(content) if content[0].isdigit() else None
         if marker:
             current = _Block(line=number, indent=indent)
             current.add(number, marker[2])
@@ -101,9 +101,9 @@ def _blocks(text: str) -> list[_Block]:
 
 def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedItem | Problem | None:
     where = f"{origin}:{block.line}"
-    dates = [(i, parse_date_line(text, language)) for i, (_, text) in enumerate(block.paragraphs)]
-    date_index = next((i for i, day in dates if day is not None), None)
-    if date_index is None:
+    date_index, day = next(((i, d) for i, (_, text) in enumerate(block.paragraphs)
+                            if (d := parse_date_line(text, language)) is not None), (None, None))
+    if date_index is None or day is None:
         first = block.paragraphs[0][1]
         if len(block.paragraphs) == 1 and _CONTACT.match(first):
             return None
@@ -111,8 +111,6 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
             return Problem(where, "item has no date line: the page looks cut off here; left out")
         return Problem(where, "item has no date line such as \"01 December 2023\"; left out "
                               "(undated items such as events or vacancies are not news entries)")
-    day = dates[date_index][1]
-    assert day is not None
     heading = [text for _, text in block.paragraphs[:date_index] if not _CREDIT.match(text)]
     summary = " ".join(text for _, text in block.paragraphs[date_index + 1:])
     if not heading:

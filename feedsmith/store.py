@@ -1,0 +1,387 @@
+"""The memory of feedsmith: every entry ever seen, which listing files were read, what is unpublished.
+
+A SQLite database (WAL) beside the config. Feeds are written from here, not from the listings, so
+a feed keeps its history after the listing page has moved on. Why an item is "new": its id (or an
+alias of it, see `_find_corrections`) is not in `entries` yet.
+
+Crash safety rests on `pending_feeds`: a merge records the feeds it made stale in the same
+transaction as the entries, and they are cleared only after those feeds were written. A build
+killed anywhere leaves either the old state or a new state whose unwritten feeds the next build
+writes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from filelock import FileLock, Timeout
+
+from feedsmith.entry import ALL, Entry, Feed, category_slug, stagger_within_day, title_key
+from feedsmith.errors import StoreError
+
+# Each migration takes the schema from version N to N+1 (PRAGMA user_version). Never edit one that
+# has shipped: add the next.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE entries (
+        id            TEXT PRIMARY KEY,   -- tag: URI, see feedsmith.entry.entry_id
+        source        TEXT NOT NULL,
+        category      TEXT NOT NULL,
+        category_slug TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        summary       TEXT NOT NULL,
+        link          TEXT NOT NULL,
+        day           TEXT NOT NULL,      -- the listed date, YYYY-MM-DD
+        tiebreak      INTEGER NOT NULL,   -- seconds after noon that order same-day entries
+        published     TEXT NOT NULL,      -- UTC, ISO 8601: sorts chronologically as text
+        updated       TEXT NOT NULL,      -- UTC; the last significant change
+        content_hash  TEXT NOT NULL,      -- of category, summary and link: what an edit changes
+        first_seen    TEXT NOT NULL,      -- UTC build times
+        last_seen     TEXT NOT NULL,
+        origin        TEXT NOT NULL       -- path:line it was last read from
+    );
+    CREATE INDEX entries_by_category ON entries (category_slug, published, id);
+    CREATE INDEX entries_by_published ON entries (published, id);
+    CREATE INDEX entries_by_day ON entries (day, category_slug);
+    -- ids of corrected titles that stand for an older entry
+    CREATE TABLE aliases (alias TEXT PRIMARY KEY, entry_id TEXT NOT NULL REFERENCES entries (id));
+    -- listing files already merged, so an unchanged file is not parsed again
+    CREATE TABLE listing_files (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
+                                read_at TEXT NOT NULL);
+    -- feeds (by slug) whose entries changed but that are not yet written
+    CREATE TABLE pending_feeds (slug TEXT PRIMARY KEY);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_ENTRY_COLUMNS = "id, title, category, published, updated, summary, link, source, origin"
+_CHUNK = 900  # stays under SQLite's limit of host parameters per statement
+# A title correction: same day, category and summary, and titles this alike with the same numbers.
+_TITLE_SIMILARITY = 0.9
+
+
+@dataclass(slots=True)
+class MergeResult:
+    """What one build's harvest did to the store."""
+
+    new: int = 0
+    changed: int = 0
+    corrected: int = 0  # new ids recognised as corrected titles of stored entries
+    seen: int = 0
+    stale_feeds: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedEntry:
+    """A stored entry with what explains its place in the feeds."""
+
+    entry: Entry
+    rank_in_all: int  # 1 = newest; in the feed of everything while <= max_entries
+    rank_in_category: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+def content_hash(entry: Entry) -> str:
+    """What counts as an edit of an item once its id is fixed: category, summary and link."""
+    material = f"{entry.category}\x1f{entry.summary}\x1f{entry.link}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _from_utc(text: str, zone: ZoneInfo) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(zone)
+
+
+class Store:
+    """An open state database. Use `open_store`; every method runs in its own transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- listing files -------------------------------------------------------------------------
+
+    def file_fingerprints(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT path, fingerprint FROM listing_files"))
+
+    # --- merging a harvest ---------------------------------------------------------------------
+
+    def merge(self, entries: Sequence[Entry], fingerprints: dict[str, str],
+              now: datetime) -> MergeResult:
+        """Add new entries, refresh seen ones, record edits; all in one transaction."""
+        result = MergeResult()
+        stamp = _utc(now)
+        with self._transaction() as db:
+            stored = self._stored_rows(entry.id for entry in entries)
+            aliases = self._aliases(e.id for e in entries if e.id not in stored)
+            stored.update(self._stored_rows(aliases.values()))
+            fresh: list[Entry] = []
+            edits: list[tuple[str, Entry]] = []
+            seen: list[str] = []
+            for entry in entries:
+                target = entry.id if entry.id in stored else aliases.get(entry.id)
+                if target is None:
+                    fresh.append(entry)
+                elif stored[target][0] != content_hash(entry) or stored[target][1] != entry.title:
+                    edits.append((target, entry))
+                else:
+                    seen.append(target)
+            harvested = {entry.id for entry in entries} | set(aliases.values())
+            corrections = self._find_corrections(fresh, harvested)
+            fresh = [entry for entry in fresh if entry.id not in corrections]
+            for alias, target in corrections.items():
+                db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)", (alias, target))
+                stored[target] = self._stored_rows([target])[target]
+            edits += [(target, entry) for entry in entries
+                      if (target := corrections.get(entry.id)) is not None]
+            self._apply_edits(edits, stored, now, result)
+            self._insert(fresh, stamp, result)
+            for chunk in _chunks(seen):
+                db.execute(f"UPDATE entries SET last_seen = ? WHERE id IN ({_marks(chunk)})",
+                           (stamp, *chunk))
+            result.seen = len(seen)
+            result.corrected = len(corrections)
+            db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
+                           [(path, print_, stamp) for path, print_ in fingerprints.items()])
+            if result.stale_feeds:
+                result.stale_feeds.add(ALL)
+            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+                           [(slug,) for slug in sorted(result.stale_feeds)])
+        return result
+
+    def _stored_rows(self, ids: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+        """id -> (content_hash, title, category_slug) for those ids that are stored."""
+        rows: dict[str, tuple[str, str, str]] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            query = (f"SELECT id, content_hash, title, category_slug FROM entries "
+                     f"WHERE id IN ({_marks(chunk)})")
+            rows.update((row[0], row[1:]) for row in self._db.execute(query, chunk))
+        return rows
+
+    def _aliases(self, ids: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(ids)):
+            query = f"SELECT alias, entry_id FROM aliases WHERE alias IN ({_marks(chunk)})"
+            found.update(self._db.execute(query, chunk))
+        return found
+
+    def _find_corrections(self, fresh: list[Entry], harvested: set[str]) -> dict[str, str]:
+        """New ids that are stored entries with a corrected title: new id -> stored id.
+
+        The rule: same listed day, same category, same summary and link, the same numbers in the
+        title, and title keys at least 90 % alike; the stored entry must not itself be on the
+        listings now (two titles listed side by side are two items).
+        """
+        corrections: dict[str, str] = {}
+        for entry in fresh:
+            key = title_key(entry.title)
+            candidates = self._db.execute(
+                "SELECT id, title FROM entries WHERE day = ? AND category_slug = ? "
+                "AND content_hash = ? ORDER BY id",
+                (entry.day.isoformat(), category_slug(entry.category), content_hash(entry)))
+            best: tuple[float, str] | None = None
+            for stored_id, stored_title in candidates:
+                if stored_id in harvested or stored_id in corrections.values():
+                    continue
+                stored_key = title_key(stored_title)
+                if re.findall(r"\d+", stored_key) != re.findall(r"\d+", key):
+                    continue
+                ratio = difflib.SequenceMatcher(None, stored_key, key).ratio()
+                if ratio >= _TITLE_SIMILARITY and (best is None or ratio > best[0]):
+                    best = (ratio, stored_id)
+            if best:
+                corrections[entry.id] = best[1]
+        return corrections
+
+    def _apply_edits(self, edits: list[tuple[str, Entry]], stored: dict[str, tuple[str, str, str]],
+                     now: datetime, result: MergeResult) -> None:
+        # Edits of one build get distinct `updated` times, a microsecond apart, in id order.
+        for offset, (target, entry) in enumerate(sorted(edits, key=lambda edit: edit[0])):
+            slug = category_slug(entry.category)
+            self._db.execute(
+                "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
+                "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ? WHERE id = ?",
+                (entry.title, entry.category, slug, entry.summary, entry.link,
+                 content_hash(entry), _utc(now + timedelta(microseconds=offset)), _utc(now),
+                 entry.origin, target))
+            result.stale_feeds |= {stored[target][2], slug}
+            result.changed += 1
+
+    def _insert(self, fresh: list[Entry], stamp: str, result: MergeResult) -> None:
+        if not fresh:
+            return
+        used = dict(self._db.execute("SELECT day, MAX(tiebreak) FROM entries GROUP BY day"))
+        used_seconds = {date.fromisoformat(day): second for day, second in used.items()}
+        rows = []
+        for original, entry in zip(fresh, stagger_within_day(fresh, used_seconds), strict=True):
+            slug = category_slug(entry.category)
+            tiebreak = int((entry.published - original.published).total_seconds())
+            rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
+                         entry.link, entry.day.isoformat(), tiebreak, _utc(entry.published),
+                         _utc(entry.updated), content_hash(entry), stamp, stamp, entry.origin))
+            result.stale_feeds.add(slug)
+        self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
+        result.new += len(rows)
+
+    # --- reading feeds back --------------------------------------------------------------------
+
+    def pending_feeds(self) -> set[str]:
+        return {slug for (slug,) in self._db.execute("SELECT slug FROM pending_feeds")}
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def feed_slugs(self) -> list[str]:
+        return [s for (s,) in self._db.execute("SELECT DISTINCT category_slug FROM entries")]
+
+    def feeds(self, zone: ZoneInfo, max_entries: int) -> list[Feed]:
+        """The feed of everything, then each category's (by name), each with its newest entries."""
+        totals = dict(self._db.execute(
+            "SELECT category_slug, COUNT(*) FROM entries GROUP BY category_slug"))
+        everything = self._newest("1 = 1", (), zone, max_entries)
+        by_category = []
+        for slug, total in totals.items():
+            newest = self._newest("category_slug = ?", (slug,), zone, max_entries)
+            by_category.append(Feed(slug, newest[0].category, newest, total))
+        by_category.sort(key=lambda feed: (feed.category or "").casefold())
+        return [Feed(ALL, None, everything, sum(totals.values())), *by_category]
+
+    def _newest(self, where: str, params: tuple[str, ...], zone: ZoneInfo,
+                limit: int) -> tuple[Entry, ...]:
+        query = (f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {where} "
+                 f"ORDER BY published DESC, id DESC LIMIT ?")
+        return tuple(_entry(row, zone) for row in self._db.execute(query, (*params, limit)))
+
+    def entries(self, zone: ZoneInfo, category: str | None = None,
+                month: str | None = None) -> list[ListedEntry]:
+        """Stored entries newest first, with their feed ranks: what `feedsmith entries` shows.
+
+        `category` matches by slug (any spelling works); `month` is "YYYY-MM" in the site's zone.
+        """
+        query = f"""
+            SELECT {_ENTRY_COLUMNS},
+                   ROW_NUMBER() OVER (ORDER BY published DESC, id DESC),
+                   ROW_NUMBER() OVER (PARTITION BY category_slug ORDER BY published DESC, id DESC),
+                   first_seen, last_seen, category_slug
+            FROM entries ORDER BY published DESC, id DESC"""
+        wanted_slug = category_slug(category) if category else None
+        listed = []
+        for row in self._db.execute(query):
+            entry = _entry(row[:9], zone)
+            if wanted_slug not in (None, row[13]):
+                continue
+            if month and entry.published.strftime("%Y-%m") != month:
+                continue
+            listed.append(ListedEntry(entry, row[9], row[10], _from_utc(row[11], zone),
+                                      _from_utc(row[12], zone)))
+        return listed
+
+    # --- after publishing ----------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def published(self, render_fingerprint: str) -> None:
+        """The pending feeds are written: forget them and remember how they were rendered."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM pending_feeds")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('render_fingerprint', ?)",
+                       (render_fingerprint,))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _entry(row: Sequence[str], zone: ZoneInfo) -> Entry:
+    entry_id, title, category, published, updated, summary, link, source, origin = row[:9]
+    return Entry(id=entry_id, title=title, category=category,
+                 published=_from_utc(published, zone), updated=_from_utc(updated, zone),
+                 summary=summary, link=link, source=source, origin=origin)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+@contextmanager
+def open_store(path: Path) -> Iterator[Store]:
+    """Open (creating or migrating) the state database at `path`; a StoreError names the file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"{path}: cannot open the state database: {exc}") from None
+    store = Store(connection, path)
+    try:
+        _prepare(connection, path)
+        yield store
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path}: the state database is unreadable or corrupt ({exc}). Restore it from a "
+            "backup, or move it aside to start afresh: the history beyond what the listings "
+            "still show would be lost.") from None
+    finally:
+        store.close()
+
+
+def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: written by a newer feedsmith (schema {version}, this one "
+                         f"knows {SCHEMA_VERSION}): upgrade feedsmith")
+    for number in range(version, SCHEMA_VERSION):
+        connection.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[number]}; "
+                                 f"PRAGMA user_version = {number + 1}; COMMIT;")
+
+
+@contextmanager
+def exclusive(path: Path, wait: float) -> Iterator[None]:
+    """Hold the store's lock (`<store>.lock`) for a whole run, waiting up to `wait` seconds.
+
+    The rule for overlapping runs (a slow build and the next cron tick): the second waits for the
+    first, and gives up with a clear error after `wait` seconds. The lock is an OS file lock, so a
+    killed run never leaves it held.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(lock_path, timeout=wait):
+            yield
+    except Timeout:
+        raise StoreError(f"{lock_path}: another feedsmith run is still working on this store "
+                         f"(waited {wait:g} s); try again later or give more --wait") from None
+    except OSError as exc:
+        raise StoreError(f"{lock_path}: cannot take the lock: {exc.strerror}") from None
