@@ -14,6 +14,7 @@ from feedgen.feed import FeedGenerator
 from feedsmith.config import SiteConfig
 from feedsmith.entry import ALL, Entry, Feed, category_slug
 
+
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.published, e.id), reverse=True)
 

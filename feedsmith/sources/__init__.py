@@ -84,8 +84,8 @@ def _expand(source: SourceConfig) -> list[Path]:
 
 def _fingerprint(raw: bytes, source: SourceConfig, site: SiteConfig) -> str:
     """Changes when the file or anything that shapes its entries changes (settings, version)."""
-    settings = "\x1f".join((__version__, source.name, source.category, source.language,
-                            site.timezone.key, site.id_authority))
+    settings = (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
+                f"\x1f{site.timezone.key}\x1f{site.id_authority}")
     return hashlib.sha256(settings.encode() + b"\x00" + raw).hexdigest()
 
 
