@@ -58,7 +58,9 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         if stale:
             feeds = store.feeds(config.site.timezone, config.output.max_entries)
             report.stored = feeds[0].total
-            outputs = render_outputs([f for f in feeds if f.slug in stale], feeds, config)
+            # A category whose last entry moved away is written empty rather than left stale.
+            emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
+            outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds, config)
             report.written, report.unchanged = publish(outputs, config.output.dir)
             store.published(fingerprint)
         else:

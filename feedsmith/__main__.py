@@ -1,0 +1,5 @@
+"""`python -m feedsmith` runs the command line."""
+
+from feedsmith.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""Run one build and SIGKILL it at a named point: the crash tests' stand-in for a power cut.
+
+    python tests/killed_build.py CONFIG POINT NOW
+
+POINT is `insert` (inside the merge transaction), `publish` (merge committed, nothing written),
+`replace-N` (just before the N-th file rename) or `published` (files written, store not told yet).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from feedsmith import files, pipeline
+from feedsmith.config import load_config
+from feedsmith.store import Store
+
+
+def _kill_at(owner: Any, name: str, call: int = 1, after: bool = False) -> None:
+    original: Callable[..., Any] = getattr(owner, name)
+    calls = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call and not after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = original(*args, **kwargs)
+        if calls == call and after:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(owner, name, wrapper)
+
+
+if __name__ == "__main__":
+    config_path, point, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
+    if point == "insert":
+        _kill_at(Store, "_insert", after=True)
+    elif point == "publish":
+        _kill_at(pipeline, "publish")
+    elif point.startswith("replace-"):
+        _kill_at(files.os, "replace", int(point.removeprefix("replace-")))
+    elif point == "published":
+        _kill_at(Store, "published")
+    pipeline.build(load_config(config_path), now)
+    sys.exit("the build finished: the kill point was never reached")

@@ -1,0 +1,244 @@
+"""The store: history beyond the listing, edits, title corrections, incremental and safe builds."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import Result
+from filelock import FileLock
+
+from feedsmith import pipeline
+from feedsmith.config import load_config
+from feedsmith.store import SCHEMA_VERSION, open_store
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+SAMPLE_000 = "000_254e8c6e76770959.txt"
+
+
+def _build(project: Path, now: datetime = NOW) -> pipeline.BuildReport:
+    return pipeline.build(load_config(project / "config.toml"), now)
+
+
+def _entries(project: Path, name: str = "all.atom") -> list[feedparser.FeedParserDict]:
+    return feedparser.parse(project / "feeds" / name).entries
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_feeds_keep_items_that_dropped_off_the_listing(project: Path) -> None:
+    _build(project)
+    (project / "listings" / SAMPLE_000).unlink()  # the listing page moved on
+    report = _build(project, LATER)
+    assert report.stored == 50
+    assert len(_entries(project)) == 50
+    assert _entries(project)[0].title.startswith("ILO COOP participates in a #CoffeePeople")
+
+
+def test_an_edited_summary_keeps_the_id_gets_a_new_updated_and_rewrites_only_its_feeds(
+        project: Path) -> None:
+    _build(project)
+    before = {e.id: e for e in _entries(project)}
+    _edit(project / "listings" / SAMPLE_000, "Facilitators were trained", "Facilitators trained")
+    report = _build(project, LATER)
+    assert (report.merge.new, report.merge.changed) == (0, 1)
+    assert sorted(report.written) == ["all.atom", "all.rss", "news.atom", "news.rss"]
+    after = {e.id: e for e in _entries(project)}
+    assert after.keys() == before.keys()
+    edited = next(e for e in after.values() if e.summary.startswith("Facilitators trained"))
+    assert edited.published == before[edited.id].published
+    assert datetime.fromisoformat(edited.updated) == LATER
+    assert all(after[i].updated == before[i].updated for i in after if i != edited.id)
+
+
+def test_a_relabelled_category_moves_the_entry_between_feeds(project: Path) -> None:
+    _build(project)
+    _edit(project / "listings" / "004_c6c9b199964335b5.txt", "  2. Video", "  2. Videos")
+    report = _build(project, LATER)
+    assert {"video.atom", "videos.atom", "all.atom", "index.html"} <= set(report.written)
+    moved = _entries(project, "videos.atom")
+    assert [e.title[:30] for e in moved] == ["ILO and cooperatives raise awa"]
+    assert moved[0].id in {e.id for e in _entries(project, "all.atom")}
+    emptied = feedparser.parse(project / "feeds" / "video.atom")
+    assert not emptied.bozo and emptied.entries == []
+    assert "video.atom" not in (project / "feeds" / "index.html").read_text()
+
+
+def test_a_corrected_title_is_the_same_entry(project: Path) -> None:
+    _build(project)
+    old = next(e for e in _entries(project) if e.title.startswith("My.Coop roll-out"))
+    _edit(project / "listings" / "001_8fbb353530fffbeb.txt",
+          "My.Coop roll-out trajectory in Myanmar", "My.Coop roll-out trajectories in Myanmar")
+    report = _build(project, LATER)
+    assert (report.merge.new, report.merge.corrected, report.merge.changed) == (0, 1, 1)
+    corrected = next(e for e in _entries(project) if e.id == old.id)
+    assert corrected.title == "My.Coop roll-out trajectories in Myanmar"
+    assert _build(project, LATER + timedelta(hours=1)).merge.new == 0  # the alias is remembered
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("“Cultivate the COOPs” - Vol.3", "“Cultivate the COOPs” - Vol.4"),  # another number
+    ("The story of a friendship: Juan Somavia and Ivano Barberini",
+     "The story of a partnership: Ivano Barberini and the ILO"),  # not near-identical
+])
+def test_titles_that_are_not_corrections_make_new_entries(project: Path, old: str,
+                                                          new: str) -> None:
+    _build(project)
+    _edit(project / "listings" / "003_fd667bf2a0372e0d.txt", old, new)
+    report = _build(project, LATER)
+    assert (report.merge.new, report.merge.corrected) == (1, 0)
+    assert report.stored == 51
+
+
+def test_a_no_change_build_parses_nothing_and_touches_nothing(project: Path) -> None:
+    _build(project)
+    before = {p.name: p.stat().st_mtime_ns for p in (project / "feeds").iterdir()}
+    report = _build(project, LATER)
+    assert (report.files_read, report.files_unchanged) == (0, 5)
+    assert report.written == report.unchanged == []
+    assert {p.name: p.stat().st_mtime_ns for p in (project / "feeds").iterdir()} == before
+
+
+def test_a_deleted_feed_file_is_written_again(project: Path) -> None:
+    _build(project)
+    original = (project / "feeds" / "blog.rss").read_bytes()
+    (project / "feeds" / "blog.rss").unlink()
+    report = _build(project, LATER)
+    assert "blog.rss" in report.written
+    assert (project / "feeds" / "blog.rss").read_bytes() == original
+
+
+def test_a_config_change_rewrites_every_feed(project: Path) -> None:
+    _build(project)
+    _edit(project / "config.toml", 'title = "ILO COOP: ', 'title = "ILO Cooperatives: ')
+    report = _build(project, LATER)
+    assert len(report.written) == 24
+    assert feedparser.parse(project / "feeds" / "all.atom").feed.title.startswith("ILO Cooperatives")
+
+
+def test_a_second_run_waits_then_gives_up_with_a_clear_message(
+        project: Path, cli: Callable[..., Result]) -> None:
+    with FileLock(project / "feedsmith.db.lock"):
+        result = cli("build", "--wait", "0.2")
+    assert result.exit_code == 1
+    assert "feedsmith.db.lock: another feedsmith run is still working on this store" in result.stderr
+    assert not (project / "feeds").exists()
+
+
+def test_concurrent_builds_do_the_work_once(project: Path) -> None:
+    command = [sys.executable, "-m", "feedsmith", "--config", str(project / "config.toml"),
+               "build"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)]
+    outputs = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    summaries = sorted(out.splitlines()[1] for out, _ in outputs)
+    assert summaries == ["Entries: 0 new, 0 updated, 50 in the store."] * 2 + [
+        "Entries: 50 new, 0 updated, 50 in the store."]
+    assert len(_entries(project)) == 50
+
+
+def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
+        project: Path, cli: Callable[..., Result]) -> None:
+    assert cli("build").exit_code == 0
+    feeds = _snapshot(project / "feeds")
+    store = project / "feedsmith.db"
+    for leftover in project.glob("feedsmith.db-*"):
+        leftover.unlink()
+    store.write_bytes(b"this is not a database" * 100)
+    result = cli("build")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {store}: the state database is unreadable or corrupt")
+    assert "Traceback" not in result.output
+    assert store.read_bytes() == b"this is not a database" * 100
+    assert _snapshot(project / "feeds") == feeds
+
+
+def test_schema_is_versioned_and_a_newer_store_is_refused(project: Path,
+                                                          cli: Callable[..., Result]) -> None:
+    assert cli("build").exit_code == 0
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "written by a newer feedsmith" in result.stderr
+
+
+def test_the_store_may_not_live_in_the_published_folder(project: Path,
+                                                        cli: Callable[..., Result]) -> None:
+    config = project / "config.toml"
+    config.write_text(config.read_text() + '\n[store]\npath = "feeds/state.db"\n')
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "[store] path: " in result.stderr and "is inside the published folder" in result.stderr
+
+
+def test_entries_lists_what_the_store_holds(project: Path, cli: Callable[..., Result]) -> None:
+    assert "no state database yet" in cli("entries").stderr
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace("max_entries = 50", "max_entries = 5"))
+    assert cli("build").exit_code == 0
+    november = cli("entries", "--month", "2023-11").stdout.splitlines()
+    assert len(november) == 9
+    assert all(line.startswith("2023-11-") for line in november)
+    assert "  all,news  " in november[0]  # among the newest 5 of both feeds
+    assert "  -  " in november[4]  # 28 November: #6 in both, past the cap of 5
+    spotlight = next(line for line in november if "Spotlight" in line)
+    assert "  spotlight-interviews-with-co-operators  " in spotlight
+    long = cli("entries", "--category", "VIDEO", "--long").stdout
+    assert "  title:      ILO and cooperatives raise awareness" in long
+    assert "#1 in video" in long and "in video" in long
+    bad = cli("entries", "--month", "2023-13")
+    assert bad.exit_code == 2 and "expected YYYY-MM" in bad.stderr
+
+
+@pytest.mark.parametrize("point", ["insert", "publish", "replace-1", "replace-3", "replace-6",
+                                   "published"])
+def test_a_build_killed_anywhere_is_completed_by_the_next(
+        project: Path, tmp_path_factory: pytest.TempPathFactory, point: str) -> None:
+    new_page = project / "listings" / SAMPLE_000
+    held_back = new_page.read_bytes()
+    new_page.unlink()
+    _build(project)  # state A: four listings
+    old_feeds = _snapshot(project / "feeds")
+    new_page.write_bytes(held_back)  # state B: a new page and an edited summary
+    _edit(project / "listings" / "001_8fbb353530fffbeb.txt", "My.Coop – Training", "My.Coop training")
+
+    reference = tmp_path_factory.mktemp("reference")
+    shutil.copytree(project, reference, dirs_exist_ok=True)
+    _build(reference, LATER)
+    new_feeds = _snapshot(reference / "feeds")
+    assert new_feeds != old_feeds
+
+    killed = subprocess.run([sys.executable, str(Path(__file__).parent / "killed_build.py"),
+                             str(project / "config.toml"), point, LATER.isoformat()],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert killed.returncode == -9, killed.stderr
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for name, data in _snapshot(project / "feeds").items():
+        if not name.endswith(".feedsmith-tmp"):
+            assert data in (old_feeds.get(name), new_feeds[name]), name
+
+    _build(project, LATER)
+    assert _snapshot(project / "feeds") == new_feeds
+    with open_store(project / "feedsmith.db") as store:
+        assert store.pending_feeds() == set()
