@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from slugify import slugify
@@ -49,6 +50,7 @@ ALL = "all"  # the slug of the feed of everything
 _RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
 
 
+@lru_cache(maxsize=4096)
 def category_slug(category: str) -> str:
     """A category's identity and file-name stem: "Spotlight Interviews with Co-operators" ->
     "spotlight-interviews-with-co-operators". Spellings that differ only in case or punctuation
@@ -82,15 +84,20 @@ class Feed:
         return f"{site_title}: {self.category}" if self.category else site_title
 
 
+_WORDS = re.compile(r"[^\W_]+")
+
+
 def title_key(title: str) -> str:
     """The part of a title that identifies it: letters and digits only, case and accents folded.
 
     "ILO’s “Practical” Guide" and "ILO's "practical" guide" have the same key, so a publisher who
     straightens quotes or fixes capitalisation does not create a new item.
     """
-    decomposed = unicodedata.normalize("NFKD", title.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[^\W_]+", bare))
+    folded = title.casefold()
+    if not folded.isascii():  # ASCII has nothing to decompose: the common case stays cheap
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_WORDS.findall(folded))
 
 
 def entry_id(authority: str, day: date, title: str) -> str:
@@ -109,21 +116,26 @@ def dated(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, NOON, tzinfo=zone)
 
 
-def stagger_within_day(
-    entries: Iterable[Entry], used_seconds: Mapping[date, int] | None = None
-) -> list[Entry]:
-    """Give same-day entries distinct times, one second apart, so no two share `updated`.
+def day_offsets(entries: Sequence[Entry], used_seconds: Mapping[date, int] | None = None) -> list[int]:
+    """Seconds to add to each entry's time so that same-day entries get distinct times.
 
     `entries` come newest first, as listings show them. Seconds are counted up from the oldest
     entry of each day, starting after `used_seconds[day]` (the highest offset already given to
     that day), so an item added on top of a listing never moves the times of those below it.
     """
     next_second = {day: second + 1 for day, second in (used_seconds or {}).items()}
-    staggered: list[Entry] = []
-    for entry in reversed(list(entries)):
-        offset = next_second.get(entry.day, 0)
-        next_second[entry.day] = offset + 1
+    offsets = [0] * len(entries)
+    for index in range(len(entries) - 1, -1, -1):
+        day = entries[index].day
+        offsets[index] = next_second.get(day, 0)
+        next_second[day] = offsets[index] + 1
+    return offsets
+
+
+def stagger_within_day(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries with `day_offsets` applied: no two share `published` or `updated`."""
+    staggered = []
+    for entry, offset in zip(entries, day_offsets(entries), strict=True):
         moment = entry.published + timedelta(seconds=offset)
         staggered.append(replace(entry, published=moment, updated=moment))
-    staggered.reverse()
     return staggered

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from filelock import FileLock, Timeout
 
-from feedsmith.entry import ALL, Entry, Feed, category_slug, stagger_within_day, title_key
+from feedsmith.entry import ALL, Entry, Feed, category_slug, day_offsets, title_key
 from feedsmith.errors import StoreError
 
 # Each migration takes the schema from version N to N+1 (PRAGMA user_version). Never edit one that
@@ -196,25 +196,20 @@ class Store:
         title, and title keys at least 90 % alike; the stored entry must not itself be on the
         listings now (two titles listed side by side are two items).
         """
+        alike: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        for chunk in _chunks(sorted({entry.day.isoformat() for entry in fresh})):
+            rows = self._db.execute(
+                f"SELECT day, category_slug, content_hash, id, title FROM entries "
+                f"WHERE day IN ({_marks(chunk)}) ORDER BY id", chunk)
+            for day, slug, digest, stored_id, title in rows:
+                if stored_id not in harvested:
+                    alike.setdefault((day, slug, digest), []).append((stored_id, title))
         corrections: dict[str, str] = {}
         for entry in fresh:
-            key = title_key(entry.title)
-            candidates = self._db.execute(
-                "SELECT id, title FROM entries WHERE day = ? AND category_slug = ? "
-                "AND content_hash = ? ORDER BY id",
-                (entry.day.isoformat(), category_slug(entry.category), content_hash(entry)))
-            best: tuple[float, str] | None = None
-            for stored_id, stored_title in candidates:
-                if stored_id in harvested or stored_id in corrections.values():
-                    continue
-                stored_key = title_key(stored_title)
-                if re.findall(r"\d+", stored_key) != re.findall(r"\d+", key):
-                    continue
-                ratio = difflib.SequenceMatcher(None, stored_key, key).ratio()
-                if ratio >= _TITLE_SIMILARITY and (best is None or ratio > best[0]):
-                    best = (ratio, stored_id)
-            if best:
-                corrections[entry.id] = best[1]
+            group = (entry.day.isoformat(), category_slug(entry.category), content_hash(entry))
+            candidates = [c for c in alike.get(group, []) if c[0] not in corrections.values()]
+            if candidates and (match := _corrected(entry.title, candidates)):
+                corrections[entry.id] = match
         return corrections
 
     def _apply_edits(self, edits: list[tuple[str, Entry]], stored: dict[str, tuple[str, str, str]],
@@ -237,12 +232,12 @@ class Store:
         used = dict(self._db.execute("SELECT day, MAX(tiebreak) FROM entries GROUP BY day"))
         used_seconds = {date.fromisoformat(day): second for day, second in used.items()}
         rows = []
-        for original, entry in zip(fresh, stagger_within_day(fresh, used_seconds), strict=True):
+        for entry, offset in zip(fresh, day_offsets(fresh, used_seconds), strict=True):
             slug = category_slug(entry.category)
-            tiebreak = int((entry.published - original.published).total_seconds())
+            moment = _utc(entry.published + timedelta(seconds=offset))
             rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
-                         entry.link, entry.day.isoformat(), tiebreak, _utc(entry.published),
-                         _utc(entry.updated), content_hash(entry), stamp, stamp, entry.origin))
+                         entry.link, entry.day.isoformat(), offset, moment, moment,
+                         content_hash(entry), stamp, stamp, entry.origin))
             result.stale_feeds.add(slug)
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
         result.new += len(rows)
@@ -315,6 +310,21 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
+    """The id of the candidate whose title `title` corrects, if any (see `_find_corrections`)."""
+    key = title_key(title)
+    numbers = re.findall(r"\d+", key)
+    best: tuple[float, str] | None = None
+    for stored_id, stored_title in candidates:
+        stored_key = title_key(stored_title)
+        if re.findall(r"\d+", stored_key) != numbers:
+            continue
+        ratio = difflib.SequenceMatcher(None, stored_key, key).ratio()
+        if ratio >= _TITLE_SIMILARITY and (best is None or ratio > best[0]):
+            best = (ratio, stored_id)
+    return best[1] if best else None
 
 
 def _entry(row: Sequence[str], zone: ZoneInfo) -> Entry:

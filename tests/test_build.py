@@ -13,7 +13,7 @@ from click.testing import Result
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.entry import Entry, dated, entry_id, stagger_within_day, title_key
+from feedsmith.entry import Entry, dated, day_offsets, entry_id, stagger_within_day, title_key
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News
@@ -158,6 +158,7 @@ def test_same_day_items_get_distinct_times_that_new_items_do_not_move() -> None:
     assert times["c"] > times["b"] > times["a"] > times["z"]
     later = stagger_within_day([_entry("new", day), *listed])
     assert {e.title: e.updated for e in later if e.title != "new"} == times
+    assert day_offsets([_entry("d", day), _entry("e", day)], {day: 2}) == [4, 3]
 
 
 def test_an_item_listed_twice_on_one_page_is_one_entry(

@@ -80,6 +80,23 @@ def test_a_relabelled_category_moves_the_entry_between_feeds(project: Path) -> N
     assert "video.atom" not in (project / "feeds" / "index.html").read_text()
 
 
+def test_a_later_item_of_a_stored_day_is_dated_after_it_and_moves_nothing(project: Path) -> None:
+    _build(project)
+    before = {e.id: e.published for e in _entries(project)}
+    listing = project / "listings" / SAMPLE_000
+    listing.write_text(listing.read_text().replace(
+        "  1. News\n", "  1. News\n\n    A late addition on the last day of November\n\n"
+        "    30 November 2023\n\n  1. News\n", 1))
+    assert _build(project, LATER).merge.new == 1
+    after = {e.id: e.published for e in _entries(project)}
+    added = next(e for e in _entries(project) if e.title.startswith("A late addition"))
+    same_day = {i: p for i, p in before.items() if p.startswith("2023-11-30")}
+    assert len(same_day) == 3
+    assert {i: after[i] for i in same_day} == same_day
+    assert all(added.published > p for p in same_day.values())
+    assert len(set(before) - set(after)) == 1  # only the oldest, pushed past the cap of 50
+
+
 def test_a_corrected_title_is_the_same_entry(project: Path) -> None:
     _build(project)
     old = next(e for e in _entries(project) if e.title.startswith("My.Coop roll-out"))
