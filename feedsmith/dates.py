@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_month_names
@@ -62,7 +62,7 @@ def parse_date_line(line: str, language: str = "en") -> date | None:
     return _parse_date_shape(line, language)
 
 
-@lru_cache(maxsize=4096)
+@cache  # only date-shaped lines get here: bounded by the calendar, not by the listing's size
 def _parse_date_shape(line: str, language: str) -> date | None:
     match = _DAY_FIRST.match(line) or _MONTH_FIRST.match(line)
     if match is None:

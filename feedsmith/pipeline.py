@@ -62,7 +62,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
             outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds, config)
             report.written, report.unchanged = publish(outputs, config.output.dir)
-            store.published(fingerprint)
+            store.published(fingerprint, [feed.slug for feed in feeds])
         else:
             report.stored = store.count()
     return report
@@ -71,11 +71,10 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
 def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
     """Feeds to write: those the store marks pending, all of them when the way feeds are rendered
     changed (config, templates, feedsmith version), and any whose file has gone missing."""
-    every_feed = {ALL, *store.feed_slugs()}
     if store.get_meta("render_fingerprint") != fingerprint:
-        return every_feed
+        return {ALL, *store.feed_slugs()}
     out = config.output.dir
-    missing = {slug for slug in every_feed
+    missing = {slug for slug in store.published_feeds()
                if not (out / f"{slug}.rss").exists() or not (out / f"{slug}.atom").exists()}
     if any(not (out / name).exists() for name in INDEX_FILES):
         missing.add(ALL)

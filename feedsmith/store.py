@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -301,12 +302,17 @@ class Store:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
-    def published(self, render_fingerprint: str) -> None:
-        """The pending feeds are written: forget them and remember how they were rendered."""
+    def published_feeds(self) -> list[str]:
+        """The slugs of the feeds the last publish listed (cheap: no scan of the entries)."""
+        return json.loads(self.get_meta("published_feeds") or "[]")  # type: ignore[no-any-return]
+
+    def published(self, render_fingerprint: str, slugs: list[str]) -> None:
+        """The pending feeds are written: forget them, remember how and which were rendered."""
         with self._transaction() as db:
             db.execute("DELETE FROM pending_feeds")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('render_fingerprint', ?)",
-                       (render_fingerprint,))
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+                ("render_fingerprint", render_fingerprint),
+                ("published_feeds", json.dumps(sorted(slugs)))])
 
     def close(self) -> None:
         self._db.close()
