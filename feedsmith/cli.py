@@ -102,6 +102,8 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
     with open_store(config.store.path) as store:
         listed = store.entries(config.site.timezone, category, month)
     cap = config.output.max_entries
+    if listed and not long_:
+        click.echo(f"{'DATE':<10}  {'FEEDS':<7}  {'CATEGORY':<30}  TITLE")
     for item in listed:
         click.echo(_describe(item, cap) if long_ else _row(item, cap))
     click.echo(f"{len(listed)} entr{'y' if len(listed) == 1 else 'ies'}"
@@ -115,9 +117,12 @@ def _in_feeds(item: ListedEntry, cap: int) -> list[str]:
 
 
 def _row(item: ListedEntry, cap: int) -> str:
-    feeds = ",".join(_in_feeds(item, cap)) or "-"
+    """One line: in the feed of everything and its category's ("all+cat"), only its category's
+    ("cat"), or neither ("-": older than the newest `cap` of both)."""
+    in_all, in_category = item.rank_in_all <= cap, item.rank_in_category <= cap
+    feeds = "all+cat" if in_all and in_category else "cat" if in_category else "all" if in_all else "-"
     entry = item.entry
-    return f"{entry.day}  {entry.category[:28]:<28}  {feeds[:40]:<40}  {entry.title}"
+    return f"{entry.day}  {feeds:<7}  {entry.category[:30]:<30}  {entry.title}"
 
 
 def _describe(item: ListedEntry, cap: int) -> str:
