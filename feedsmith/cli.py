@@ -17,9 +17,13 @@ import click
 
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
+from feedsmith.digest import LATE_HEADING
 from feedsmith.entry import category_slug
 from feedsmith.errors import FeedsmithError, StoreError
+from feedsmith.ledger import add_months, month_of
+from feedsmith.pipeline import DigestReport
 from feedsmith.pipeline import build as run_build
+from feedsmith.pipeline import digest as run_digest
 from feedsmith.store import ListedEntry, open_store
 
 
@@ -108,6 +112,74 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
         click.echo(_describe(item, cap) if long_ else _row(item, cap))
     click.echo(f"{len(listed)} entr{'y' if len(listed) == 1 else 'ies'}"
                + (f" (feeds carry the newest {cap} of each)" if listed else ""), err=True)
+
+
+def _now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter(f"expected an ISO time such as 2024-01-02T09:00, "
+                                     f"got {value!r}") from None
+    return value
+
+
+def _clock(config: Config, value: str | None) -> datetime:
+    """--now (an ISO time, in the site's zone unless it says otherwise), or the real clock."""
+    if value is None:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.site.timezone)
+
+
+@main.command()
+@click.option("--month", callback=_month, help="The issue's month (YYYY-MM); default: last month.")
+@click.option("--dry-run", is_flag=True, help="Show what the issue would hold; record nothing.")
+@click.option("--send", is_flag=True, help="Deliver the issue to [digest] to, once.")
+@click.option("--force", is_flag=True, help="With --send: send again to those already sent to.")
+@click.option("--rebuild", is_flag=True, help="Select and render an unsent issue again.")
+@click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds to wait for another run that holds the store.")
+@click.pass_obj
+def digest(options: _Options, month: str | None, dry_run: bool, send: bool, force: bool,
+           rebuild: bool, now: str | None, wait: float) -> None:
+    """Build the monthly digest: web page, text and .eml under <output>/digest/; --send mails it."""
+    config = options.config()
+    clock = _clock(config, now)
+    month = month or add_months(month_of(clock.astimezone(config.site.timezone).date()), -1)
+    report = run_digest(config, month, clock, dry_run=dry_run, rebuild=rebuild, send=send,
+                        force=force, wait=wait)
+    _print_digest(report, config, dry_run)
+    if report.failed:
+        for failure in report.failed:
+            click.echo(f"error: {failure}", err=True)
+        raise FeedsmithError(f"{len(report.failed)} delivery problem(s); they are recorded and "
+                             "the next `digest --send` retries them")
+
+
+def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
+    if report.number is None:
+        click.echo(f"{report.month}: nothing new, so no issue"
+                   + ("" if dry_run else " (recorded in the ledger)") + ".")
+        return
+    state = "new" if report.created or dry_run else "already built, unchanged"
+    click.echo(f"{report.subject} ({state}); email HTML {report.html_bytes / 1000:.1f} KB.")
+    if report.layout is not None:
+        layout = report.layout
+        if layout.lead is not None:
+            click.echo(f"  Lead: {layout.lead.title}")
+        for section in layout.sections:
+            late = " (late arrivals)" if section.heading == LATE_HEADING else ""
+            click.echo(f"  {section.heading}{late}: {len(section.entries)} item(s)")
+            if dry_run:
+                for entry in section.entries:
+                    click.echo(f"    {entry.day}  {entry.title}")
+    if report.written:
+        click.echo(f"Wrote {', '.join(report.written)} under {_shown(config.output.dir)}")
+    if report.sent or report.already_sent:
+        click.echo(f"Sent to {len(report.sent)} recipient(s); {len(report.already_sent)} had it "
+                   "already.")
 
 
 def _in_feeds(item: ListedEntry, cap: int) -> list[str]:

@@ -18,6 +18,8 @@ from feedsmith.dates import is_known_language
 from feedsmith.errors import ConfigError
 
 DEFAULT_CATEGORY = "Uncategorised"
+# The listing announces each newsletter issue as an item: an issue should not list itself.
+DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 
 # RFC 4151 tagging entity: a domain name or email address, a comma, and a date the owner held it.
 _TAGGING_ENTITY = re.compile(r"^[A-Za-z0-9.@-]+\.[A-Za-z]{2,},\d{4}(-\d{2}(-\d{2})?)?$")
@@ -55,12 +57,43 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "starttls", "ssl" or "none"
+    username: str = ""
+    password_env: str = ""  # name of the environment variable holding the password
+    timeout: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    title: str
+    sender: str  # `from`
+    to: tuple[str, ...]
+    list_id: str
+    unsubscribe: tuple[str, ...]  # https URL and/or mailto:
+    contact: str  # footer contact address
+    templates: Path | None  # a folder whose templates replace the shipped ones
+    numbering: str = "running"  # or "yearly"
+    first_number: int = 1
+    lookback_months: int = 1
+    skip_empty: bool = True
+    exclude: tuple[str, ...] = ()  # title patterns (case-insensitive) left out of issues
+    sections: tuple[str, ...] = ()  # category order; the others follow alphabetically
+    lead_category: str = ""  # lead story: newest of this category, else the newest item
+    max_html_bytes: int = 95_000  # Gmail clips at ~102 KB
+    smtp: SmtpConfig = SmtpConfig()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     site: SiteConfig
     sources: tuple[SourceConfig, ...]
     output: OutputConfig
     store: StoreConfig
+    digest: DigestConfig
 
 
 _REQUIRED: Any = object()
@@ -101,7 +134,8 @@ class _Table:
             self.fail(f"unknown key(s): {unknown} (see the README for the keys this table takes)")
 
 
-_KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table"}
+_KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table",
+               bool: "true or false"}
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -127,9 +161,11 @@ def load_config(path: Path) -> Config:
     sources = _sources(root.data.pop("sources", None), path, folder, site.language)
     output = _output(root.table("output"), folder)
     store = _store(root.table("store"), folder, output.dir)
+    digest = _digest(root.table("digest"), folder, site)
     if root.data:
         raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
-    return Config(path=path, site=site, sources=sources, output=output, store=store)
+    return Config(path=path, site=site, sources=sources, output=output, store=store,
+                  digest=digest)
 
 
 def _url(table: _Table, key: str) -> str:
@@ -226,3 +262,63 @@ def _store(table: _Table, folder: Path, output_dir: Path) -> StoreConfig:
                    "where the web server does not serve it", "path")
     table.done()
     return StoreConfig(path=path)
+
+
+def _strings(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    values = table.get(key, (list, str), list(default))
+    values = [values] if isinstance(values, str) else values
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        table.fail("expected a list of non-empty strings", key)
+    return tuple(values)
+
+
+def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
+    host = urlsplit(site.base_url).hostname or "localhost"
+    sender = table.get("from", str, f"{site.author_name} <digest@{host}>")
+    to = _strings(table, "to", ())
+    for address in (sender, *to):
+        if "@" not in address:
+            table.fail(f"expected an email address, got {address!r}", "from" if address == sender
+                       else "to")
+    unsubscribe = _strings(table, "unsubscribe", ())
+    for target in unsubscribe:
+        if not target.startswith(("https://", "mailto:")):
+            table.fail(f"expected an https:// URL or a mailto: address, got {target!r}",
+                       "unsubscribe")
+    templates = table.get("templates", str, "")
+    numbering = table.get("numbering", str, "running")
+    if numbering not in ("running", "yearly"):
+        table.fail(f'expected "running" or "yearly", got {numbering!r}', "numbering")
+    exclude = _strings(table, "exclude", DEFAULT_EXCLUDE)
+    for pattern in exclude:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            table.fail(f"{pattern!r} is not a valid regular expression: {exc}", "exclude")
+    numbers = {key: table.get(key, int, default) for key, default in
+               (("first_number", 1), ("lookback_months", 1), ("max_html_bytes", 95_000))}
+    if numbers["first_number"] < 1 or numbers["lookback_months"] < 0:
+        table.fail("first_number must be at least 1 and lookback_months at least 0")
+    skip_empty = table.get("skip_empty", bool, True)
+    digest = DigestConfig(
+        title=table.get("title", str, f"{site.title} eNewsUpdate"), sender=sender, to=to,
+        list_id=table.get("list_id", str, f"digest.{host}"), unsubscribe=unsubscribe,
+        contact=table.get("contact", str, sender), templates=folder / templates if templates else None,
+        numbering=numbering, exclude=exclude, sections=_strings(table, "sections", ()),
+        lead_category=table.get("lead_category", str, ""), skip_empty=skip_empty,
+        smtp=_smtp(table.table("smtp")), **numbers)
+    table.done()
+    return digest
+
+
+def _smtp(table: _Table) -> SmtpConfig:
+    security = table.get("security", str, "starttls")
+    if security not in ("starttls", "ssl", "none"):
+        table.fail(f'expected "starttls", "ssl" or "none", got {security!r}', "security")
+    smtp = SmtpConfig(host=table.get("host", str, "localhost"),
+                      port=table.get("port", int, 465 if security == "ssl" else 587),
+                      security=security, username=table.get("username", str, ""),
+                      password_env=table.get("password_env", str, ""),
+                      timeout=table.get("timeout", int, 60))
+    table.done()
+    return smtp

@@ -16,11 +16,14 @@ from pathlib import Path
 
 from feedsmith import __version__
 from feedsmith.config import Config
+from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
 from feedsmith.discovery import render_index, render_opml
 from feedsmith.entry import ALL, Feed
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import ConfigError, Problem, SourceError
 from feedsmith.feeds import render_atom, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
+from feedsmith.ledger import FAILED, SENDING, SENT, Ledger, Rendered
+from feedsmith.mail import DeliveryError, compose, message_id, send, smtp_session
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store, exclusive, open_store
 
@@ -111,3 +114,133 @@ def publish(outputs: dict[str, bytes], folder: Path) -> tuple[list[str], list[st
     for name, data in outputs.items():
         (written if write_if_changed(folder / name, data) else unchanged).append(name)
     return written, unchanged
+
+
+# --- the monthly digest ---------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class DigestReport:
+    """What `digest` did or, with dry_run, would do."""
+
+    month: str
+    number: int | None  # None: no issue (nothing new)
+    subject: str = ""
+    layout: Layout | None = None  # only when the issue was selected in this run
+    created: bool = False  # frozen in this run (else it already existed)
+    html_bytes: int = 0
+    written: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    failed: list[DeliveryError] = field(default_factory=list)
+
+
+def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
+           rebuild: bool = False, send: bool = False, force: bool = False,
+           wait: float = 60) -> DigestReport:
+    """Build (or reuse) the issue for `month`, write its files and, with `send`, deliver it.
+
+    An issue is frozen in the ledger when first built; later runs write and send exactly those
+    bytes. `rebuild` discards an issue that nothing was sent of and selects it again.
+    """
+    with exclusive(config.store.path, wait), open_store(config.store.path) as store:
+        ledger = Ledger(store, config.site.timezone)
+        record = ledger.issue(month)
+        if record is not None and (rebuild or record.number is None) and not dry_run:
+            ledger.discard(month)
+            record = None
+        if record is None or record.number is None:
+            report = _new_issue(ledger, config, month, now, dry_run)
+            if dry_run or report.number is None:
+                return report
+            record = ledger.issue(month)
+            assert record is not None
+        else:
+            report = DigestReport(month, record.number, created=False)
+        assert record.rendered is not None and record.number is not None
+        report.subject, report.html_bytes = record.rendered.subject, len(record.rendered.html)
+        if dry_run:
+            return report
+        report.written = _write_digest_files(ledger, config, record.month, record.rendered)
+        if send:
+            _deliver(ledger, config, record.month, record.number, record.rendered, now, force,
+                     report)
+    return report
+
+
+def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
+               dry_run: bool) -> DigestReport:
+    options = config.digest
+    selection = ledger.select(month, options.lookback_months, options.exclude)
+    layout = arrange(selection.main, selection.late, options.sections, options.lead_category)
+    if layout.count == 0 and options.skip_empty:
+        if not dry_run:
+            ledger.record_empty(month, now)
+        return DigestReport(month, None, layout=layout)
+    number = ledger.next_number(month, options.numbering, options.first_number)
+    issue = render_issue(layout, number, month, config)
+    to = options.to or (options.sender,)
+    eml = compose(subject=issue.subject, text=issue.text, html=issue.html, digest=options, to=to,
+                  msg_id=message_id(month, number, options.sender), date=now.astimezone(
+                      config.site.timezone)).as_bytes()
+    rendered = Rendered(issue.subject, issue.html, issue.web, issue.text, eml)
+    if not dry_run:
+        ledger.freeze(month, number, now, rendered, selection)
+    return DigestReport(month, number, issue.subject, layout, created=not dry_run,
+                        html_bytes=len(issue.html))
+
+
+def _write_digest_files(ledger: Ledger, config: Config, month: str,
+                        rendered: Rendered) -> list[str]:
+    """The issue's web page, text and .eml, and the archive page and Atom feed of all issues."""
+    folder = config.output.dir / "digest"
+    issues = [(r.month, r.number) for r in reversed(ledger.issues()) if r.number is not None]
+    outputs = {
+        f"{month}.html": rendered.web.encode("utf-8"),
+        f"{month}.txt": rendered.text.encode("utf-8"),
+        f"{month}.eml": rendered.eml,
+        "index.html": render_archive(issues, config),
+        "issues.atom": render_issues_feed(ledger.issues(), config),
+    }
+    return [f"digest/{name}" for name, data in outputs.items()
+            if write_if_changed(folder / name, data)]
+
+
+def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: Rendered,
+             now: datetime, force: bool, report: DigestReport) -> None:
+    """Send to every recipient not yet sent to (all of them with `force`), recording each step
+    before and after it happens, so a crash can neither lose a send nor repeat an accepted one
+    (a crash between the server's acceptance and the record repeats it, same Message-ID)."""
+    options = config.digest
+    done = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
+    recipients = list(options.to)
+    if not recipients:
+        raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
+    report.already_sent = [] if force else [r for r in recipients if r in done]
+    pending = [r for r in recipients if force or r not in done]
+    if not pending:
+        return
+    attempted: set[str] = set()
+    try:
+        with smtp_session(options.smtp) as session:
+            for recipient in pending:
+                attempted.add(recipient)
+                msg_id = message_id(month, number, options.sender, recipient)
+                ledger.mark(month, recipient, SENDING, msg_id, now)
+                message = compose(subject=rendered.subject, text=rendered.text, html=rendered.html,
+                                  digest=options, to=[recipient], msg_id=msg_id,
+                                  date=now.astimezone(config.site.timezone))
+                try:
+                    send(session, message, options.sender, recipient)
+                except DeliveryError as error:
+                    ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
+                    report.failed.append(error)
+                    continue
+                ledger.mark(month, recipient, SENT, msg_id, now)
+                report.sent.append(recipient)
+    except DeliveryError as error:  # no connection: the recipients not yet tried all failed
+        for recipient in pending:
+            if recipient not in attempted:
+                msg_id = message_id(month, number, options.sender, recipient)
+                ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
+        report.failed.append(error)

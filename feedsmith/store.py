@@ -62,10 +62,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE pending_feeds (slug TEXT PRIMARY KEY);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    """
+    -- the digest ledger: one row per month asked for; number NULL for a month with nothing new
+    CREATE TABLE issues (
+        month     TEXT PRIMARY KEY,    -- YYYY-MM in the site's time zone
+        number    INTEGER,             -- unique per year or overall, by [digest] numbering
+        built_at  TEXT NOT NULL,       -- UTC
+        subject   TEXT NOT NULL,
+        html      TEXT NOT NULL,       -- the email's HTML part
+        web       TEXT NOT NULL,       -- the "view online" page
+        text      TEXT NOT NULL,       -- the plain-text part
+        eml       BLOB NOT NULL        -- the ready-to-send message, addressed to every `to`
+    );
+    -- which issue carries an entry: an entry is never in two issues
+    CREATE TABLE issue_entries (
+        entry_id TEXT PRIMARY KEY REFERENCES entries (id),
+        month    TEXT NOT NULL REFERENCES issues (month),
+        late     INTEGER NOT NULL      -- 1: a late arrival from an earlier month
+    );
+    -- one delivery per issue and recipient: 'sending' (tried, outcome unknown), 'sent', 'failed'
+    CREATE TABLE deliveries (
+        month      TEXT NOT NULL REFERENCES issues (month),
+        recipient  TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        attempts   INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        error      TEXT NOT NULL,
+        PRIMARY KEY (month, recipient)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_ENTRY_COLUMNS = "id, title, category, published, updated, summary, link, source, origin"
+ENTRY_COLUMNS = "id, title, category, published, updated, summary, link, source, origin"
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 # A title correction: same day, category and summary, and titles this alike with the same numbers.
 _TITLE_SIMILARITY = 0.9
@@ -99,11 +129,12 @@ def content_hash(entry: Entry) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-def _utc(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
+    """How the store writes times: UTC text that sorts chronologically."""
     return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _from_utc(text: str, zone: ZoneInfo) -> datetime:
+def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(zone)
 
 
@@ -114,8 +145,14 @@ class Store:
         self._db = connection
         self.path = path
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """For the ledger, which keeps its tables in the same database."""
+        return self._db
+
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -135,8 +172,8 @@ class Store:
               now: datetime) -> MergeResult:
         """Add new entries, refresh seen ones, record edits; all in one transaction."""
         result = MergeResult()
-        stamp = _utc(now)
-        with self._transaction() as db:
+        stamp = utc_text(now)
+        with self.transaction() as db:
             stored = self._stored_rows(entry.id for entry in entries)
             aliases = self._aliases(e.id for e in entries if e.id not in stored)
             stored.update(self._stored_rows(aliases.values()))
@@ -222,7 +259,7 @@ class Store:
                 "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
                 "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ? WHERE id = ?",
                 (entry.title, entry.category, slug, entry.summary, entry.link,
-                 content_hash(entry), _utc(now + timedelta(microseconds=offset)), _utc(now),
+                 content_hash(entry), utc_text(now + timedelta(microseconds=offset)), utc_text(now),
                  entry.origin, target))
             result.stale_feeds |= {stored[target][2], slug}
             result.changed += 1
@@ -235,7 +272,7 @@ class Store:
         rows = []
         for entry, offset in zip(fresh, day_offsets(fresh, used_seconds), strict=True):
             slug = category_slug(entry.category)
-            moment = _utc(entry.published + timedelta(seconds=offset))
+            moment = utc_text(entry.published + timedelta(seconds=offset))
             rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
                          entry.link, entry.day.isoformat(), offset, moment, moment,
                          content_hash(entry), stamp, stamp, entry.origin))
@@ -268,9 +305,9 @@ class Store:
 
     def _newest(self, where: str, params: tuple[str, ...], zone: ZoneInfo,
                 limit: int) -> tuple[Entry, ...]:
-        query = (f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {where} "
+        query = (f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} "
                  f"ORDER BY published DESC, id DESC LIMIT ?")
-        return tuple(_entry(row, zone) for row in self._db.execute(query, (*params, limit)))
+        return tuple(entry_from_row(row, zone) for row in self._db.execute(query, (*params, limit)))
 
     def entries(self, zone: ZoneInfo, category: str | None = None,
                 month: str | None = None) -> list[ListedEntry]:
@@ -279,7 +316,7 @@ class Store:
         `category` matches by slug (any spelling works); `month` is "YYYY-MM" in the site's zone.
         """
         query = f"""
-            SELECT {_ENTRY_COLUMNS},
+            SELECT {ENTRY_COLUMNS},
                    ROW_NUMBER() OVER (ORDER BY published DESC, id DESC),
                    ROW_NUMBER() OVER (PARTITION BY category_slug ORDER BY published DESC, id DESC),
                    first_seen, last_seen, category_slug
@@ -287,13 +324,13 @@ class Store:
         wanted_slug = category_slug(category) if category else None
         listed = []
         for row in self._db.execute(query):
-            entry = _entry(row[:9], zone)
+            entry = entry_from_row(row[:9], zone)
             if wanted_slug not in (None, row[13]):
                 continue
             if month and entry.published.strftime("%Y-%m") != month:
                 continue
-            listed.append(ListedEntry(entry, row[9], row[10], _from_utc(row[11], zone),
-                                      _from_utc(row[12], zone)))
+            listed.append(ListedEntry(entry, row[9], row[10], from_utc_text(row[11], zone),
+                                      from_utc_text(row[12], zone)))
         return listed
 
     # --- after publishing ----------------------------------------------------------------------
@@ -308,7 +345,7 @@ class Store:
 
     def published(self, render_fingerprint: str, slugs: list[str]) -> None:
         """The pending feeds are written: forget them, remember how and which were rendered."""
-        with self._transaction() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM pending_feeds")
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("render_fingerprint", render_fingerprint),
@@ -333,10 +370,11 @@ def _corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
     return best[1] if best else None
 
 
-def _entry(row: Sequence[str], zone: ZoneInfo) -> Entry:
+def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
+    """An Entry from a row selected with `ENTRY_COLUMNS`."""
     entry_id, title, category, published, updated, summary, link, source, origin = row[:9]
     return Entry(id=entry_id, title=title, category=category,
-                 published=_from_utc(published, zone), updated=_from_utc(updated, zone),
+                 published=from_utc_text(published, zone), updated=from_utc_text(updated, zone),
                  summary=summary, link=link, source=source, origin=origin)
 
 

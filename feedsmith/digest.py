@@ -1,0 +1,214 @@
+"""A month's selection -> the eNewsUpdate: email HTML (Jinja2 -> MJML -> HTML), web page, text.
+
+The email is kept under Gmail's clipping size (~102 KB): when a month has more than fits in
+`max_html_bytes`, the last items of the last sections become "N more items online" links to the
+web page, which always carries everything, as the text part does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date
+from feedgen.feed import FeedGenerator
+from mjml import mjml2html
+
+from feedsmith.config import Config
+from feedsmith.entry import Entry, category_slug
+from feedsmith.errors import ConfigError
+from feedsmith.ledger import IssueRecord
+
+LATE_HEADING = "Also new: earlier items that reached us late"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    heading: str
+    entries: tuple[Entry, ...]
+    more: int = 0  # items left out of the email for size, shown online
+
+    @property
+    def anchor(self) -> str:
+        return category_slug(self.heading)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """An issue's items in reading order: the lead story, then one section per category."""
+
+    lead: Entry | None
+    sections: tuple[Section, ...]
+
+    @property
+    def count(self) -> int:
+        return (self.lead is not None) + sum(len(s.entries) + s.more for s in self.sections)
+
+    def shown(self, limit: int) -> Layout:
+        """The layout with at most `limit` section items; the rest become "more online"."""
+        cut: list[Section] = []
+        for section in self.sections:
+            keep = max(0, min(len(section.entries), limit))
+            limit -= keep
+            cut.append(Section(section.heading, section.entries[:keep],
+                               section.more + len(section.entries) - keep))
+        return Layout(self.lead, tuple(cut))
+
+
+def arrange(main: list[Entry], late: list[Entry], order: tuple[str, ...],
+            lead_category: str) -> Layout:
+    """Lead story, then sections by the configured category order (others alphabetically), each
+    newest first, then the late arrivals."""
+    lead_slug = category_slug(lead_category) if lead_category else None
+    lead = next((e for e in main if category_slug(e.category) == lead_slug), None)
+    lead = lead or (main[0] if main else None)
+    by_category: dict[str, list[Entry]] = {}
+    for entry in main:
+        if entry is not lead:
+            by_category.setdefault(entry.category, []).append(entry)
+    rank = {category_slug(name): index for index, name in enumerate(order)}
+    headings = sorted(by_category, key=lambda c: (rank.get(category_slug(c), len(rank)),
+                                                  c.casefold()))
+    sections = [Section(heading, tuple(by_category[heading])) for heading in headings]
+    if late:
+        sections.append(Section(LATE_HEADING, tuple(late)))
+    return Layout(lead, tuple(sections))
+
+
+@dataclass(frozen=True, slots=True)
+class IssueText:
+    subject: str
+    html: str  # the email's HTML part, within the size budget
+    web: str  # the "view online" page: everything
+    text: str
+
+
+def render_issue(layout: Layout, number: int, month: str, config: Config) -> IssueText:
+    digest, site = config.digest, config.site
+    label = month_label(month, site.language)
+    subject = f"{digest.title} Issue No. {number}, {label}"
+    context: dict[str, Any] = {
+        "title": digest.title, "number": number, "month_label": label, "subject": subject,
+        "language": site.language, "contact": digest.contact,
+        "web_url": web_url(config, month), "archive_url": archive_url(config),
+        "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
+                                digest.unsubscribe[0] if digest.unsubscribe else ""),
+        "preheader": _preheader(layout, label),
+        "long_date": _long_date(site.language),
+    }
+    environment = _environment(digest.templates)
+    mjml_template = environment.get_template("digest.mjml.j2")
+
+    def email_html(shown: Layout, web: bool = False) -> str:
+        source = mjml_template.render(context, lead=shown.lead, sections=shown.sections, web=web)
+        return str(mjml2html(source, disable_comments=True, fonts={}))
+
+    text = environment.get_template("digest.txt.j2").render(
+        context, lead=layout.lead, sections=layout.sections)
+    return IssueText(subject, _within_budget(layout, email_html, digest.max_html_bytes),
+                     email_html(layout, web=True), text)
+
+
+def _within_budget(layout: Layout, html_for: Callable[[Layout], str], budget: int) -> str:
+    """The HTML of the largest prefix of the layout's items that fits in `budget` bytes."""
+    full = html_for(layout)
+    if len(full.encode()) <= budget:
+        return full
+    low, high = 0, sum(len(s.entries) for s in layout.sections)  # low always fits (we hope)
+    best = html_for(layout.shown(0))
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = html_for(layout.shown(middle))
+        if len(candidate.encode()) <= budget:
+            low, best = middle, candidate
+        else:
+            high = middle - 1
+    return best
+
+
+def _preheader(layout: Layout, label: str) -> str:
+    count = layout.count
+    lead = f": {layout.lead.title}" if layout.lead else ""
+    text = f"{count} new item{'s' if count != 1 else ''} in {label}{lead}"
+    return text if len(text) <= 140 else text[:139].rstrip() + "…"
+
+
+def _long_date(language: str) -> Callable[[Entry], str]:
+    locale = language.replace("-", "_")
+
+    def long_date(entry: Entry) -> str:
+        return str(format_date(entry.published, format="long", locale=locale))
+
+    return long_date
+
+
+def month_label(month: str, language: str) -> str:
+    """"2023-11" -> "November 2023" in the site's language."""
+    year, number = map(int, month.split("-"))
+    locale = language.replace("-", "_")
+    return str(format_date(date(year, number, 1), format="LLLL yyyy", locale=locale)).capitalize()
+
+
+def web_url(config: Config, month: str) -> str:
+    return f"{config.site.base_url}digest/{month}.html"
+
+
+def archive_url(config: Config) -> str:
+    return f"{config.site.base_url}digest/index.html"
+
+
+def _environment(operator_folder: Path | None) -> jinja2.Environment:
+    """The operator's templates first (if configured), then the shipped ones."""
+    loaders: list[jinja2.BaseLoader] = []
+    if operator_folder is not None:
+        if not operator_folder.is_dir():
+            raise ConfigError(f"[digest] templates: {operator_folder} is not a folder")
+        loaders.append(jinja2.FileSystemLoader(str(operator_folder)))
+    loaders.append(jinja2.FileSystemLoader(str(files("feedsmith.templates"))))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
+                              autoescape=lambda name: not (name or "").endswith(".txt.j2"),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render_archive(issues: list[tuple[str, int]], config: Config) -> bytes:
+    """The past-issues page: (month, number) pairs, newest first."""
+    listed = [{"month": m, "number": n, "label": month_label(m, config.site.language)}
+              for m, n in issues]
+    page = _environment(config.digest.templates).get_template("digest-archive.html.j2").render(
+        title=config.digest.title, language=config.site.language, issues=listed)
+    return page.encode("utf-8")
+
+
+def render_issues_feed(issues: list[IssueRecord], config: Config) -> bytes:
+    """An Atom feed of the issues, newest first, for readers who follow the newsletter there."""
+    site, title = config.site, config.digest.title
+    generator = FeedGenerator()
+    generator.id(f"tag:{site.id_authority}:digest")
+    generator.title(title)
+    generator.link(href=f"{site.base_url}digest/issues.atom", rel="self",
+                   type="application/atom+xml")
+    generator.link(href=archive_url(config), rel="alternate")
+    generator.language(site.language)
+    generator.author({"name": site.author_name})
+    generator.generator("feedsmith")
+    numbered = [issue for issue in issues if issue.rendered is not None]
+    newest_first = sorted(numbered, key=lambda issue: issue.month, reverse=True)
+    generator.updated(max((i.built_at for i in numbered), default=_EPOCH))
+    for issue in newest_first:
+        assert issue.rendered is not None
+        item = generator.add_entry(order="append")
+        item.id(f"tag:{site.id_authority}:digest/{issue.month}")
+        item.title(issue.rendered.subject)
+        item.link(href=web_url(config, issue.month), rel="alternate")
+        item.published(issue.built_at)
+        item.updated(issue.built_at)
+        item.content(issue.rendered.text, type="text")
+    return bytes(generator.atom_str(pretty=True))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

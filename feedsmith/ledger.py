@@ -1,0 +1,184 @@
+"""The digest ledger: which month got which issue number, which entries each issue carries, and
+which recipient each issue was delivered to. It is the only truth about what was sent.
+
+Why an entry is in an issue: it is dated in the issue's month (or is a late arrival, see
+`Ledger.select`), matches no exclude pattern, and no earlier issue carries it. `issue_entries`
+makes "never in two issues" a constraint of the database, not a hope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from feedsmith.entry import Entry
+from feedsmith.errors import FeedsmithError
+from feedsmith.store import ENTRY_COLUMNS, Store, entry_from_row, from_utc_text, utc_text
+
+SENT, SENDING, FAILED = "sent", "sending", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """An issue as it was frozen: what every later run writes and sends, byte for byte."""
+
+    subject: str
+    html: str
+    web: str
+    text: str
+    eml: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    month: str  # YYYY-MM
+    number: int | None  # None: the month had nothing new and produced no issue
+    built_at: datetime
+    rendered: Rendered | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    recipient: str
+    state: str  # SENT, SENDING or FAILED
+    attempts: int
+    message_id: str
+    changed_at: datetime
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What an issue for a month would carry."""
+
+    main: list[Entry]  # dated in the month, newest first
+    late: list[Entry]  # dated before it, first seen after the previous issue was built
+
+
+def month_start(month: str, zone: ZoneInfo) -> datetime:
+    year, number = map(int, month.split("-"))
+    return datetime(year, number, 1, tzinfo=zone)
+
+
+def add_months(month: str, count: int) -> str:
+    year, number = map(int, month.split("-"))
+    index = year * 12 + number - 1 + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+class Ledger:
+    """The ledger tables of an open store."""
+
+    def __init__(self, store: Store, zone: ZoneInfo) -> None:
+        self._store = store
+        self._db = store.connection
+        self._zone = zone
+
+    # --- issues ----------------------------------------------------------------------------
+
+    def issue(self, month: str) -> IssueRecord | None:
+        row = self._db.execute("SELECT month, number, built_at, subject, html, web, text, eml "
+                               "FROM issues WHERE month = ?", (month,)).fetchone()
+        return None if row is None else self._record(row)
+
+    def issues(self) -> list[IssueRecord]:
+        """Every numbered issue, oldest month first."""
+        rows = self._db.execute("SELECT month, number, built_at, subject, html, web, text, eml "
+                                "FROM issues WHERE number IS NOT NULL ORDER BY month")
+        return [self._record(row) for row in rows]
+
+    def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes]) -> IssueRecord:
+        month, number, built_at, subject, html, web, text, eml = row
+        rendered = Rendered(subject, html, web, text, bytes(eml)) if number is not None else None
+        return IssueRecord(month, number, from_utc_text(built_at, self._zone), rendered)
+
+    def select(self, month: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
+        """The entries an issue for `month` would carry.
+
+        Main: dated in `month`, not carried by any issue. Late arrivals: dated in the
+        `lookback_months` before `month`, first seen after the previous issue was built, not
+        carried by any issue; the first issue has none. Titles matching `exclude` are left out.
+        """
+        start = month_start(month, self._zone)
+        end = month_start(add_months(month, 1), self._zone)
+        main = self._uncarried("published >= ? AND published < ?", (utc_text(start), utc_text(end)))
+        previous = self._db.execute(
+            "SELECT MAX(built_at) FROM issues WHERE number IS NOT NULL AND month < ?",
+            (month,)).fetchone()[0]
+        late: list[Entry] = []
+        if previous is not None and lookback_months > 0:
+            since = month_start(add_months(month, -lookback_months), self._zone)
+            late = self._uncarried("published >= ? AND published < ? AND first_seen > ?",
+                                   (utc_text(since), utc_text(start), previous))
+        patterns = [re.compile(p, re.IGNORECASE) for p in exclude]
+
+        def wanted(entry: Entry) -> bool:
+            return not any(p.search(entry.title) for p in patterns)
+
+        return Selection([e for e in main if wanted(e)], [e for e in late if wanted(e)])
+
+    def _uncarried(self, where: str, params: tuple[str, ...]) -> list[Entry]:
+        query = (f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} AND id NOT IN "
+                 f"(SELECT entry_id FROM issue_entries) ORDER BY published DESC, id DESC")
+        return [entry_from_row(row, self._zone) for row in self._db.execute(query, params)]
+
+    def next_number(self, month: str, numbering: str, first: int) -> int:
+        """Running numbers continue from the last issue (or `first`); yearly ones restart at 1."""
+        if numbering == "yearly":
+            count = self._db.execute("SELECT COUNT(*) FROM issues WHERE number IS NOT NULL AND "
+                                     "substr(month, 1, 4) = ?", (month[:4],)).fetchone()[0]
+            return int(count) + 1
+        last = self._db.execute("SELECT MAX(number) FROM issues").fetchone()[0]
+        return first if last is None else int(last) + 1
+
+    def freeze(self, month: str, number: int, built_at: datetime, rendered: Rendered,
+               selection: Selection) -> None:
+        """Record an issue, its entries and its rendering: from now on it never changes."""
+        with self._store.transaction() as db:
+            db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (month, number, utc_text(built_at), rendered.subject, rendered.html,
+                        rendered.web, rendered.text, rendered.eml))
+            db.executemany("INSERT INTO issue_entries VALUES (?, ?, ?)",
+                           [(e.id, month, 0) for e in selection.main]
+                           + [(e.id, month, 1) for e in selection.late])
+
+    def record_empty(self, month: str, built_at: datetime) -> None:
+        """A month with nothing new: recorded, so that it is a decision and not an accident."""
+        with self._store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO issues VALUES (?, NULL, ?, '', '', '', '', X'')",
+                       (month, utc_text(built_at)))
+
+    def discard(self, month: str) -> None:
+        """Forget an issue so that it can be built again; refused once any delivery happened."""
+        if any(d.state in (SENT, SENDING) for d in self.deliveries(month)):
+            raise FeedsmithError(f"issue {month} has been sent (or may have been): it cannot be "
+                                 "rebuilt; its ledger entry stays as it is")
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM deliveries WHERE month = ?", (month,))
+            db.execute("DELETE FROM issue_entries WHERE month = ?", (month,))
+            db.execute("DELETE FROM issues WHERE month = ?", (month,))
+
+    # --- deliveries ------------------------------------------------------------------------
+
+    def deliveries(self, month: str) -> list[Delivery]:
+        rows = self._db.execute("SELECT recipient, state, attempts, message_id, changed_at, error "
+                                "FROM deliveries WHERE month = ? ORDER BY recipient", (month,))
+        return [Delivery(r, s, a, m, from_utc_text(c, self._zone), e) for r, s, a, m, c, e in rows]
+
+    def mark(self, month: str, recipient: str, state: str, message_id: str, now: datetime,
+             error: str = "") -> None:
+        """Record a delivery step at once (its own transaction): a crash loses no step."""
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT INTO deliveries VALUES (?, ?, ?, 1, ?, ?, ?) "
+                "ON CONFLICT (month, recipient) DO UPDATE SET state = excluded.state, "
+                "attempts = attempts + (excluded.state = 'sending'), "
+                "message_id = excluded.message_id, changed_at = excluded.changed_at, "
+                "error = excluded.error",
+                (month, recipient, state, message_id, utc_text(now), error))
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

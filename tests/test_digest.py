@@ -1,0 +1,392 @@
+"""The monthly digest: what an issue holds, how it reads in each part, and that it is sent once.
+
+Mail goes to a real SMTP server (aiosmtpd) on 127.0.0.1 that counts what arrives; the .eml and
+the HTML are read back with the stdlib `email` package and lxml.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import Result
+from lxml import html as lxml_html
+
+from feedsmith import pipeline
+
+from .conftest import DATA
+
+NOW = "2023-12-01T08:00"
+GOOD, OTHER, BAD = "enews@lists.example.org", "editor@example.org", "bad@example.org"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every accepted message and refuses chosen recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], EmailMessage]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, recipient: str) -> list[EmailMessage]:
+        return [m for rcpts, m in self.messages if recipient in rcpts]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler, port = Inbox(), _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def _set_smtp(project: Path, port: int, to: list[str]) -> None:
+    config = project / "config.toml"
+    text = config.read_text()
+    text = text[:text.index("[digest.smtp]")]
+    text = text.replace('to = ["coop-enews@lists.example.org"]', f"to = {json.dumps(to)}")
+    config.write_text(text + f'[digest.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+                             'security = "none"\n')
+
+
+@pytest.fixture
+def mail_project(project: Path, inbox: tuple[Inbox, int]) -> Path:
+    _set_smtp(project, inbox[1], [GOOD, OTHER])
+    return project
+
+
+def _digest(cli: Callable[..., Result], *args: str) -> Result:
+    assert cli("build").exit_code in (0, 1)
+    return cli("digest", "--now", NOW, *args)
+
+
+def _eml(project: Path, month: str = "2023-11") -> EmailMessage:
+    raw = (project / "feeds" / "digest" / f"{month}.eml").read_bytes()
+    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+
+
+def _november_titles() -> set[str]:
+    golden = json.loads((DATA / "golden" / "000_254e8c6e76770959.json").read_text())
+    return {e["title"] for e in golden if e["date"].startswith("2023-11")}
+
+
+def _web_items(page: Path) -> list[tuple[str, str]]:
+    """(section heading, item title) in reading order, as a browser's DOM has them."""
+    tree = lxml_html.parse(str(page))
+    found, heading = [], "lead"
+    for element in tree.iter("h2", "p"):
+        if element.tag == "h2":
+            heading = element.text_content().strip()
+        elif "font-weight:bold" in (element.get("style") or "").replace(" ", ""):
+            found.append((heading, element.text_content().strip()))
+    return found
+
+
+def test_the_november_2023_issue_holds_exactly_its_nine_items_by_category(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    result = _digest(cli)  # --now 2023-12-01: the default month is November 2023
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ILO COOP eNewsUpdate Issue No. 1, November 2023 (new)")
+    items = _web_items(mail_project / "feeds" / "digest" / "2023-11.html")
+    assert {title for _, title in items} == _november_titles()
+    assert len(items) == 9
+    assert [h for h, _ in items] == ["lead"] + ["News"] * 7 + [
+        "Spotlight Interviews with Co-operators"]
+    text = _eml(mail_project).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    for title in _november_titles():
+        assert " ".join(title.split()) in " ".join(text.replace("\n  ", " ").split())
+
+
+def test_the_eml_has_the_parts_and_headers_a_list_mail_needs(mail_project: Path,
+                                                            cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0
+    message = _eml(mail_project)
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["Subject"] == "ILO COOP eNewsUpdate Issue No. 1, November 2023"
+    assert message["From"] == "ILO COOP eNewsUpdate <enews@feeds.example.org>"
+    assert message["To"] == f"{GOOD}, {OTHER}"
+    assert message["Date"] == "Fri, 01 Dec 2023 08:00:00 +0100"
+    assert message["Message-ID"] == "<2023-11.issue-1@feeds.example.org>"
+    assert message["List-Id"] == "ILO COOP eNewsUpdate <coop-enews.lists.example.org>"
+    assert message["List-Unsubscribe"] == ("<https://feeds.example.org/ilo-coop/unsubscribe>, "
+                                           "<mailto:coop-enews-leave@lists.example.org>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_non_ascii_subject_is_rfc_2047_encoded(mail_project: Path,
+                                                 cli: Callable[..., Result]) -> None:
+    config = mail_project / "config.toml"
+    config.write_text(config.read_text().replace('title = "ILO COOP eNewsUpdate"',
+                                                 'title = "Coopératives – eNewsUpdate"'))
+    assert _digest(cli).exit_code == 0
+    raw = (mail_project / "feeds" / "digest" / "2023-11.eml").read_bytes()
+    subject_line = next(line for line in raw.split(b"\r\n") if line.startswith(b"Subject:"))
+    assert b"=?utf-8?" in subject_line.lower()
+    assert _eml(mail_project)["Subject"] == "Coopératives – eNewsUpdate Issue No. 1, November 2023"
+
+
+def test_the_html_is_email_safe(mail_project: Path, cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0
+    part = _eml(mail_project).get_body(("html",))
+    assert part is not None
+    source = part.get_content()
+    tree = lxml_html.fromstring(source)
+    assert tree.get("lang") == "en"
+    links = [a.get("href") for a in tree.iter("a")]
+    assert links and all(h.startswith(("https://", "mailto:")) for h in links), links
+    assert all(img.get("alt") is not None for img in tree.iter("img"))
+    assert not list(tree.iter("script")) and "fonts.googleapis" not in source
+    assert tree.xpath("//meta[@name='viewport']")
+    assert "max-width:600px" in source.replace(" ", "")
+    assert "@media only screen and (min-width:480px)" in source  # columns stack below it
+    preheader = "9 new items in November 2023: ILO offers a clinic"
+    assert preheader in tree.text_content()
+    assert "View online" in source and "Unsubscribe" in source and "Past issues" in source
+
+
+def test_hostile_titles_come_through_as_text_in_both_parts(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    hostile = 'A & B <C> <script>alert("x")</script> “quoted” \'single\''
+    listing = mail_project / "listings" / "000_254e8c6e76770959.txt"
+    listing.write_text(listing.read_text().replace(
+        "Engaging with platform cooperatives to build a fairer digital economy", hostile))
+    assert _digest(cli).exit_code == 0
+    message = _eml(mail_project)
+    html_part, text_part = message.get_body(("html",)), message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    tree = lxml_html.fromstring(html_part.get_content())
+    assert not list(tree.iter("script"))
+    assert any(p.text_content().strip() == hostile for p in tree.iter("p"))
+    assert hostile in text_part.get_content()
+    web = lxml_html.parse(str(mail_project / "feeds" / "digest" / "2023-11.html"))
+    assert not list(web.iter("script"))
+
+
+def test_digest_again_changes_nothing_and_send_again_sends_nothing(
+        mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, _ = inbox
+    first = _digest(cli, "--send")
+    assert first.exit_code == 0, first.output
+    assert "Sent to 2 recipient(s); 0 had it already." in first.stdout
+    assert len(server.to(GOOD)) == len(server.to(OTHER)) == 1
+    folder = mail_project / "feeds" / "digest"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    again = cli("digest", "--now", "2023-12-02T08:00", "--month", "2023-11", "--send")
+    assert again.exit_code == 0
+    assert "(already built, unchanged)" in again.stdout
+    assert "Sent to 0 recipient(s); 2 had it already." in again.stdout
+    assert len(server.messages) == 2
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+    forced = cli("digest", "--month", "2023-11", "--send", "--force")
+    assert forced.exit_code == 0 and len(server.messages) == 4
+    ids = [m["Message-ID"] for m in server.to(GOOD)]
+    assert ids[0] == ids[1] and ids[0] != server.to(OTHER)[0]["Message-ID"]  # per recipient
+
+
+def test_each_recipient_gets_its_own_copy_of_the_frozen_issue(
+        mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    assert _digest(cli, "--send").exit_code == 0
+    delivered = inbox[0].to(GOOD)[0]
+    assert delivered["To"] == GOOD
+    frozen = _eml(mail_project)
+    assert delivered["Subject"] == frozen["Subject"]
+    body, frozen_body = delivered.get_body(("html",)), frozen.get_body(("html",))
+    assert body is not None and frozen_body is not None
+    assert body.get_content() == frozen_body.get_content()
+
+
+def test_a_refused_recipient_is_recorded_and_retried_by_the_next_run(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    _set_smtp(project, port, [GOOD, BAD])
+    server.refuse.add(BAD)
+    result = _digest(cli, "--send")
+    assert result.exit_code == 1
+    assert f"error: {BAD}: refused by the server (550 5.1.1 mailbox unavailable)" in result.stderr
+    assert "Error: 1 delivery problem(s); they are recorded" in result.stderr
+    assert len(server.to(GOOD)) == 1 and server.to(BAD) == []
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    assert states == {GOOD: "sent", BAD: "failed"}
+    server.refuse.clear()
+    retry = cli("digest", "--month", "2023-11", "--send")
+    assert retry.exit_code == 0
+    assert len(server.to(GOOD)) == 1 and len(server.to(BAD)) == 1
+
+
+def test_a_server_that_is_down_is_a_clear_error_and_the_next_run_sends(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    _set_smtp(project, _free_port(), [GOOD])  # nothing listens there
+    down = _digest(cli, "--send")
+    assert down.exit_code == 1
+    assert "cannot reach SMTP server 127.0.0.1:" in down.stderr
+    assert "Traceback" not in down.output
+    _set_smtp(project, port, [GOOD])
+    assert cli("digest", "--month", "2023-11", "--send").exit_code == 0
+    assert len(server.to(GOOD)) == 1
+
+
+def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
+        mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, _ = inbox
+    real_send, calls = pipeline.send, []
+
+    def crash_on_second(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies with the second recipient in flight
+        real_send(*args)
+
+    monkeypatch.setattr(pipeline, "send", crash_on_second)
+    crashed = _digest(cli, "--send")
+    assert crashed.exit_code == 1 and "Aborted" in crashed.stderr
+    assert len(server.messages) == 1
+    with sqlite3.connect(mail_project / "feedsmith.db") as db:
+        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    assert states == {GOOD: "sent", OTHER: "sending"}  # in flight: outcome unknown
+    monkeypatch.setattr(pipeline, "send", real_send)
+    resumed = cli("digest", "--month", "2023-11", "--send")
+    assert resumed.exit_code == 0
+    assert "Sent to 1 recipient(s); 1 had it already." in resumed.stdout
+    assert len(server.to(GOOD)) == 1 and len(server.to(OTHER)) == 1
+
+
+def test_late_arrivals_get_their_own_section_and_no_entry_is_in_two_issues(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0  # issue 1: November 2023, built on 1 December
+    listing = mail_project / "listings" / "000_254e8c6e76770959.txt"
+    listing.write_text(listing.read_text().replace("  1. News\n", (
+        "  1. News\n\n    A December story\n\n    05 December 2023\n\n"
+        "  1. News\n\n    A November story the page showed late\n\n    25 November 2023\n\n"
+        "  1. News\n"), 1))
+    assert cli("build").exit_code == 0  # first seen now, after issue 1 was built
+    december = cli("digest", "--now", "2024-01-01T08:00")
+    assert december.exit_code == 0, december.output
+    assert "Also new: earlier items that reached us late (late arrivals): 1 item(s)" in \
+        december.stdout
+    items = _web_items(mail_project / "feeds" / "digest" / "2023-12.html")
+    assert ("Also new: earlier items that reached us late",
+            "A November story the page showed late") in items
+    coffee = ("ILO COOP participates in a #CoffeePeople webinar on Occupational Safety and "
+              "Health through Cooperatives")
+    assert {t for _, t in items} == {coffee, "A December story",
+                                     "A November story the page showed late"}
+    with sqlite3.connect(mail_project / "feedsmith.db") as db:
+        counts = dict(db.execute("SELECT month, COUNT(*) FROM issue_entries GROUP BY month"))
+    assert counts == {"2023-11": 9, "2023-12": 3}
+
+
+def test_the_listings_own_newsletter_announcements_are_left_out(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    result = _digest(cli, "--month", "2020-09", "--dry-run")
+    assert result.exit_code == 0
+    assert "ILO COOP eNewsUpdate Issue No. 8" not in result.stdout
+    assert "Italy-ILO cooperation to support Palestinian cooperatives" in result.stdout
+
+
+def test_a_month_with_nothing_new_is_recorded_and_numbering_goes_on(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    empty = _digest(cli, "--month", "2019-01")
+    assert empty.exit_code == 0
+    assert empty.stdout == "2019-01: nothing new, so no issue (recorded in the ledger).\n"
+    assert not (mail_project / "feeds" / "digest").exists()
+    assert "Issue No. 1, November 2023" in cli("digest", "--month", "2023-11").stdout
+    assert "Issue No. 2, March 2021" in cli("digest", "--month", "2021-03").stdout
+    with sqlite3.connect(mail_project / "feedsmith.db") as db:
+        ledger = db.execute("SELECT month, number FROM issues ORDER BY month").fetchall()
+    assert ledger == [("2019-01", None), ("2021-03", 2), ("2023-11", 1)]
+    archive = (mail_project / "feeds" / "digest" / "index.html").read_text()
+    assert archive.index("Issue No. 1, November 2023") < archive.index("Issue No. 2, March 2021")
+
+
+def test_yearly_numbering_restarts(mail_project: Path, cli: Callable[..., Result]) -> None:
+    config = mail_project / "config.toml"
+    config.write_text(config.read_text().replace('sections = [', 'numbering = "yearly"\nsections = ['))
+    assert cli("build").exit_code == 0
+    assert "Issue No. 1, March 2021" in cli("digest", "--month", "2021-03").stdout
+    assert "Issue No. 1, November 2023" in cli("digest", "--month", "2023-11").stdout
+    assert "Issue No. 2, December 2023" in cli("digest", "--month", "2023-12").stdout
+
+
+def test_dry_run_records_and_writes_nothing(mail_project: Path,
+                                            cli: Callable[..., Result]) -> None:
+    result = _digest(cli, "--dry-run")
+    assert result.exit_code == 0
+    assert "Issue No. 1, November 2023 (new)" in result.stdout
+    assert "2023-11-20  Interview with Ekaterina Dimitrova" in result.stdout
+    assert not (mail_project / "feeds" / "digest").exists()
+    with sqlite3.connect(mail_project / "feedsmith.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0
+
+
+def test_rebuild_is_refused_once_sent(mail_project: Path, cli: Callable[..., Result]) -> None:
+    assert _digest(cli, "--send").exit_code == 0
+    result = cli("digest", "--month", "2023-11", "--rebuild")
+    assert result.exit_code == 1
+    assert "issue 2023-11 has been sent" in result.stderr
+
+
+def _big_month(folder: Path, count: int) -> None:
+    for listing in folder.glob("*.txt"):
+        listing.unlink()
+    lines = ["News, stories and statements on cooperatives", ""]
+    for number in range(count):
+        day = date(2024, 3, 31) - timedelta(days=number % 31)
+        lines += [f"  {number % 10 + 1}. Category {number % 6}", "",
+                  f"    Cooperative story number {number}: members build a fairer economy together",
+                  "", f"    {day.day:02d} March 2024", "",
+                  f"    Summary {number}: " + "a cooperative in a rural district trained its "
+                  "members in governance, bookkeeping and decent work, with partners. " * 2, ""]
+    (folder / "march.txt").write_text("\n".join(lines))
+
+
+def test_a_150_item_month_stays_under_gmails_clipping_size(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    _big_month(mail_project / "listings", 150)
+    assert cli("build").exit_code == 0
+    result = cli("digest", "--month", "2024-03")
+    assert result.exit_code == 0
+    message = _eml(mail_project, "2024-03")
+    html_part, text_part = message.get_body(("html",)), message.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    size = len(html_part.get_content().encode())
+    assert 80_000 < size <= 95_000  # filled up to the budget, under Gmail's ~102 KB
+    tree = lxml_html.fromstring(html_part.get_content())
+    more = [a.text_content() for a in tree.iter("a") if "more item" in a.text_content()]
+    shown = sum(1 for p in tree.iter("p") if "Cooperative story number" in p.text_content())
+    hidden = sum(int(text.split()[0]) for text in more)
+    assert more and shown + hidden == 150
+    web = _web_items(mail_project / "feeds" / "digest" / "2024-03.html")
+    assert len(web) == 150  # the page online carries everything
+    assert text_part.get_content().count("* Cooperative story number") == 149  # + the lead
