@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import feedparser
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import Result
@@ -390,3 +391,46 @@ def test_a_150_item_month_stays_under_gmails_clipping_size(
     web = _web_items(mail_project / "feeds" / "digest" / "2024-03.html")
     assert len(web) == 150  # the page online carries everything
     assert text_part.get_content().count("* Cooperative story number") == 149  # + the lead
+
+
+def test_the_archive_feed_lists_every_issue(mail_project: Path,
+                                            cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0
+    assert cli("digest", "--month", "2021-03").exit_code == 0
+    parsed = feedparser.parse(mail_project / "feeds" / "digest" / "issues.atom")
+    assert not parsed.bozo
+    assert [e.title for e in parsed.entries] == [
+        "ILO COOP eNewsUpdate Issue No. 1, November 2023",
+        "ILO COOP eNewsUpdate Issue No. 2, March 2021"]
+    assert parsed.entries[0].link == "https://feeds.example.org/ilo-coop/digest/2023-11.html"
+    assert parsed.entries[0].id == "tag:feeds.example.org,2024:digest/2023-11"
+
+
+def test_operators_can_replace_a_template_and_choose_the_lead(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    (mail_project / "my-templates").mkdir()
+    (mail_project / "my-templates" / "digest.txt.j2").write_text(
+        "{{ title }} No. {{ number }}\n{% for s in sections %}{{ s.heading }}: "
+        "{{ s.entries | length }}\n{% endfor %}Lead: {{ lead.title }}\n")
+    config = mail_project / "config.toml"
+    config.write_text(config.read_text().replace(
+        'sections = [', 'templates = "my-templates"\n'
+        'lead_category = "Spotlight Interviews with Co-operators"\nsections = ['))
+    assert _digest(cli).exit_code == 0
+    text = _eml(mail_project).get_body(("plain",))
+    assert text is not None
+    assert text.get_content().replace("\r\n", "\n") == ("ILO COOP eNewsUpdate No. 1\nNews: 8\nLead: Interview with "
+                                  "Ekaterina Dimitrova, Project Manager, Monnaie Léman, Geneva, "
+                                  "Switzerland\n")
+
+
+def test_a_login_without_its_password_variable_is_a_clear_error(
+        mail_project: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FEEDSMITH_TEST_PASSWORD", raising=False)
+    config = mail_project / "config.toml"
+    config.write_text(config.read_text() + 'username = "enews"\n'
+                                           'password_env = "FEEDSMITH_TEST_PASSWORD"\n')
+    result = _digest(cli, "--send")
+    assert result.exit_code == 1
+    assert "set the environment variable FEEDSMITH_TEST_PASSWORD to the SMTP password" in \
+        result.stderr
