@@ -6,6 +6,8 @@ could not read some source; 2 usage error. `--debug` shows the traceback behind 
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -20,10 +22,12 @@ from feedsmith.config import Config, load_config
 from feedsmith.digest import LATE_HEADING
 from feedsmith.entry import category_slug
 from feedsmith.errors import FeedsmithError, StoreError
-from feedsmith.ledger import add_months, month_of
-from feedsmith.pipeline import DigestReport
+from feedsmith.ledger import SENT, Ledger, add_months, month_of
+from feedsmith.pipeline import DigestReport, plan_due
 from feedsmith.pipeline import build as run_build
 from feedsmith.pipeline import digest as run_digest
+from feedsmith.pipeline import run_due as run_due_core
+from feedsmith.schedule import Jobs, build_trigger, crontab, next_runs, serve
 from feedsmith.store import ListedEntry, open_store
 
 
@@ -180,6 +184,123 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
     if report.sent or report.already_sent:
         click.echo(f"Sent to {len(report.sent)} recipient(s); {len(report.already_sent)} had it "
                    "already.")
+
+
+def _logging(log_file: Path | None) -> None:
+    """Levels and timestamps on stderr (and in `log_file`), for cron mail and journald alike."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+_log_file = click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
+                         help="Also append the log to this file.")
+
+
+@main.command("run-due")
+@click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds to wait for another run that holds the store.")
+@_log_file
+@click.pass_obj
+def run_due(options: _Options, now: str | None, wait: float, log_file: Path | None) -> None:
+    """For cron: rebuild the feeds, then build and send every digest that is due. Idempotent."""
+    config = options.config()
+    _logging(log_file)
+    report = run_due_core(config, _clock(config, now), wait)
+    if report.build_error or report.errors or (report.build and report.build.failures):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--print", "print_only", is_flag=True, help="List the next run times and exit.")
+@click.option("--now", callback=_now, help="With --print: list runs after this time.")
+@_log_file
+@click.pass_obj
+def schedule(options: _Options, print_only: bool, now: str | None,
+             log_file: Path | None) -> None:
+    """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
+    config = options.config()
+    zone = config.site.timezone
+    clock = _clock(config, now).astimezone(zone)
+    jobs = Jobs(build_trigger(config.schedule.build, zone, clock),
+                crontab(config.schedule.digest, zone, "digest"))
+    if print_only:
+        for name, trigger in (("build", jobs.build), ("digest", jobs.digest)):
+            times = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in next_runs(trigger, clock, 5))
+            click.echo(f"{name:<6} ({getattr(config.schedule, name)}): {times}")
+        return
+    _logging(log_file)
+
+    def build_job() -> None:  # the config is read again each time: edits apply without restart
+        report = run_build(options.config(), datetime.now(UTC))
+        logging.getLogger("feedsmith").info("build: %d new, %d updated, %d file(s) written",
+                                            report.merge.new, report.merge.changed,
+                                            len(report.written))
+
+    def due_job() -> None:
+        run_due_core(options.config(), datetime.now(UTC))
+
+    serve(jobs, build_job, due_job)
+
+
+@main.command()
+@click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
+@click.pass_obj
+def status(options: _Options, now: str | None) -> None:
+    """What happened last, what runs next, the issue ledger, and what needs attention."""
+    config = options.config()
+    zone, clock = config.site.timezone, _clock(config, now)
+    if not config.store.path.exists():
+        raise StoreError(f"{config.store.path}: no state database yet: run `feedsmith build` first")
+    attention: list[str] = []
+    with open_store(config.store.path) as store:
+        last = json.loads(store.get_meta("last_build") or "null")
+        ledger = Ledger(store, zone)
+        issues = ledger.issues()
+        deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
+    if last is None:
+        click.echo("Last build: none yet.")
+        attention.append("no build has run yet: `feedsmith build`")
+    else:
+        at = datetime.fromisoformat(last["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        if last["ok"]:
+            click.echo(f"Last build: {at}: {last['files_read']} file(s) read, "
+                       f"{last['files_unchanged']} unchanged, {last['new']} new, "
+                       f"{last['changed']} updated, {last['warnings']} warning(s); "
+                       f"{last['stored']} entries in the store.")
+        else:
+            click.echo(f"Last build: {at}: FAILED, nothing could be read.")
+        attention += [f"source failed in the last build: {f}" for f in last["failures"]]
+    for name, trigger in (("build", build_trigger(config.schedule.build, zone, clock)),
+                          ("digest", crontab(config.schedule.digest, zone, "digest"))):
+        upcoming = next_runs(trigger, clock.astimezone(zone), 1)
+        shown = upcoming[0].strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
+        click.echo(f"Next {name}: {shown} ({getattr(config.schedule, name)})")
+    click.echo("Issues:" if issues else "Issues: none yet.")
+    for issue in reversed(issues):
+        sent = [d for d in deliveries[issue.month] if d.state == SENT]
+        failed = [d for d in deliveries[issue.month] if d.state != SENT]
+        tried = {d.recipient for d in deliveries[issue.month]}
+        untried = [r for r in config.digest.to if r not in tried]
+        if untried:
+            attention.append(f"issue {issue.month} not sent to {', '.join(untried)} yet: "
+                             "`feedsmith digest --month " + issue.month + " --send`")
+        click.echo(f"  No. {issue.number:<4} {issue.month}  built "
+                   f"{issue.built_at.strftime('%Y-%m-%d %H:%M')}  sent {len(sent)}/"
+                   f"{len(config.digest.to)}" + (f", {len(failed)} not delivered" if failed else ""))
+        attention += [f"issue {issue.month} to {d.recipient}: {d.state} after {d.attempts} "
+                      f"attempt(s){': ' + d.error if d.error else ''}" for d in failed]
+    plan = plan_due(config, clock)
+    attention += [f"digest {m} is due and not built yet: `feedsmith run-due`" for m in plan.build]
+    attention += [f"digest {m} was missed (catch_up = {config.schedule.catch_up})"
+                  for m in plan.skipped]
+    click.echo("Needs attention:" if attention else "Nothing needs attention.")
+    for line in attention:
+        click.echo(f"  - {line}")
 
 
 def _in_feeds(item: ListedEntry, cap: int) -> list[str]:

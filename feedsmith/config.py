@@ -87,6 +87,14 @@ class DigestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    build: str = "every 15m"  # crontab expression, or "every N s|m|h"
+    digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
+    catch_up: str = "latest"  # "latest", "all" or "none"
+    max_lateness_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     site: SiteConfig
@@ -94,6 +102,7 @@ class Config:
     output: OutputConfig
     store: StoreConfig
     digest: DigestConfig
+    schedule: ScheduleConfig = ScheduleConfig()
 
 
 _REQUIRED: Any = object()
@@ -162,10 +171,11 @@ def load_config(path: Path) -> Config:
     output = _output(root.table("output"), folder)
     store = _store(root.table("store"), folder, output.dir)
     digest = _digest(root.table("digest"), folder, site)
+    schedule = _schedule(root.table("schedule"), site)
     if root.data:
         raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
-                  digest=digest)
+                  digest=digest, schedule=schedule)
 
 
 def _url(table: _Table, key: str) -> str:
@@ -322,3 +332,25 @@ def _smtp(table: _Table) -> SmtpConfig:
                       timeout=table.get("timeout", int, 60))
     table.done()
     return smtp
+
+
+def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
+    from feedsmith.schedule import build_trigger, crontab  # schedule imports no config
+
+    defaults = ScheduleConfig()
+    schedule = ScheduleConfig(
+        build=table.get("build", str, defaults.build),
+        digest=table.get("digest", str, defaults.digest),
+        catch_up=table.get("catch_up", str, defaults.catch_up),
+        max_lateness_days=table.get("max_lateness_days", int, defaults.max_lateness_days))
+    if schedule.catch_up not in ("latest", "all", "none"):
+        table.fail(f'expected "latest", "all" or "none", got {schedule.catch_up!r}', "catch_up")
+    if schedule.max_lateness_days < 0:
+        table.fail("must be 0 or more", "max_lateness_days")
+    try:
+        build_trigger(schedule.build, site.timezone)
+        crontab(schedule.digest, site.timezone, "digest")
+    except ConfigError as error:
+        raise ConfigError(f"{table.file}: {error}") from None
+    table.done()
+    return schedule

@@ -9,8 +9,11 @@ was; a build killed while writing leaves the feeds pending in the store for the 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -19,11 +22,21 @@ from feedsmith.config import Config
 from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
 from feedsmith.discovery import render_index, render_opml
 from feedsmith.entry import ALL, Feed
-from feedsmith.errors import ConfigError, Problem, SourceError
+from feedsmith.errors import ConfigError, FeedsmithError, Problem, SourceError
 from feedsmith.feeds import render_atom, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
-from feedsmith.ledger import FAILED, SENDING, SENT, Ledger, Rendered
+from feedsmith.ledger import (
+    FAILED,
+    SENDING,
+    SENT,
+    Ledger,
+    Rendered,
+    add_months,
+    month_of,
+    month_start,
+)
 from feedsmith.mail import DeliveryError, compose, message_id, send, smtp_session
+from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store, exclusive, open_store
 
@@ -51,6 +64,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         harvest = read_sources(config.sources, config.site, store.file_fingerprints())
         if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
             reasons = "; ".join(str(f) for f in harvest.failures)
+            _record_build(store, now, harvest.failures, ok=False)
             raise SourceError(f"nothing could be read, the feeds are left as they were: {reasons}")
         merge = store.merge(harvest.entries, harvest.fingerprints, now)
         report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
@@ -68,7 +82,21 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             store.published(fingerprint, [feed.slug for feed in feeds])
         else:
             report.stored = store.count()
+        _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,
+                  report: BuildReport | None = None) -> None:
+    """What `feedsmith status` says about the last build."""
+    summary: dict[str, object] = {"at": now.isoformat(), "ok": ok,
+                                  "failures": [str(f) for f in failures]}
+    if report is not None:
+        summary |= {"files_read": report.files_read, "files_unchanged": report.files_unchanged,
+                    "new": report.merge.new, "changed": report.merge.changed,
+                    "stored": report.stored, "warnings": len(report.problems),
+                    "written": len(report.written)}
+    store.set_meta("last_build", json.dumps(summary))
 
 
 def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
@@ -244,3 +272,103 @@ def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: 
                 msg_id = message_id(month, number, options.sender, recipient)
                 ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
         report.failed.append(error)
+
+
+# --- run-due: everything that is due, once -------------------------------------------------
+
+log = logging.getLogger("feedsmith")
+
+
+@dataclass(slots=True)
+class DuePlan:
+    """Which digests a run-due at some moment does, and which missed ones it leaves (catch-up)."""
+
+    build: list[str] = field(default_factory=list)  # months to build (and send), oldest first
+    retry: list[str] = field(default_factory=list)  # built issues with undelivered recipients
+    skipped: list[str] = field(default_factory=list)  # missed, left by the catch-up policy
+
+
+@dataclass(slots=True)
+class DueReport:
+    plan: DuePlan
+    build: BuildReport | None = None
+    build_error: str = ""
+    digests: list[DigestReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def plan_due(config: Config, now: datetime) -> DuePlan:
+    """Closed months whose send time (the digest schedule's first fire in the following month)
+    has passed, at most `max_lateness_days` ago, and that the ledger has no record of; and built
+    issues in that window that some recipient still lacks. The catch-up policy picks among
+    missed months: "all" of them, the "latest" only (never one older than a month already
+    done), or "none" (only a run within an hour of the send time does a month)."""
+    schedule, zone = config.schedule, config.site.timezone
+    trigger = crontab(schedule.digest, zone, "digest")
+    window = timedelta(days=schedule.max_lateness_days)
+    plan = DuePlan()
+    due: list[str] = []
+    newer_handled = False  # a newer month is in the ledger or due now: "latest" skips older ones
+    with open_store(config.store.path) as store:
+        ledger = Ledger(store, zone)
+        current = month_of(now.astimezone(zone).date())
+        for back in itertools.count(1):
+            month = add_months(current, -back)
+            month_end, next_end = (month_start(add_months(month, n), zone) for n in (1, 2))
+            if next_end < now - window:
+                break  # any send time of this month or older is past the lateness window
+            when = due_time(trigger, month_end)
+            if when is None or when >= next_end or when > now or now - when > window:
+                continue  # no send time in the following month, not yet due, or too late
+            record = ledger.issue(month)
+            if record is None:
+                late = now - when > MISFIRE_GRACE
+                if (schedule.catch_up == "none" and late) or (
+                        schedule.catch_up == "latest" and newer_handled):
+                    plan.skipped.append(month)
+                else:
+                    due.append(month)
+                newer_handled = True
+            elif record.number is not None and config.digest.to:
+                sent = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
+                if set(config.digest.to) - sent:
+                    plan.retry.insert(0, month)
+            newer_handled = newer_handled or record is not None
+    plan.build = due[::-1]  # oldest first
+    return plan
+
+
+def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
+    """Rebuild the feeds, then build and (when `[digest] to` is set) send every digest that is
+    due. Idempotent: run it twice, or twice at once, and the work is done once."""
+    report = DueReport(plan=DuePlan())
+    try:
+        report.build = build(config, now, wait)
+        log.info("build: %d new, %d updated, %d file(s) written", report.build.merge.new,
+                 report.build.merge.changed, len(report.build.written))
+        for failure in report.build.failures:
+            log.error("build: %s", failure)
+    except FeedsmithError as error:
+        report.build_error = str(error)
+        log.error("build failed: %s", error)
+    report.plan = plan_due(config, now)
+    for month in report.plan.skipped:
+        log.warning("digest %s was missed and is skipped (catch_up = %s)", month,
+                    config.schedule.catch_up)
+    for month in report.plan.build + report.plan.retry:
+        try:
+            result = digest(config, month, now, send=bool(config.digest.to), wait=wait)
+        except FeedsmithError as error:
+            report.errors.append(f"digest {month}: {error}")
+            log.error("digest %s: %s", month, error)
+            continue
+        report.digests.append(result)
+        if result.number is None:
+            log.info("digest %s: nothing new, no issue (recorded)", month)
+        else:
+            log.info("digest %s: %s; sent to %d, %d already had it", month, result.subject,
+                     len(result.sent), len(result.already_sent))
+        for problem in result.failed:
+            report.errors.append(f"digest {month}: {problem}")
+            log.error("digest %s: %s", month, problem)
+    return report

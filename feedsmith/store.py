@@ -339,6 +339,10 @@ class Store:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def published_feeds(self) -> list[str]:
         """The slugs of the feeds the last publish listed (cheap: no scan of the entries)."""
         return json.loads(self.get_meta("published_feeds") or "[]")  # type: ignore[no-any-return]

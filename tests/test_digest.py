@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import email
 import json
-import socket
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -19,68 +18,20 @@ from typing import Any
 
 import feedparser
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import Result
 from lxml import html as lxml_html
 
 from feedsmith import pipeline
 
-from .conftest import DATA
+from .conftest import DATA, Inbox, free_port, set_smtp
 
 NOW = "2023-12-01T08:00"
 GOOD, OTHER, BAD = "enews@lists.example.org", "editor@example.org", "bad@example.org"
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every accepted message and refuses chosen recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def to(self, recipient: str) -> list[EmailMessage]:
-        return [m for rcpts, m in self.messages if recipient in rcpts]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler, port = Inbox(), _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-def _set_smtp(project: Path, port: int, to: list[str]) -> None:
-    config = project / "config.toml"
-    text = config.read_text()
-    text = text[:text.index("[digest.smtp]")]
-    text = text.replace('to = ["coop-enews@lists.example.org"]', f"to = {json.dumps(to)}")
-    config.write_text(text + f'[digest.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-                             'security = "none"\n')
-
-
 @pytest.fixture
 def mail_project(project: Path, inbox: tuple[Inbox, int]) -> Path:
-    _set_smtp(project, inbox[1], [GOOD, OTHER])
+    set_smtp(project, inbox[1], [GOOD, OTHER])
     return project
 
 
@@ -228,7 +179,7 @@ def test_each_recipient_gets_its_own_copy_of_the_frozen_issue(
 def test_a_refused_recipient_is_recorded_and_retried_by_the_next_run(
         project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
     server, port = inbox
-    _set_smtp(project, port, [GOOD, BAD])
+    set_smtp(project, port, [GOOD, BAD])
     server.refuse.add(BAD)
     result = _digest(cli, "--send")
     assert result.exit_code == 1
@@ -247,12 +198,12 @@ def test_a_refused_recipient_is_recorded_and_retried_by_the_next_run(
 def test_a_server_that_is_down_is_a_clear_error_and_the_next_run_sends(
         project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
     server, port = inbox
-    _set_smtp(project, _free_port(), [GOOD])  # nothing listens there
+    set_smtp(project, free_port(), [GOOD])  # nothing listens there
     down = _digest(cli, "--send")
     assert down.exit_code == 1
     assert "cannot reach SMTP server 127.0.0.1:" in down.stderr
     assert "Traceback" not in down.output
-    _set_smtp(project, port, [GOOD])
+    set_smtp(project, port, [GOOD])
     assert cli("digest", "--month", "2023-11", "--send").exit_code == 0
     assert len(server.to(GOOD)) == 1
 
