@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,9 +187,12 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
                    "already.")
 
 
-def _logging(log_file: Path | None) -> None:
-    """Levels and timestamps on stderr (and in `log_file`), for cron mail and journald alike."""
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+def _logging(log_file: Path | None, quiet: bool) -> None:
+    """Levels and timestamps on stderr (warnings and errors only with --quiet, so that cron mails
+    only trouble) and everything in `log_file`."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING if quiet else logging.INFO)
+    handlers: list[logging.Handler] = [console]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
@@ -196,20 +200,24 @@ def _logging(log_file: Path | None) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-_log_file = click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
-                         help="Also append the log to this file.")
+def _log_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    command = click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
+                           help="Also append the whole log to this file.")(command)
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Only warnings and errors on stderr (for cron).")(command)
 
 
 @main.command("run-due")
 @click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
 @click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds to wait for another run that holds the store.")
-@_log_file
+@_log_options
 @click.pass_obj
-def run_due(options: _Options, now: str | None, wait: float, log_file: Path | None) -> None:
+def run_due(options: _Options, now: str | None, wait: float, log_file: Path | None,
+            quiet: bool) -> None:
     """For cron: rebuild the feeds, then build and send every digest that is due. Idempotent."""
     config = options.config()
-    _logging(log_file)
+    _logging(log_file, quiet)
     report = run_due_core(config, _clock(config, now), wait)
     if report.build_error or report.errors or (report.build and report.build.failures):
         sys.exit(1)
@@ -218,10 +226,10 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
 @main.command()
 @click.option("--print", "print_only", is_flag=True, help="List the next run times and exit.")
 @click.option("--now", callback=_now, help="With --print: list runs after this time.")
-@_log_file
+@_log_options
 @click.pass_obj
-def schedule(options: _Options, print_only: bool, now: str | None,
-             log_file: Path | None) -> None:
+def schedule(options: _Options, print_only: bool, now: str | None, log_file: Path | None,
+             quiet: bool) -> None:
     """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
     config = options.config()
     zone = config.site.timezone
@@ -233,7 +241,7 @@ def schedule(options: _Options, print_only: bool, now: str | None,
             times = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in next_runs(trigger, clock, 5))
             click.echo(f"{name:<6} ({getattr(config.schedule, name)}): {times}")
         return
-    _logging(log_file)
+    _logging(log_file, quiet)
 
     def build_job() -> None:  # the config is read again each time: edits apply without restart
         report = run_build(options.config(), datetime.now(UTC))

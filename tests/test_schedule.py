@@ -226,3 +226,13 @@ def test_the_service_runs_jobs_and_stops_cleanly(project: Path, inbox: tuple[Inb
     assert log.rstrip().endswith("INFO feedsmith.schedule: service stopped")
     assert "Traceback" not in stderr and (project / "feeds" / "all.atom").exists()
     assert os.path.exists(project / "feedsmith.db")
+
+
+def test_quiet_run_due_is_silent_for_cron_but_logs_to_its_file(
+        project: Path, inbox: tuple[Inbox, int], cli: Callable[..., Result]) -> None:
+    _configure(project, inbox[1])
+    log_file = project / "feedsmith.log"
+    result = cli("run-due", "--quiet", "--log-file", str(log_file), "--now", "2023-11-15T10:00")
+    assert result.exit_code == 0
+    assert result.stderr == "" and result.stdout == ""
+    assert "INFO feedsmith: build: 50 new, 0 updated, 24 file(s) written" in log_file.read_text()
