@@ -129,12 +129,16 @@ def test_missed_months_follow_the_catch_up_policy(
     assert len(server.to(A)) == len(sent_subjects)
 
 
-def _step(start: datetime, end: datetime, every: timedelta) -> list[datetime]:
-    moments = []
+def _first_send(config: Path, server: Inbox, start: datetime, end: datetime,
+                every: timedelta) -> datetime | None:
+    """Run run-due at every step from `start` to `end`; the first moment mail arrived."""
+    first = None
     while start <= end:
-        moments.append(start)
+        _run(config, start)
+        if first is None and server.messages:
+            first = start
         start += every
-    return moments
+    return first
 
 
 def test_a_dst_weekend_in_zurich_neither_skips_nor_doubles(project: Path,
@@ -142,12 +146,8 @@ def test_a_dst_weekend_in_zurich_neither_skips_nor_doubles(project: Path,
     server, port = inbox
     # 25 October 2020: 02:00-03:00 happens twice in Zurich. September 2020's issue is due then.
     config = _configure(project, port, 'digest = "30 2 25 10 *"\nmax_lateness_days = 1\n')
-    first_send = None
-    for moment in _step(datetime(2020, 10, 24, 22, 0, tzinfo=UTC),
-                        datetime(2020, 10, 25, 4, 0, tzinfo=UTC), timedelta(minutes=20)):
-        _run(config, moment)
-        if first_send is None and server.messages:
-            first_send = moment
+    first_send = _first_send(config, server, datetime(2020, 10, 24, 22, 0, tzinfo=UTC),
+                             datetime(2020, 10, 25, 4, 0, tzinfo=UTC), timedelta(minutes=20))
     assert _ledger(project) == [("2020-09", 1)]
     assert len(server.to(A)) == len(server.to(B)) == 1
     assert first_send == datetime(2020, 10, 25, 0, 40, tzinfo=UTC)  # first run after 02:30 CEST
@@ -161,12 +161,8 @@ def test_a_dst_weekend_in_new_york_neither_skips_nor_doubles(project: Path,
     # 1 November 2020: 01:00-02:00 happens twice in New York. October's issue is due at 01:30.
     config = _configure(project, port, 'digest = "30 1 1 11 *"\nmax_lateness_days = 1\n',
                         zone="America/New_York")
-    first_send = None
-    for moment in _step(datetime(2020, 11, 1, 4, 0, tzinfo=UTC),
-                        datetime(2020, 11, 1, 8, 0, tzinfo=UTC), timedelta(minutes=15)):
-        _run(config, moment)
-        if first_send is None and server.messages:
-            first_send = moment
+    first_send = _first_send(config, server, datetime(2020, 11, 1, 4, 0, tzinfo=UTC),
+                             datetime(2020, 11, 1, 8, 0, tzinfo=UTC), timedelta(minutes=15))
     assert _ledger(project) == [("2020-10", 1)]
     assert len(server.to(A)) == 1
     assert first_send == datetime(2020, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT, the first one
