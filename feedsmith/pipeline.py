@@ -102,14 +102,15 @@ def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: 
 def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
     """Feeds to write: those the store marks pending, all of them when the way feeds are rendered
     changed (config, templates, feedsmith version), and any whose file has gone missing."""
+    pending = store.pending_feeds()  # includes categories emptied by a relabel
     if store.get_meta("render_fingerprint") != fingerprint:
-        return {ALL, *store.feed_slugs()}
+        return {ALL, *store.feed_slugs()} | pending
     out = config.output.dir
     missing = {slug for slug in store.published_feeds()
                if not (out / f"{slug}.rss").exists() or not (out / f"{slug}.atom").exists()}
     if any(not (out / name).exists() for name in INDEX_FILES):
         missing.add(ALL)
-    return store.pending_feeds() | missing
+    return pending | missing
 
 
 def render_fingerprint(config: Config) -> str:

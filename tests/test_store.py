@@ -77,6 +77,17 @@ def test_a_relabelled_category_moves_the_entry_between_feeds(project: Path) -> N
     assert moved[0].id in {e.id for e in _entries(project, "all.atom")}
     emptied = feedparser.parse(project / "feeds" / "video.atom")
     assert not emptied.bozo and emptied.entries == []
+
+
+def test_a_relabel_in_the_same_build_as_a_config_change_still_empties_the_old_feed(
+        project: Path) -> None:
+    _build(project)
+    _edit(project / "listings" / "004_c6c9b199964335b5.txt", "  2. Video", "  2. Videos")
+    _edit(project / "config.toml", "max_entries = 50", "max_entries = 40")
+    report = _build(project, LATER)
+    assert "video.atom" in report.written
+    emptied = feedparser.parse(project / "feeds" / "video.atom")
+    assert not emptied.bozo and emptied.entries == []
     assert "video.atom" not in (project / "feeds" / "index.html").read_text()
 
 
