@@ -172,6 +172,10 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
     An issue is frozen in the ledger when first built; later runs write and send exactly those
     bytes. `rebuild` discards an issue that nothing was sent of and selects it again.
     """
+    month_end = month_start(add_months(month, 1), config.site.timezone)
+    if now < month_end and not dry_run:
+        raise FeedsmithError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
+                             "holds a whole month (--dry-run previews it)")
     with exclusive(config.store.path, wait), open_store(config.store.path) as store:
         ledger = Ledger(store, config.site.timezone)
         record = ledger.issue(month)

@@ -385,3 +385,12 @@ def test_a_login_without_its_password_variable_is_a_clear_error(
     assert result.exit_code == 1
     assert "set the environment variable FEEDSMITH_TEST_PASSWORD to the SMTP password" in \
         result.stderr
+
+
+def test_a_month_that_is_not_over_gets_no_issue(mail_project: Path,
+                                                cli: Callable[..., Result]) -> None:
+    early = _digest(cli, "--month", "2023-12")  # --now is 1 December 2023
+    assert early.exit_code == 1
+    assert "Error: 2023-12 is not over until 2024-01-01 00:00 CET" in early.stderr
+    preview = cli("digest", "--now", NOW, "--month", "2023-12", "--dry-run")
+    assert preview.exit_code == 0 and "December 2023 (new)" in preview.stdout
