@@ -37,12 +37,30 @@ class SiteConfig:
     author_email: str = ""
 
 
+SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary")
+FORMATS = ("auto", "text", "html", "feed")
+
+
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
     name: str
-    paths: tuple[str, ...]  # absolute file paths or glob patterns
+    paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
+    url: str = ""  # or a listing page / feed on the web (http or https only)
     category: str = DEFAULT_CATEGORY  # for items listed without a category line
     language: str = "en"  # of the listing's dates
+    format: str = "auto"  # "auto", "text", "html" or "feed"
+    max_pages: int = 1  # listing pages to follow per run ("next" links)
+    selectors: tuple[tuple[str, str], ...] = ()  # CSS selectors for HTML, by SELECTOR_KEYS
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    user_agent: str = ""
+    timeout: float = 20.0
+    retries: int = 2  # after the first try, on 5xx and connection errors only
+    backoff: float = 1.0  # seconds before the first retry, doubled each time
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +121,7 @@ class Config:
     store: StoreConfig
     digest: DigestConfig
     schedule: ScheduleConfig = ScheduleConfig()
+    fetch: FetchConfig = FetchConfig()
 
 
 _REQUIRED: Any = object()
@@ -144,7 +163,7 @@ class _Table:
 
 
 _KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table",
-               bool: "true or false"}
+               bool: "true or false", float: "a number"}
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
@@ -172,10 +191,11 @@ def load_config(path: Path) -> Config:
     store = _store(root.table("store"), folder, output.dir)
     digest = _digest(root.table("digest"), folder, site)
     schedule = _schedule(root.table("schedule"), site)
+    fetch = _fetch(root.table("fetch"), site)
     if root.data:
         raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
-                  digest=digest, schedule=schedule)
+                  digest=digest, schedule=schedule, fetch=fetch)
 
 
 def _url(table: _Table, key: str) -> str:
@@ -241,18 +261,31 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
         table = _Table(data, f"sources #{number}", file)
         name = table.get("name", str)
         table.name = f"sources {name!r}"
-        paths = table.get("paths", (list, str))
+        url = table.get("url", str, "")
+        paths = table.get("paths", (list, str), [])
         paths = [paths] if isinstance(paths, str) else paths
-        if not paths or not all(isinstance(p, str) and p.strip() for p in paths):
+        if bool(url) == bool(paths):
+            table.fail("give either `paths` (files or globs) or `url`, not both or neither")
+        if paths and not all(isinstance(p, str) and p.strip() for p in paths):
             table.fail("expected a non-empty list of file paths or glob patterns", "paths")
+        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+            table.fail(f"expected an absolute http(s) URL, got {url!r}", "url")
         category = table.get("category", str, DEFAULT_CATEGORY).strip()
         source_language = _language(table, language)
+        source_format = table.get("format", str, "auto")
+        if source_format not in FORMATS:
+            table.fail(f"expected one of {', '.join(FORMATS)}, got {source_format!r}", "format")
+        max_pages = table.get("max_pages", int, 1)
+        if max_pages < 1:
+            table.fail("expected a whole number of at least 1", "max_pages")
+        selectors = _selectors(table.table("selectors"))
         table.done()
         if any(s.name == name for s in sources):
             raise ConfigError(f"{file}: [[sources]] name {name!r} is used twice")
         sources.append(SourceConfig(
-            name=name, paths=tuple(str(folder / p) for p in paths), category=category,
-            language=source_language.replace("-", "_")))
+            name=name, paths=tuple(str(folder / p) for p in paths), url=url, category=category,
+            language=source_language.replace("-", "_"), format=source_format,
+            max_pages=max_pages, selectors=selectors))
     return tuple(sources)
 
 
@@ -354,3 +387,34 @@ def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
         raise ConfigError(f"{table.file}: {error}") from None
     table.done()
     return schedule
+
+
+def _selectors(table: _Table) -> tuple[tuple[str, str], ...]:
+    chosen = tuple((key, table.get(key, str)) for key in SELECTOR_KEYS if key in table.data)
+    table.done()
+    if chosen and not {"item", "title", "date"} <= dict(chosen).keys():
+        table.fail("needs at least `item`, `title` and `date` (CSS selectors)")
+    try:
+        from lxml.cssselect import CSSSelector
+
+        for key, selector in chosen:
+            CSSSelector(selector)
+    except Exception as exc:  # cssselect's SelectorError and ExpressionError
+        table.fail(f"{key} = {selector!r} is not a CSS selector this reader knows: {exc}")
+    return chosen
+
+
+def _fetch(table: _Table, site: SiteConfig) -> FetchConfig:
+    defaults = FetchConfig()
+    number = (int, float)
+    fetch = FetchConfig(
+        user_agent=table.get("user_agent", str, f"feedsmith (+{site.base_url})"),
+        timeout=float(table.get("timeout", number, defaults.timeout)),
+        retries=table.get("retries", int, defaults.retries),
+        backoff=float(table.get("backoff", number, defaults.backoff)),
+        max_bytes=table.get("max_bytes", int, defaults.max_bytes),
+        max_redirects=table.get("max_redirects", int, defaults.max_redirects))
+    if fetch.timeout <= 0 or fetch.retries < 0 or fetch.backoff < 0 or fetch.max_bytes < 1:
+        table.fail("timeout and max_bytes must be positive, retries and backoff 0 or more")
+    table.done()
+    return fetch

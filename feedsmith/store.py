@@ -92,6 +92,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (month, recipient)
     );
     """,
+    """
+    -- HTTP validators of fetched listings, for conditional GET (a 304 costs no parsing)
+    CREATE TABLE http_validators (url TEXT PRIMARY KEY, etag TEXT NOT NULL,
+                                  last_modified TEXT NOT NULL);
+    -- consecutive failed builds per source, for `status`
+    CREATE TABLE source_health (name TEXT PRIMARY KEY, failures_in_row INTEGER NOT NULL,
+                                last_error TEXT NOT NULL, changed_at TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
