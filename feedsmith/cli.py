@@ -119,6 +119,9 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
                + (f" (feeds carry the newest {cap} of each)" if listed else ""), err=True)
 
 
+FAILING_SOURCE_BUILDS = 3  # `status` flags a source that failed this many builds in a row
+
+
 def _now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
         try:
@@ -270,6 +273,7 @@ def status(options: _Options, now: str | None) -> None:
         ledger = Ledger(store, zone)
         issues = ledger.issues()
         deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
+        health = store.source_health()
     if last is None:
         click.echo("Last build: none yet.")
         attention.append("no build has run yet: `feedsmith build`")
@@ -283,6 +287,9 @@ def status(options: _Options, now: str | None) -> None:
         else:
             click.echo(f"Last build: {at}: FAILED, nothing could be read.")
         attention += [f"source failed in the last build: {f}" for f in last["failures"]]
+    attention += [f"source {name!r} has failed {count} builds in a row (its stored entries stay "
+                  f"in the feeds): {error}" for name, (count, error) in sorted(health.items())
+                  if count >= FAILING_SOURCE_BUILDS]
     for name, trigger in (("build", build_trigger(config.schedule.build, zone, clock)),
                           ("digest", crontab(config.schedule.digest, zone, "digest"))):
         upcoming = next_runs(trigger, clock.astimezone(zone), 1)

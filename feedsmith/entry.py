@@ -39,6 +39,7 @@ class Entry:
     link: str = ""
     source: str = ""
     origin: str = ""  # "path:line" of the listing it was read from, for messages
+    aliases: tuple[str, ...] = ()  # other ids it may already be stored under (see `link_id`)
 
     @property
     def day(self) -> date:
@@ -109,6 +110,14 @@ def entry_id(authority: str, day: date, title: str) -> str:
     """
     digest = hashlib.sha256(title_key(title).encode("utf-8")).hexdigest()[:16]
     return f"tag:{authority}:{day.isoformat()}/{digest}"
+
+
+def link_id(authority: str, link: str) -> str:
+    """The id of an item whose listing gives its link: `tag:<authority>:link/<16 hex>`, from the
+    link without its #fragment. An item first stored under its date-and-title id keeps that id:
+    readers then carry the title id as an alias (see Store.merge)."""
+    bare = link.split("#", 1)[0].strip()
+    return f"tag:{authority}:link/{hashlib.sha256(bare.encode('utf-8')).hexdigest()[:16]}"
 
 
 def dated(day: date, zone: ZoneInfo) -> datetime:

@@ -61,12 +61,14 @@ class BuildReport:
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
     with exclusive(config.store.path, wait), open_store(config.store.path) as store:
-        harvest = read_sources(config.sources, config.site, store.file_fingerprints())
+        harvest = read_sources(config.sources, config.site, store.file_fingerprints(),
+                               config.fetch, store.http_validators())
+        store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
         if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
             reasons = "; ".join(str(f) for f in harvest.failures)
             _record_build(store, now, harvest.failures, ok=False)
             raise SourceError(f"nothing could be read, the feeds are left as they were: {reasons}")
-        merge = store.merge(harvest.entries, harvest.fingerprints, now)
+        merge = store.merge(harvest.entries, harvest.fingerprints, now, harvest.validators)
         report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
                              files_unchanged=harvest.files_unchanged, merge=merge, stored=0,
                              problems=harvest.problems, failures=harvest.failures)

@@ -176,14 +176,20 @@ class Store:
 
     # --- merging a harvest ---------------------------------------------------------------------
 
-    def merge(self, entries: Sequence[Entry], fingerprints: dict[str, str],
-              now: datetime) -> MergeResult:
+    def merge(self, entries: Sequence[Entry], fingerprints: dict[str, str], now: datetime,
+              validators: dict[str, tuple[str, str]] | None = None) -> MergeResult:
         """Add new entries, refresh seen ones, record edits; all in one transaction."""
         result = MergeResult()
         stamp = utc_text(now)
         with self.transaction() as db:
-            stored = self._stored_rows(entry.id for entry in entries)
+            stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
             aliases = self._aliases(e.id for e in entries if e.id not in stored)
+            for entry in entries:  # e.g. a link id for an entry stored under its title id
+                if entry.id not in stored and entry.id not in aliases:
+                    known = next((a for a in entry.aliases if a in stored), None)
+                    if known is not None:
+                        aliases[entry.id] = known
+                        db.execute("INSERT INTO aliases VALUES (?, ?)", (entry.id, known))
             stored.update(self._stored_rows(aliases.values()))
             fresh: list[Entry] = []
             edits: list[tuple[str, Entry]] = []
@@ -213,6 +219,9 @@ class Store:
             result.corrected = len(corrections)
             db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
                            [(path, print_, stamp) for path, print_ in fingerprints.items()])
+            db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
+                           [(url, etag, modified)
+                            for url, (etag, modified) in (validators or {}).items()])
             if result.stale_feeds:
                 result.stale_feeds.add(ALL)
             db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
@@ -346,6 +355,28 @@ class Store:
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def http_validators(self) -> dict[str, tuple[str, str]]:
+        rows = self._db.execute("SELECT url, etag, last_modified FROM http_validators")
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def record_health(self, names: Iterable[str], failed: dict[str, str], now: datetime) -> None:
+        """Count each source's failed builds in a row (0 again once it is read)."""
+        with self.transaction() as db:
+            for name in names:
+                if name in failed:
+                    db.execute(
+                        "INSERT INTO source_health VALUES (?, 1, ?, ?) ON CONFLICT (name) DO "
+                        "UPDATE SET failures_in_row = failures_in_row + 1, last_error = "
+                        "excluded.last_error, changed_at = excluded.changed_at",
+                        (name, failed[name], utc_text(now)))
+                else:
+                    db.execute("DELETE FROM source_health WHERE name = ?", (name,))
+
+    def source_health(self) -> dict[str, tuple[int, str]]:
+        """name -> (failed builds in a row, the last error), for failing sources only."""
+        rows = self._db.execute("SELECT name, failures_in_row, last_error FROM source_health")
+        return {name: (count, error) for name, count, error in rows}
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:

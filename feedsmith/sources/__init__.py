@@ -1,21 +1,30 @@
-"""Sources: from the configured files to entries with ids, times and clean text.
+"""Sources: from the configured files and URLs to entries with ids, times and clean text.
 
 A source that cannot be read is reported and skipped; the build goes on with the others (and the
 store keeps what that source showed before). Only when every source fails does the build fail.
+A file or fetched page whose bytes and settings are unchanged since it was last merged (its
+fingerprint), or that the server says is not modified (HTTP 304), is not parsed again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
 
 from feedsmith import __version__
-from feedsmith.config import SiteConfig, SourceConfig
-from feedsmith.entry import Entry, dated, entry_id
+from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
+from feedsmith.entry import Entry, dated, entry_id, link_id
 from feedsmith.errors import Problem, SourceError
+from feedsmith.sources.feed import read_feed
+from feedsmith.sources.fetch import Fetched, client, fetch
+from feedsmith.sources.html import read_html_listing
 from feedsmith.sources.text import ListedItem, read_text_listing
 
 
@@ -25,52 +34,121 @@ class Harvest:
 
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # single items left out
-    failures: list[SourceError] = field(default_factory=list)  # whole files or sources
-    fingerprints: dict[str, str] = field(default_factory=dict)  # of the files read, by path
-    files_read: int = 0
-    files_unchanged: int = 0  # skipped: same bytes and settings as when last read
+    failures: list[SourceError] = field(default_factory=list)  # whole files, pages or sources
+    fingerprints: dict[str, str] = field(default_factory=dict)  # of what was read, by path/URL
+    validators: dict[str, tuple[str, str]] = field(default_factory=dict)  # URL -> ETag, L-M
+    failed_sources: dict[str, str] = field(default_factory=dict)  # name -> first failure
+    files_read: int = 0  # files and pages parsed
+    files_unchanged: int = 0  # skipped: same fingerprint, or 304 Not Modified
+    seen: set[str] = field(default_factory=set)  # ids and aliases taken
+
+    def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
+        """An item becomes an entry, unless this harvest has it already (by id or alias)."""
+        title_id = entry_id(site.id_authority, item.day, item.title)
+        ids = (link_id(site.id_authority, item.link), title_id) if item.link else (title_id,)
+        if self.seen.intersection(ids):
+            return
+        self.seen.update(ids)
+        moment = dated(item.day, site.timezone)
+        self.entries.append(Entry(
+            id=ids[0], title=item.title, category=item.category or source.category,
+            published=moment, updated=moment, summary=item.summary, link=item.link,
+            source=source.name, origin=origin, aliases=ids[1:]))
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
-                 known: Mapping[str, str] | None = None) -> Harvest:
+                 known: Mapping[str, str] | None = None, fetch_config: FetchConfig | None = None,
+                 validators: Mapping[str, tuple[str, str]] | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
-    A file whose fingerprint is in `known` (the store's record of files already merged) is not
-    parsed: its entries are in the store already, so a build where nothing changed costs only
-    reading and hashing the listings.
+    `known` and `validators` are the store's record of what was merged before (fingerprints by
+    path or URL, HTTP validators by URL).
     """
-    known = known or {}
     harvest = Harvest()
-    seen: set[str] = set()
-    for source in sources:
-        files = _expand(source)
-        if not files:
-            patterns = ", ".join(source.paths)
-            harvest.failures.append(SourceError(f"source {source.name!r}: no file matches {patterns}"))
-        for path in files:
-            try:
-                raw = path.read_bytes()
-            except OSError as exc:
-                harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
-                continue
-            fingerprint = _fingerprint(raw, source, site)
-            if known.get(str(path)) == fingerprint:
-                harvest.files_unchanged += 1
-                continue
-            try:
-                items, problems = _parse(raw, path, source)
-            except SourceError as failure:
-                harvest.failures.append(failure)
-                continue
-            harvest.files_read += 1
-            harvest.fingerprints[str(path)] = fingerprint
-            harvest.problems.extend(problems)
-            for item in items:
-                entry = _entry(item, path, source, site)
-                if entry.id not in seen:
-                    seen.add(entry.id)
-                    harvest.entries.append(entry)
+    fetch_config = fetch_config or FetchConfig()
+    web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
+    with client(fetch_config) if web else contextlib.nullcontext() as session:
+        for source in sources:
+            failed_before = len(harvest.failures)
+            if source.url:
+                _read_web(source, site, known or {}, validators or {}, fetch_config, session,
+                          harvest)
+            else:
+                _read_files(source, site, known or {}, harvest)
+            if len(harvest.failures) > failed_before:
+                harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
     return harvest
+
+
+def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
+                harvest: Harvest) -> None:
+    files = _expand(source)
+    if not files:
+        harvest.failures.append(SourceError(
+            f"source {source.name!r}: no file matches {', '.join(source.paths)}"))
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
+            continue
+        fingerprint = _fingerprint(raw, source, site)
+        if known.get(str(path)) == fingerprint:
+            harvest.files_unchanged += 1
+            continue
+        try:
+            items, problems, _ = _parse(raw, str(path), source, site)
+        except SourceError as failure:
+            harvest.failures.append(failure)
+            continue
+        harvest.files_read += 1
+        harvest.fingerprints[str(path)] = fingerprint
+        harvest.problems.extend(problems)
+        for item in items:
+            harvest.add(item, f"{path}:{item.line}", source, site)
+
+
+def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
+              validators: Mapping[str, tuple[str, str]], config: FetchConfig,
+              session: httpx.Client | None, harvest: Harvest) -> None:
+    """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
+    assert session is not None
+    try:
+        page: Fetched = fetch(session, source.url, config, source.name,
+                              validators.get(source.url, ("", "")))
+        if page.not_modified:
+            harvest.files_unchanged += 1
+            return
+        fingerprint = _fingerprint(page.body, source, site)
+        harvest.validators[source.url] = (page.etag, page.last_modified)
+        if known.get(source.url) == fingerprint:
+            harvest.files_unchanged += 1
+            harvest.fingerprints[source.url] = fingerprint
+            return
+        items, problems, following = _parse(page.body, page.url, source, site, page.content_type)
+    except SourceError as failure:
+        harvest.failures.append(failure)
+        return
+    harvest.fingerprints[source.url] = fingerprint
+    visited, host = {source.url, page.url}, urlsplit(source.url).netloc
+    for number in range(2, source.max_pages + 1):
+        if not following or following in visited or urlsplit(following).netloc != host:
+            break  # only the configured site's own next pages are followed
+        visited.add(following)
+        try:
+            more = fetch(session, following, config, source.name)
+            extra, extra_problems, following = _parse(more.body, more.url, source, site,
+                                                      more.content_type)
+        except SourceError as failure:
+            problems.append(Problem(f"{following} (page {number})", f"{failure}; the pages "
+                                                                    "before it are used"))
+            break
+        items += extra
+        problems += extra_problems
+    harvest.files_read += 1
+    harvest.problems.extend(problems)
+    for item in items:
+        harvest.add(item, f"{source.url} item {item.line}", source, site)
 
 
 def _expand(source: SourceConfig) -> list[Path]:
@@ -85,35 +163,48 @@ def _expand(source: SourceConfig) -> list[Path]:
 def _fingerprint(raw: bytes, source: SourceConfig, site: SiteConfig) -> str:
     """Changes when the file or anything that shapes its entries changes (settings, version)."""
     settings = (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
-                f"\x1f{site.timezone.key}\x1f{site.id_authority}")
+                f"\x1f{site.timezone.key}\x1f{site.id_authority}\x1f{source.format}"
+                f"\x1f{source.max_pages}\x1f{source.selectors}")
     return hashlib.sha256(settings.encode() + b"\x00" + raw).hexdigest()
 
 
-def _parse(raw: bytes, path: Path, source: SourceConfig) -> tuple[list[ListedItem], list[Problem]]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                          "save the listing as UTF-8") from None
-    items, problems = read_text_listing(text, str(path), source.language)
+def detect_format(raw: bytes, content_type: str = "") -> str:
+    """"feed", "html" or "text", from the media type or, failing that, the first bytes."""
+    kind = content_type.split(";")[0].strip().lower()
+    head = raw[:1024].lstrip().lower()
+    if kind in ("application/rss+xml", "application/atom+xml") or b"<rss" in head \
+            or b"<feed" in head or b"<rdf:rdf" in head:
+        return "feed"
+    if kind in ("text/html", "application/xhtml+xml") or head.startswith(b"<!doctype html") \
+            or b"<html" in head:
+        return "html"
+    return "text"
+
+
+def _parse(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
+           content_type: str = "") -> tuple[list[ListedItem], list[Problem], str | None]:
+    """Items of one file or page in the source's format, the items left out, and the next page."""
+    kind = source.format if source.format != "auto" else detect_format(raw, content_type)
+    following: str | None = None
+    if kind == "feed":
+        items, problems = read_feed(raw, origin, site.timezone)
+    elif kind == "html":
+        items, problems, following = read_html_listing(raw, origin, source.language,
+                                                       dict(source.selectors))
+    else:
+        items, problems = read_text_listing(_decoded(raw, origin), origin, source.language)
     if not items:
         raise SourceError(
-            f"{path}: no listing item found: expected numbered items (\"1. News\") each with a "
+            f"{origin}: no listing item found: expected numbered items (\"1. News\") each with a "
             f"title and a date line such as \"01 December 2023\""
             + (f" ({len(problems)} item(s) left out, e.g. {problems[0]})" if problems else ""))
-    return items, problems
+    return items, problems, following
 
 
-def _entry(item: ListedItem, path: Path, source: SourceConfig, site: SiteConfig) -> Entry:
-    moment = dated(item.day, site.timezone)
-    return Entry(
-        id=entry_id(site.id_authority, item.day, item.title),
-        title=item.title,
-        category=item.category or source.category,
-        published=moment,
-        updated=moment,
-        summary=item.summary,
-        source=source.name,
-        origin=f"{path}:{item.line}",
-    )
+def _decoded(raw: bytes, origin: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{origin}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                          "save the listing as UTF-8") from None

@@ -38,6 +38,7 @@ class ListedItem:
     day: date
     category: str | None = None  # None: the listing gave no category line
     summary: str = ""
+    link: str = ""  # absolute; only HTML listings and feeds give one
 
 
 @dataclass(slots=True)

@@ -1,0 +1,100 @@
+"""HTML listing pages: read with the configured CSS selectors, or, with none, rendered as text
+(Inscriptis keeps list numbering and indentation) and read by the text listing reader, so an
+ILO-style page works with no configuration. Links are made absolute against the page's URL."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import lxml.html
+from inscriptis import get_text
+
+from feedsmith.cleantext import clean
+from feedsmith.dates import parse_date_line
+from feedsmith.errors import Problem, SourceError
+from feedsmith.sources.text import ListedItem, read_text_listing
+
+_NEXT_WORDS = {"next", "next page", "next ›", "next »", "›", "»", "suivant", "page suivante",
+               "siguiente", "página siguiente"}
+
+
+def read_html_listing(body: bytes, url: str, language: str,
+                      selectors: dict[str, str]) -> tuple[list[ListedItem], list[Problem],
+                                                          str | None]:
+    """The page's items, the items left out, and the URL of its next page (if it links one)."""
+    try:
+        page = lxml.html.document_fromstring(body, base_url=url)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise SourceError(f"{url}: not an HTML page: {exc}") from None
+    page.make_links_absolute(url, resolve_base_href=True)
+    following = _next_page(page)
+    if selectors:
+        items, problems = _by_selectors(page, url, language, selectors)
+    else:
+        items, problems = _as_text(page, url, language)
+    return items, problems, following
+
+
+def _as_text(page: Any, url: str, language: str) -> tuple[list[ListedItem], list[Problem]]:
+    text = get_text(lxml.html.tostring(page, encoding="unicode"))
+    items, problems = read_text_listing(text, url, language)
+    links = {clean(a.text_content()): a.get("href", "") for a in page.iter("a")}
+    return [_with_link(item, links.get(item.title, "")) for item in items], problems
+
+
+def _with_link(item: ListedItem, link: str) -> ListedItem:
+    return ListedItem(item.line, item.title, item.day, item.category, item.summary, link)
+
+
+def _by_selectors(page: Any, url: str, language: str,
+                  selectors: dict[str, str]) -> tuple[list[ListedItem], list[Problem]]:
+    items: list[ListedItem] = []
+    problems: list[Problem] = []
+    for number, element in enumerate(page.cssselect(selectors["item"]), start=1):
+        where = f"{url} item {number}"
+
+        def first(key: str, element: Any = element) -> Any:
+            found = element.cssselect(selectors[key]) if key in selectors else []
+            return found[0] if found else None
+
+        title_element, date_element = first("title"), first("date")
+        title = clean(title_element.text_content()) if title_element is not None else ""
+        day = _date_of(date_element, language)
+        if not title or day is None:
+            what = "title" if not title else "date such as \"01 December 2023\""
+            problems.append(Problem(where, f"no {what} found with the configured selectors; "
+                                           "left out"))
+            continue
+        link_element = first("link")
+        if link_element is None and title_element is not None:
+            anchors = [title_element] if title_element.tag == "a" else title_element.iter("a")
+            link_element = next(iter(anchors), None)
+        category, summary = first("category"), first("summary")
+        items.append(ListedItem(
+            line=number, title=title, day=day,
+            category=clean(category.text_content()) or None if category is not None else None,
+            summary=clean(summary.text_content()) if summary is not None else "",
+            link=link_element.get("href", "") if link_element is not None else ""))
+    return items, problems
+
+
+def _date_of(element: Any, language: str) -> date | None:
+    if element is None:
+        return None
+    stamp = element.get("datetime", "")
+    try:
+        return date.fromisoformat(stamp[:10]) if stamp else parse_date_line(
+            clean(element.text_content()), language)
+    except ValueError:
+        return parse_date_line(clean(element.text_content()), language)
+
+
+def _next_page(page: Any) -> str | None:
+    for anchor in page.iter("a", "link"):
+        if "next" in (anchor.get("rel") or "").split() and anchor.get("href"):
+            return str(anchor.get("href"))
+    for anchor in page.iter("a"):
+        if clean(anchor.text_content()).casefold() in _NEXT_WORDS and anchor.get("href"):
+            return str(anchor.get("href"))
+    return None
