@@ -394,13 +394,15 @@ def _selectors(table: _Table) -> tuple[tuple[str, str], ...]:
     table.done()
     if chosen and not {"item", "title", "date"} <= dict(chosen).keys():
         table.fail("needs at least `item`, `title` and `date` (CSS selectors)")
-    try:
-        from lxml.cssselect import CSSSelector
+    from cssselect import SelectorError
+    from cssselect.xpath import ExpressionError
+    from lxml.cssselect import CSSSelector
 
-        for key, selector in chosen:
+    for key, selector in chosen:
+        try:
             CSSSelector(selector)
-    except Exception as exc:  # cssselect's SelectorError and ExpressionError
-        table.fail(f"{key} = {selector!r} is not a CSS selector this reader knows: {exc}")
+        except (SelectorError, ExpressionError) as exc:
+            table.fail(f"{key} = {selector!r} is not a CSS selector this reader knows: {exc}")
     return chosen
 
 

@@ -95,3 +95,67 @@ def set_smtp(project: Path, port: int, to: list[str]) -> None:
     text = text.replace('to = ["coop-enews@lists.example.org"]', f"to = {json.dumps(to)}")
     config.write_text(text + f'[digest.smtp]\nhost = "127.0.0.1"\nport = {port}\n'
                              'security = "none"\n')
+
+
+class Site:
+    """A real HTTP server on 127.0.0.1 serving `routes`: path (with query) -> Route."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, dict[str, Any]] = {}
+        self.hits: dict[str, int] = {}
+        self.requests: list[dict[str, str]] = []
+        self.base = ""
+
+    def route(self, path: str, body: bytes = b"", status: int = 200, etag: str = "",
+              delay: float = 0, content_type: str = "text/html; charset=utf-8",
+              location: str = "", fail_times: int = 0) -> None:
+        self.routes[path] = {"body": body, "status": status, "etag": etag, "delay": delay,
+                             "type": content_type, "location": location, "fail": fail_times}
+
+
+@pytest.fixture
+def web() -> Iterator[Site]:
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    site = Site()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            site.hits[self.path] = site.hits.get(self.path, 0) + 1
+            site.requests.append({k.lower(): v for k, v in self.headers.items()})
+            route = site.routes.get(self.path)
+            if route is None:
+                self.send_error(404)
+                return
+            time.sleep(route["delay"])
+            if route["fail"] > 0:
+                route["fail"] -= 1
+                self.send_error(503)
+                return
+            if route["etag"] and self.headers.get("If-None-Match") == route["etag"]:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(route["status"])
+            if route["location"]:
+                self.send_header("Location", route["location"])
+            self.send_header("Content-Type", route["type"])
+            if route["etag"]:
+                self.send_header("ETag", route["etag"])
+            self.send_header("Content-Length", str(len(route["body"])))
+            self.end_headers()
+            self.wfile.write(route["body"])
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield site
+    server.shutdown()
+    server.server_close()

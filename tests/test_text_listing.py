@@ -50,7 +50,8 @@ def test_samples_hold_the_items_a_reader_sees_on_the_page() -> None:
 @pytest.mark.parametrize("listing", CASES, ids=lambda p: p.stem)
 def test_listing_edge_cases(listing: Path) -> None:
     expected = json.loads(listing.with_suffix(".json").read_text(encoding="utf-8"))
-    items, problems = _read(listing)
+    items, problems = read_text_listing(listing.read_text(encoding="utf-8"), listing.name,
+                                        expected.get("language", "en"))
     seen = [{"line": i.line, "category": i.category, "title": i.title,
              "date": i.day.isoformat(), "summary": i.summary} for i in items]
     assert seen == expected["entries"]

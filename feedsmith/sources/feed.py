@@ -1,10 +1,11 @@
-"""Existing RSS/Atom feeds as sources, read with feedparser (which resolves no external entities,
-and whose expat refuses entity-expansion bombs), so a partial feed can be merged, re-categorised
-and carried into the digest."""
+"""Existing RSS/Atom feeds as sources, read with feedparser, so a partial feed can be merged,
+re-categorised and carried into the digest. A feed that declares XML entities is refused before
+parsing: no expansion bomb or external entity ever reaches a parser."""
 
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,15 @@ from feedsmith.cleantext import clean
 from feedsmith.errors import Problem, SourceError
 from feedsmith.sources.text import ListedItem
 
+_DECLARES_ENTITIES = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
 
 def read_feed(body: bytes, url: str, zone: ZoneInfo) -> tuple[list[ListedItem], list[Problem]]:
+    if _DECLARES_ENTITIES.search(body[:65536]):
+        # Real feeds never declare entities; hostile ones do (expansion bombs, external files).
+        # feedparser would fall back to its lenient parser and still make entries of it.
+        raise SourceError(f"{url}: not a usable RSS/Atom feed (it declares XML entities, which "
+                          "feeds have no use for; refused as unsafe)")
     parsed = feedparser.parse(body, sanitize_html=True, resolve_relative_uris=True,
                               response_headers={"content-location": url})
     if not parsed.entries:

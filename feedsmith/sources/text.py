@@ -8,7 +8,8 @@
         A week-long training workshop focused on...     <- optional summary
 
 An item is every line after its "N." marker that is indented deeper than the marker; a line at or
-left of the marker's indentation is a heading and ends the item. Within an item, paragraphs are
+left of the marker's indentation is a heading and ends the item, as does a bulleted line ("* Next",
+how a page's pager or menu reads as text). Within an item, paragraphs are
 separated by blank lines (a wrapped paragraph is joined). Before the date come an optional category
 and the title; image credits ("© SEWA 2022") there are dropped. What follows the date is the summary.
 """
@@ -24,6 +25,7 @@ from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
 
 _MARKER = re.compile(r"^(\d{1,4})\.\s+(\S.*)$")
+_BULLET = re.compile(r"^[*•]\s")
 _CREDIT = re.compile(r"^(©|\(c\)\s|copyright\b|photo\s*:|credit\s*:|image\s*:)", re.IGNORECASE)
 # A one-line numbered block such as "1. newsroom@ilo.org" under "Media contact" is not news.
 _CONTACT = re.compile(r"^(\S+@\S+|https?://\S+|\+?[\d ()./-]{6,})$", re.IGNORECASE)
@@ -93,9 +95,9 @@ def _blocks(text: str) -> list[_Block]:
             current.add(number, marker[2])
             current.open_paragraph = False
             blocks.append(current)
-        elif current and indent > current.indent:
+        elif current and indent > current.indent and not _BULLET.match(content):
             current.add(number, content)
-        else:  # a heading or other text outside any item
+        else:  # a heading, a bulleted link list (pagers, menus) or other text outside any item
             current = None
     return blocks
 

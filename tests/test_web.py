@@ -1,0 +1,223 @@
+"""Sources on the web, against a real HTTP server on 127.0.0.1: ILO-style HTML pages (with and
+without selectors, paged), RSS and Atom feeds, conditional GET, retries, limits and failures."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import Result
+
+from .conftest import DATA, Site
+
+WEB = DATA / "web"
+MINIMAL = """
+[site]
+title = "Web sources"
+link = "https://news.example.org/"
+base_url = "https://feeds.example.org/"
+id_authority = "example.org,2024"
+timezone = "Europe/Zurich"
+
+[fetch]
+timeout = 1
+retries = 2
+backoff = 0.01
+max_bytes = 200000
+max_redirects = 3
+"""
+
+
+def _config(project: Path, *sources: str) -> Path:
+    config = project / "config.toml"
+    config.write_text(MINIMAL + "".join(sources))
+    return config
+
+
+def _source(name: str, url: str, **extra: object) -> str:
+    lines = [f'\n[[sources]]\nname = "{name}"\nurl = "{url}"\n']
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            lines.append(f"[sources.{key}]\n" + "".join(f'{k} = "{v}"\n' for k, v in value.items()))
+        else:
+            lines.append(f"{key} = {value!r}\n".replace("'", '"'))
+    return "".join(lines)
+
+
+def _entries(project: Path) -> list[feedparser.FeedParserDict]:
+    return feedparser.parse(project / "feeds" / "all.atom").entries
+
+
+def _ilo_site(web: Site) -> None:
+    web.route("/news", (WEB / "ilo-page1.html").read_bytes(), etag='"v1"')
+    web.route("/news?page=1", (WEB / "ilo-page2.html").read_bytes())
+
+
+def test_an_ilo_style_page_needs_no_configuration_and_its_next_page_is_followed(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    _config(project, _source("ilo", f"{web.base}/news", max_pages=2))
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    seen = [(e.title[:40], e.tags[0].term, e.published[:10], e.get("link")) for e in _entries(project)]
+    assert seen == [
+        ("ILO COOP participates in a #CoffeePeople", "News", "2023-12-01",
+         f"{web.base}/resource/news/ilo-coop-coffeepeople-webinar"),
+        ("Interview with Ekaterina Dimitrova, Proj", "Spotlight Interviews with Co-operators",
+         "2023-11-20", f"{web.base}/resource/article/interview-ekaterina-dimitrova"),
+        ("UNTFSSE receives award for supporting Me", "News", "2023-11-20",
+         f"{web.base}/resource/news/untfsse-award"),
+    ]
+    assert all(e.id.startswith("tag:example.org,2024:link/") for e in _entries(project))
+    assert web.requests[0]["user-agent"] == "feedsmith (+https://feeds.example.org/)"
+
+
+def test_max_pages_bounds_the_pages_fetched(project: Path, cli: Callable[..., Result],
+                                            web: Site) -> None:
+    _ilo_site(web)
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert cli("build").exit_code == 0
+    assert len(_entries(project)) == 2 and "/news?page=1" not in web.hits
+
+
+def test_a_304_costs_no_parsing(project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    _config(project, _source("ilo", f"{web.base}/news", max_pages=2))
+    assert cli("build").exit_code == 0
+    again = cli("build")
+    assert again.stdout.startswith("Sources: 0 file(s) read, 1 unchanged, 0 failed")
+    assert web.requests[-1]["if-none-match"] == '"v1"'
+    assert web.hits["/news?page=1"] == 1  # the unchanged listing's next page is not fetched
+
+
+def test_selectors_read_other_markup_with_french_dates(project: Path, cli: Callable[..., Result],
+                                                       web: Site) -> None:
+    web.route("/fr/actualites", (WEB / "plain-markup.html").read_bytes())
+    selectors = {"item": ".row", "title": "a.headline", "date": ".when", "category": ".tag",
+                 "summary": ".lede"}
+    _config(project, _source("fr", f"{web.base}/fr/actualites", language="fr",
+                             category="Actualités", selectors=selectors))
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    assert "item 3: no date" in result.stderr
+    seen = [(e.title, e.tags[0].term, e.published[:10], e.link, e.get("summary", ""))
+            for e in _entries(project)]
+    assert seen == [
+        ("Les coopératives du café & la sécurité au travail", "Actualités", "2023-12-01",
+         f"{web.base}/fr/articles/cafe-coop.html", "Un webinaire sur la santé et la sécurité."),
+        ("Sensibilisation au modèle coopératif au Laos", "Actualités", "2023-11-28",
+         "https://other.example.org/laos", "Sensibilisation au modèle coopératif au Laos"),
+    ]
+
+
+def test_rss_and_atom_feeds_are_merged(project: Path, cli: Callable[..., Result],
+                                       web: Site) -> None:
+    web.route("/partner.rss", (WEB / "sample.rss").read_bytes(), content_type="application/rss+xml")
+    web.route("/research.atom", (WEB / "sample.atom").read_bytes(),
+              content_type="application/atom+xml")
+    _config(project, _source("partner", f"{web.base}/partner.rss"),
+            _source("research", f"{web.base}/research.atom", category="Research"))
+    result = cli("build")
+    assert result.exit_code == 0
+    assert "entry 2: has no date; left out" in result.stderr
+    seen = {e.title: e for e in _entries(project)}
+    partner = seen["Partner cooperative opens a training centre"]
+    assert partner.tags[0].term == "Partners"
+    assert partner.published.startswith("2023-11-15T12:00")  # 23:30 UTC is the 15th in Zurich
+    assert partner.summary == "The centre trains 200 members a year."  # as text, no script
+    study = seen["New study on platform cooperatives"]
+    assert (study.tags[0].term, study.link) == ("Research", f"{web.base}/studies/platform-coops")
+
+
+def test_hostile_xml_is_refused_without_harm(project: Path, cli: Callable[..., Result],
+                                             web: Site) -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+            + b"".join(f'<!ENTITY {c} "{(("&" + p + ";") * 10)}">'.encode()
+                       for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+            + b'<!ENTITY x SYSTEM "file:///etc/passwd">]><rss version="2.0"><channel><item>'
+            b"<title>&i;&x;</title><pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate></item>"
+            b"</channel></rss>")
+    web.route("/bomb.rss", bomb, content_type="application/rss+xml")
+    _ilo_site(web)
+    _config(project, _source("bomb", f"{web.base}/bomb.rss"), _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "bomb.rss: not a usable RSS/Atom feed" in result.stderr
+    assert "root:" not in (project / "feeds" / "all.atom").read_text()
+    assert len(_entries(project)) == 2
+
+
+@pytest.mark.parametrize(("route", "message", "hits"), [
+    ({"status": 404}, "HTTP 404 Not Found (not retried)", 1),
+    ({"fail_times": 9}, "server error 503 (tried 3 times)", 3),
+    ({"delay": 1.5}, "no answer within 1 s", 3),
+    ({"body": b"x" * 300_000}, "larger than 200,000 bytes", 1),
+    ({"status": 302, "location": "/loop"}, "more than 3 redirects", 4),
+])
+def test_fetch_failures_are_reported_and_the_rest_goes_on(
+        project: Path, cli: Callable[..., Result], web: Site, route: dict[str, object],
+        message: str, hits: int) -> None:
+    _ilo_site(web)
+    web.route("/loop", **route)  # type: ignore[arg-type]
+    _config(project, _source("bad", f"{web.base}/loop"), _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert f"error: source 'bad': {web.base}/loop: {message}" in result.stderr
+    assert web.hits["/loop"] == hits
+    assert len(_entries(project)) == 2  # the other source is published
+
+
+def test_a_server_error_that_passes_is_retried(project: Path, cli: Callable[..., Result],
+                                               web: Site) -> None:
+    _ilo_site(web)
+    web.routes["/news"]["fail"] = 2
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert cli("build").exit_code == 0
+    assert web.hits["/news"] == 3 and len(_entries(project)) == 2
+
+
+def test_a_source_failing_for_several_builds_is_flagged_and_its_entries_stay(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    _config(project, _source("ilo", f"{web.base}/news"),
+            _source("other", f"{web.base}/other.rss"))
+    web.route("/other.rss", (WEB / "sample.rss").read_bytes(), content_type="application/rss+xml")
+    assert cli("build").exit_code == 0
+    del web.routes["/news"]
+    for _ in range(3):
+        assert cli("build").exit_code == 1
+    status = cli("status").stdout
+    assert "source 'ilo' has failed 3 builds in a row (its stored entries stay in the feeds)" \
+        in status
+    assert len(_entries(project)) == 3
+    web.route("/news", (WEB / "ilo-page1.html").read_bytes())
+    assert cli("build").exit_code == 0
+    assert "has failed" not in cli("status").stdout
+
+
+def test_an_entry_stored_from_a_text_listing_keeps_its_id_when_the_page_gives_a_link(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    assert cli("build").exit_code == 0  # the shipped text listings, no links
+    before = {e.title: e.id for e in _entries(project)}
+    _ilo_site(web)
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace(
+        'paths = ["listings/*.txt"]', f'url = "{web.base}/news"\nmax_pages = 2'))
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    assert "Entries: 0 new" in result.stdout
+    after = {e.title: e for e in _entries(project)}
+    for title, entry in after.items():
+        if title in before:
+            assert entry.id == before[title]
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM aliases").fetchone()[0] == 3
+
+
+def test_only_http_urls_are_accepted(project: Path, cli: Callable[..., Result]) -> None:
+    _config(project, _source("local", "file:///etc/passwd"))
+    result = cli("build")
+    assert result.exit_code == 1 and "url: expected an absolute http(s) URL" in result.stderr
