@@ -14,22 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
-from feedsmith.digest import LATE_HEADING
 from feedsmith.entry import category_slug
 from feedsmith.errors import FeedsmithError, StoreError
-from feedsmith.ledger import SENT, Ledger, add_months, month_of
-from feedsmith.pipeline import DigestReport, plan_due
 from feedsmith.pipeline import build as run_build
-from feedsmith.pipeline import digest as run_digest
-from feedsmith.pipeline import run_due as run_due_core
-from feedsmith.schedule import Jobs, build_trigger, crontab, next_runs, serve
 from feedsmith.store import ListedEntry, open_store
+
+# The digest, mail and scheduler machinery (feedsmith.newsletter, .schedule, .ledger) is imported
+# inside the commands that use it: `build`, the cron tick, then starts in half the time.
+if TYPE_CHECKING:
+    from feedsmith.newsletter import DigestReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +152,9 @@ def _clock(config: Config, value: str | None) -> datetime:
 def digest(options: _Options, month: str | None, dry_run: bool, send: bool, force: bool,
            rebuild: bool, now: str | None, wait: float) -> None:
     """Build the monthly digest: web page, text and .eml under <output>/digest/; --send mails it."""
+    from feedsmith.ledger import add_months, month_of
+    from feedsmith.newsletter import digest as run_digest
+
     config = options.config()
     clock = _clock(config, now)
     month = month or add_months(month_of(clock.astimezone(config.site.timezone).date()), -1)
@@ -167,6 +169,8 @@ def digest(options: _Options, month: str | None, dry_run: bool, send: bool, forc
 
 
 def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
+    from feedsmith.digest import LATE_HEADING
+
     if report.number is None:
         click.echo(f"{report.month}: nothing new, so no issue"
                    + ("" if dry_run else " (recorded in the ledger)") + ".")
@@ -219,6 +223,8 @@ def _log_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_due(options: _Options, now: str | None, wait: float, log_file: Path | None,
             quiet: bool) -> None:
     """For cron: rebuild the feeds, then build and send every digest that is due. Idempotent."""
+    from feedsmith.newsletter import run_due as run_due_core
+
     config = options.config()
     _logging(log_file, quiet)
     report = run_due_core(config, _clock(config, now), wait)
@@ -234,6 +240,9 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
 def schedule(options: _Options, print_only: bool, now: str | None, log_file: Path | None,
              quiet: bool) -> None:
     """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
+    from feedsmith.newsletter import run_due as run_due_core
+    from feedsmith.schedule import Jobs, build_trigger, crontab, next_runs, serve
+
     config = options.config()
     zone = config.site.timezone
     clock = _clock(config, now).astimezone(zone)
@@ -263,6 +272,10 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
 @click.pass_obj
 def status(options: _Options, now: str | None) -> None:
     """What happened last, what runs next, the issue ledger, and what needs attention."""
+    from feedsmith.ledger import SENT, Ledger
+    from feedsmith.newsletter import plan_due
+    from feedsmith.schedule import build_trigger, crontab, next_runs
+
     config = options.config()
     zone, clock = config.site.timezone, _clock(config, now)
     if not config.store.path.exists():

@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from lxml import html as lxml_html
 
-from feedsmith import pipeline
+from feedsmith import newsletter
 
 from .conftest import DATA, Inbox, free_port, set_smtp
 
@@ -212,7 +212,7 @@ def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
         mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     server, _ = inbox
-    real_send, calls = pipeline.send, []
+    real_send, calls = newsletter.send, []
 
     def crash_on_second(*args: Any) -> None:
         calls.append(1)
@@ -220,14 +220,14 @@ def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
             raise KeyboardInterrupt  # the process dies with the second recipient in flight
         real_send(*args)
 
-    monkeypatch.setattr(pipeline, "send", crash_on_second)
+    monkeypatch.setattr(newsletter, "send", crash_on_second)
     crashed = _digest(cli, "--send")
     assert crashed.exit_code == 1 and "Aborted" in crashed.stderr
     assert len(server.messages) == 1
     with sqlite3.connect(mail_project / "feedsmith.db") as db:
         states = dict(db.execute("SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", OTHER: "sending"}  # in flight: outcome unknown
-    monkeypatch.setattr(pipeline, "send", real_send)
+    monkeypatch.setattr(newsletter, "send", real_send)
     resumed = cli("digest", "--month", "2023-11", "--send")
     assert resumed.exit_code == 0
     assert "Sent to 1 recipient(s); 1 had it already." in resumed.stdout

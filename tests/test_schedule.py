@@ -20,7 +20,7 @@ from click.testing import Result
 
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
-from feedsmith.pipeline import run_due
+from feedsmith.newsletter import run_due
 from feedsmith.schedule import crontab, next_runs
 
 from .conftest import Inbox, free_port, set_smtp

@@ -14,18 +14,19 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from feedsmith import __version__
 from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated, entry_id, link_id
 from feedsmith.errors import Problem, SourceError
-from feedsmith.sources.feed import read_feed
-from feedsmith.sources.fetch import Fetched, client, fetch
-from feedsmith.sources.html import read_html_listing
 from feedsmith.sources.text import ListedItem, read_text_listing
+
+# The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
+# needs them, so that a build from text files starts fast.
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass(slots=True)
@@ -67,6 +68,8 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     harvest = Harvest()
     fetch_config = fetch_config or FetchConfig()
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
+    if web:
+        from feedsmith.sources.fetch import client
     with client(fetch_config) if web else contextlib.nullcontext() as session:
         for source in sources:
             failed_before = len(harvest.failures)
@@ -112,9 +115,11 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
               validators: Mapping[str, tuple[str, str]], config: FetchConfig,
               session: httpx.Client | None, harvest: Harvest) -> None:
     """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
+    from feedsmith.sources.fetch import fetch
+
     assert session is not None
     try:
-        page: Fetched = fetch(session, source.url, config, source.name,
+        page = fetch(session, source.url, config, source.name,
                               validators.get(source.url, ("", "")))
         if page.not_modified:
             harvest.files_unchanged += 1
@@ -187,8 +192,12 @@ def _parse(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
     kind = source.format if source.format != "auto" else detect_format(raw, content_type)
     following: str | None = None
     if kind == "feed":
+        from feedsmith.sources.feed import read_feed
+
         items, problems = read_feed(raw, origin, site.timezone)
     elif kind == "html":
+        from feedsmith.sources.html import read_html_listing
+
         items, problems, following = read_html_listing(raw, origin, source.language,
                                                        dict(source.selectors))
     else:

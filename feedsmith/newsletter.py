@@ -1,0 +1,261 @@
+"""The order of the newsletter stages: store -> ledger (select, freeze) -> digest files -> SMTP,
+and `run-due`, which runs the feed build and then every digest that is due.
+
+Kept apart from `pipeline` so that a feed build (the cron tick that runs every few minutes) does
+not load the digest, mail and scheduler machinery.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from feedsmith.config import Config
+from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
+from feedsmith.errors import ConfigError, FeedsmithError
+from feedsmith.files import write_if_changed
+from feedsmith.ledger import (
+    FAILED,
+    SENDING,
+    SENT,
+    Ledger,
+    Rendered,
+    add_months,
+    month_of,
+    month_start,
+)
+from feedsmith.mail import DeliveryError, compose, message_id, send, smtp_session
+from feedsmith.pipeline import BuildReport, build
+from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
+from feedsmith.store import exclusive, open_store
+
+
+@dataclass(slots=True)
+class DigestReport:
+    """What `digest` did or, with dry_run, would do."""
+
+    month: str
+    number: int | None  # None: no issue (nothing new)
+    subject: str = ""
+    layout: Layout | None = None  # only when the issue was selected in this run
+    created: bool = False  # frozen in this run (else it already existed)
+    html_bytes: int = 0
+    written: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    failed: list[DeliveryError] = field(default_factory=list)
+
+
+def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
+           rebuild: bool = False, send: bool = False, force: bool = False,
+           wait: float = 60) -> DigestReport:
+    """Build (or reuse) the issue for `month`, write its files and, with `send`, deliver it.
+
+    An issue is frozen in the ledger when first built; later runs write and send exactly those
+    bytes. `rebuild` discards an issue that nothing was sent of and selects it again.
+    """
+    month_end = month_start(add_months(month, 1), config.site.timezone)
+    if now < month_end and not dry_run:
+        raise FeedsmithError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
+                             "holds a whole month (--dry-run previews it)")
+    with exclusive(config.store.path, wait), open_store(config.store.path) as store:
+        ledger = Ledger(store, config.site.timezone)
+        record = ledger.issue(month)
+        if record is not None and (rebuild or record.number is None) and not dry_run:
+            ledger.discard(month)
+            record = None
+        if record is None or record.number is None:
+            report = _new_issue(ledger, config, month, now, dry_run)
+            if dry_run or report.number is None:
+                return report
+            record = ledger.issue(month)
+            assert record is not None
+        else:
+            report = DigestReport(month, record.number, created=False)
+        assert record.rendered is not None and record.number is not None
+        report.subject, report.html_bytes = record.rendered.subject, len(record.rendered.html)
+        if dry_run:
+            return report
+        report.written = _write_digest_files(ledger, config, record.month, record.rendered)
+        if send:
+            _deliver(ledger, config, record.month, record.number, record.rendered, now, force,
+                     report)
+    return report
+
+
+def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
+               dry_run: bool) -> DigestReport:
+    options = config.digest
+    selection = ledger.select(month, options.lookback_months, options.exclude)
+    layout = arrange(selection.main, selection.late, options.sections, options.lead_category)
+    if layout.count == 0 and options.skip_empty:
+        if not dry_run:
+            ledger.record_empty(month, now)
+        return DigestReport(month, None, layout=layout)
+    number = ledger.next_number(month, options.numbering, options.first_number)
+    issue = render_issue(layout, number, month, config)
+    to = options.to or (options.sender,)
+    eml = compose(subject=issue.subject, text=issue.text, html=issue.html, digest=options, to=to,
+                  msg_id=message_id(month, number, options.sender), date=now.astimezone(
+                      config.site.timezone)).as_bytes()
+    rendered = Rendered(issue.subject, issue.html, issue.web, issue.text, eml)
+    if not dry_run:
+        ledger.freeze(month, number, now, rendered, selection)
+    return DigestReport(month, number, issue.subject, layout, created=not dry_run,
+                        html_bytes=len(issue.html))
+
+
+def _write_digest_files(ledger: Ledger, config: Config, month: str,
+                        rendered: Rendered) -> list[str]:
+    """The issue's web page, text and .eml, and the archive page and Atom feed of all issues."""
+    folder = config.output.dir / "digest"
+    issues = [(r.month, r.number) for r in reversed(ledger.issues()) if r.number is not None]
+    outputs = {
+        f"{month}.html": rendered.web.encode("utf-8"),
+        f"{month}.txt": rendered.text.encode("utf-8"),
+        f"{month}.eml": rendered.eml,
+        "index.html": render_archive(issues, config),
+        "issues.atom": render_issues_feed(ledger.issues(), config),
+    }
+    return [f"digest/{name}" for name, data in outputs.items()
+            if write_if_changed(folder / name, data)]
+
+
+def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: Rendered,
+             now: datetime, force: bool, report: DigestReport) -> None:
+    """Send to every recipient not yet sent to (all of them with `force`), recording each step
+    before and after it happens, so a crash can neither lose a send nor repeat an accepted one
+    (a crash between the server's acceptance and the record repeats it, same Message-ID)."""
+    options = config.digest
+    done = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
+    recipients = list(options.to)
+    if not recipients:
+        raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
+    report.already_sent = [] if force else [r for r in recipients if r in done]
+    pending = [r for r in recipients if force or r not in done]
+    if not pending:
+        return
+    attempted: set[str] = set()
+    try:
+        with smtp_session(options.smtp) as session:
+            for recipient in pending:
+                attempted.add(recipient)
+                msg_id = message_id(month, number, options.sender, recipient)
+                ledger.mark(month, recipient, SENDING, msg_id, now)
+                message = compose(subject=rendered.subject, text=rendered.text, html=rendered.html,
+                                  digest=options, to=[recipient], msg_id=msg_id,
+                                  date=now.astimezone(config.site.timezone))
+                try:
+                    send(session, message, options.sender, recipient)
+                except DeliveryError as error:
+                    ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
+                    report.failed.append(error)
+                    continue
+                ledger.mark(month, recipient, SENT, msg_id, now)
+                report.sent.append(recipient)
+    except DeliveryError as error:  # no connection: the recipients not yet tried all failed
+        for recipient in pending:
+            if recipient not in attempted:
+                msg_id = message_id(month, number, options.sender, recipient)
+                ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
+        report.failed.append(error)
+
+
+log = logging.getLogger("feedsmith")
+
+
+@dataclass(slots=True)
+class DuePlan:
+    """Which digests a run-due at some moment does, and which missed ones it leaves (catch-up)."""
+
+    build: list[str] = field(default_factory=list)  # months to build (and send), oldest first
+    retry: list[str] = field(default_factory=list)  # built issues with undelivered recipients
+    skipped: list[str] = field(default_factory=list)  # missed, left by the catch-up policy
+
+
+@dataclass(slots=True)
+class DueReport:
+    plan: DuePlan
+    build: BuildReport | None = None
+    build_error: str = ""
+    digests: list[DigestReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def plan_due(config: Config, now: datetime) -> DuePlan:
+    """Closed months whose send time (the digest schedule's first fire in the following month)
+    has passed, at most `max_lateness_days` ago, and that the ledger has no record of; and built
+    issues in that window that some recipient still lacks. The catch-up policy picks among
+    missed months: "all" of them, the "latest" only (never one older than a month already
+    done), or "none" (only a run within an hour of the send time does a month)."""
+    schedule, zone = config.schedule, config.site.timezone
+    trigger = crontab(schedule.digest, zone, "digest")
+    window = timedelta(days=schedule.max_lateness_days)
+    plan = DuePlan()
+    due: list[str] = []
+    newer_handled = False  # a newer month is in the ledger or due now: "latest" skips older ones
+    with open_store(config.store.path) as store:
+        ledger = Ledger(store, zone)
+        current = month_of(now.astimezone(zone).date())
+        for back in itertools.count(1):
+            month = add_months(current, -back)
+            month_end, next_end = (month_start(add_months(month, n), zone) for n in (1, 2))
+            if next_end < now - window:
+                break  # any send time of this month or older is past the lateness window
+            when = due_time(trigger, month_end)
+            if when is None or when >= next_end or when > now or now - when > window:
+                continue  # no send time in the following month, not yet due, or too late
+            record = ledger.issue(month)
+            if record is None:
+                late = now - when > MISFIRE_GRACE
+                if (schedule.catch_up == "none" and late) or (
+                        schedule.catch_up == "latest" and newer_handled):
+                    plan.skipped.append(month)
+                else:
+                    due.append(month)
+                newer_handled = True
+            elif record.number is not None and config.digest.to:
+                sent = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
+                if set(config.digest.to) - sent:
+                    plan.retry.insert(0, month)
+            newer_handled = newer_handled or record is not None
+    plan.build = due[::-1]  # oldest first
+    return plan
+
+
+def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
+    """Rebuild the feeds, then build and (when `[digest] to` is set) send every digest that is
+    due. Idempotent: run it twice, or twice at once, and the work is done once."""
+    report = DueReport(plan=DuePlan())
+    try:
+        report.build = build(config, now, wait)
+        log.info("build: %d new, %d updated, %d file(s) written", report.build.merge.new,
+                 report.build.merge.changed, len(report.build.written))
+        for failure in report.build.failures:
+            log.error("build: %s", failure)
+    except FeedsmithError as error:
+        report.build_error = str(error)
+        log.error("build failed: %s", error)
+    report.plan = plan_due(config, now)
+    for month in report.plan.skipped:
+        log.warning("digest %s was missed and is skipped (catch_up = %s)", month,
+                    config.schedule.catch_up)
+    for month in report.plan.build + report.plan.retry:
+        try:
+            result = digest(config, month, now, send=bool(config.digest.to), wait=wait)
+        except FeedsmithError as error:
+            report.errors.append(f"digest {month}: {error}")
+            log.error("digest %s: %s", month, error)
+            continue
+        report.digests.append(result)
+        if result.number is None:
+            log.info("digest %s: nothing new, no issue (recorded)", month)
+        else:
+            log.info("digest %s: %s; sent to %d, %d already had it", month, result.subject,
+                     len(result.sent), len(result.already_sent))
+        for problem in result.failed:
+            report.errors.append(f"digest {month}: {problem}")
+            log.error("digest %s: %s", month, problem)
+    return report
