@@ -40,6 +40,7 @@ class Entry:
     source: str = ""
     origin: str = ""  # "path:line" of the listing it was read from, for messages
     aliases: tuple[str, ...] = ()  # other ids it may already be stored under (see `link_id`)
+    language: str = ""  # of its listing, as a BCP 47 tag ("fr", "es-ES"); "" = the site's
 
     @property
     def day(self) -> date:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from feedsmith.config import SiteConfig
 from feedsmith.entry import ALL, Entry, Feed, category_slug
@@ -42,7 +43,19 @@ def render_atom(feed: Feed, site: SiteConfig) -> bytes:
         _common(item, entry)
         # Atom wants content or an alternate link; listings rarely give links.
         item.content(entry.summary or entry.title, type="text")
-    return bytes(generator.atom_str(pretty=True))
+    document = bytes(generator.atom_str(pretty=True))
+    foreign = {e.id: e.language for e in feed.entries if e.language and e.language != site.language}
+    return _with_entry_languages(document, foreign) if foreign else document
+
+
+def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
+    """Mark entries from a listing in another language with `xml:lang` (feedgen cannot)."""
+    root = etree.fromstring(document)
+    for element in root.iter(f"{_ATOM}entry"):
+        language = languages.get(element.findtext(f"{_ATOM}id") or "")
+        if language:
+            element.set(f"{{{_XML}}}lang", language)
+    return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
 
 
 def render_rss(feed: Feed, site: SiteConfig) -> bytes:
@@ -87,4 +100,6 @@ def _common(item: object, entry: Entry) -> None:
         item.link(href=entry.link, rel="alternate")  # type: ignore[attr-defined]
 
 
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_XML = "http://www.w3.org/XML/1998/namespace"
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")

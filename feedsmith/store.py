@@ -100,10 +100,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE source_health (name TEXT PRIMARY KEY, failures_in_row INTEGER NOT NULL,
                                 last_error TEXT NOT NULL, changed_at TEXT NOT NULL);
     """,
+    """
+    -- the language of the listing an entry came from ('' for entries stored before)
+    ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-ENTRY_COLUMNS = "id, title, category, published, updated, summary, link, source, origin"
+ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
+                 "language")
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 # A title correction: same day, category and summary, and titles this alike with the same numbers.
 _TITLE_SIMILARITY = 0.9
@@ -292,7 +297,7 @@ class Store:
             moment = utc_text(entry.published + timedelta(seconds=offset))
             rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
                          entry.link, entry.day.isoformat(), offset, moment, moment,
-                         content_hash(entry), stamp, stamp, entry.origin))
+                         content_hash(entry), stamp, stamp, entry.origin, entry.language))
             result.stale_feeds.add(slug)
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
         result.new += len(rows)
@@ -341,13 +346,13 @@ class Store:
         wanted_slug = category_slug(category) if category else None
         listed = []
         for row in self._db.execute(query):
-            entry = entry_from_row(row[:9], zone)
-            if wanted_slug not in (None, row[13]):
+            entry = entry_from_row(row[:10], zone)
+            if wanted_slug not in (None, row[14]):
                 continue
             if month and entry.published.strftime("%Y-%m") != month:
                 continue
-            listed.append(ListedEntry(entry, row[9], row[10], from_utc_text(row[11], zone),
-                                      from_utc_text(row[12], zone)))
+            listed.append(ListedEntry(entry, row[10], row[11], from_utc_text(row[12], zone),
+                                      from_utc_text(row[13], zone)))
         return listed
 
     # --- after publishing ----------------------------------------------------------------------
@@ -415,10 +420,10 @@ def _corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
 
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""
-    entry_id, title, category, published, updated, summary, link, source, origin = row[:9]
+    entry_id, title, category, published, updated, summary, link, source, origin, lang = row[:10]
     return Entry(id=entry_id, title=title, category=category,
                  published=from_utc_text(published, zone), updated=from_utc_text(updated, zone),
-                 summary=summary, link=link, source=source, origin=origin)
+                 summary=summary, link=link, source=source, origin=origin, language=lang)
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -271,3 +271,23 @@ def test_a_build_killed_anywhere_is_completed_by_the_next(
     assert _snapshot(project / "feeds") == new_feeds
     with open_store(project / "feedsmith.db") as store:
         assert store.pending_feeds() == set()
+
+
+def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:
+    from feedsmith.store import MIGRATIONS
+
+    path = project / "feedsmith.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        db.execute("INSERT INTO entries VALUES ('tag:x,2024:2023-01-05/a', 'src', 'News', 'news', "
+                   "'An old entry', '', '', '2023-01-05', 0, '2023-01-05T11:00:00.000000Z', "
+                   "'2023-01-05T11:00:00.000000Z', 'h', '2023-01-06T00:00:00.000000Z', "
+                   "'2023-01-06T00:00:00.000000Z', 'old.txt:1')")
+    report = _build(project)
+    assert report.stored == 51 and report.merge.new == 50
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT language FROM entries WHERE title = 'An old entry'"
+                          ).fetchone() == ("",)
+    old = [e for e in _entries(project, "news.atom") if e.title == "An old entry"]
+    assert [e.id for e in old] == ["tag:x,2024:2023-01-05/a"]

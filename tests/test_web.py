@@ -11,7 +11,11 @@ import feedparser
 import pytest
 from click.testing import Result
 
+from lxml import etree
+
 from .conftest import DATA, Site
+
+ATOM, XML = "http://www.w3.org/2005/Atom", "http://www.w3.org/XML/1998/namespace"
 
 WEB = DATA / "web"
 MINIMAL = """
@@ -105,6 +109,9 @@ def test_selectors_read_other_markup_with_french_dates(project: Path, cli: Calla
     assert "item 3: no date" in result.stderr
     seen = [(e.title, e.tags[0].term, e.published[:10], e.link, e.get("summary", ""))
             for e in _entries(project)]
+    atom = etree.parse(str(project / "feeds" / "all.atom")).getroot()
+    assert atom.get(f"{{{XML}}}lang") == "en"  # the site's language
+    assert {e.get(f"{{{XML}}}lang") for e in atom.iter(f"{{{ATOM}}}entry")} == {"fr"}
     assert seen == [
         ("Les coopératives du café & la sécurité au travail", "Actualités", "2023-12-01",
          f"{web.base}/fr/articles/cafe-coop.html", "Un webinaire sur la santé et la sécurité."),
@@ -221,3 +228,11 @@ def test_only_http_urls_are_accepted(project: Path, cli: Callable[..., Result]) 
     _config(project, _source("local", "file:///etc/passwd"))
     result = cli("build")
     assert result.exit_code == 1 and "url: expected an absolute http(s) URL" in result.stderr
+
+
+def test_a_configured_category_re_categorises_a_feed(project: Path, cli: Callable[..., Result],
+                                                     web: Site) -> None:
+    web.route("/partner.rss", (WEB / "sample.rss").read_bytes(), content_type="application/rss+xml")
+    _config(project, _source("partner", f"{web.base}/partner.rss", category="Partner news"))
+    assert cli("build").exit_code == 0
+    assert [e.tags[0].term for e in _entries(project)] == ["Partner news"]

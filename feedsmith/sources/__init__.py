@@ -12,13 +12,13 @@ import contextlib
 import glob
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from feedsmith import __version__
-from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
+from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated, entry_id, link_id
 from feedsmith.errors import Problem, SourceError
 from feedsmith.sources.text import ListedItem, read_text_listing
@@ -54,7 +54,8 @@ class Harvest:
         self.entries.append(Entry(
             id=ids[0], title=item.title, category=item.category or source.category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
-            source=source.name, origin=origin, aliases=ids[1:]))
+            source=source.name, origin=origin, aliases=ids[1:],
+            language=source.language.replace("_", "-")))
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
@@ -195,6 +196,8 @@ def _parse(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
         from feedsmith.sources.feed import read_feed
 
         items, problems = read_feed(raw, origin, site.timezone)
+        if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
+            items = [replace(item, category=None) for item in items]
     elif kind == "html":
         from feedsmith.sources.html import read_html_listing
 
