@@ -10,7 +10,6 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import Result
-
 from lxml import etree
 
 from .conftest import DATA, Site
