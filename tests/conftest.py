@@ -108,9 +108,10 @@ class Site:
 
     def route(self, path: str, body: bytes = b"", status: int = 200, etag: str = "",
               delay: float = 0, content_type: str = "text/html; charset=utf-8",
-              location: str = "", fail_times: int = 0) -> None:
+              location: str = "", fail_times: int = 0, last_modified: str = "") -> None:
         self.routes[path] = {"body": body, "status": status, "etag": etag, "delay": delay,
-                             "type": content_type, "location": location, "fail": fail_times}
+                             "type": content_type, "location": location, "fail": fail_times,
+                             "modified": last_modified}
 
 
 @pytest.fixture
@@ -134,7 +135,9 @@ def web() -> Iterator[Site]:
                 route["fail"] -= 1
                 self.send_error(503)
                 return
-            if route["etag"] and self.headers.get("If-None-Match") == route["etag"]:
+            if (route["etag"] and self.headers.get("If-None-Match") == route["etag"]) or (
+                    route["modified"]
+                    and self.headers.get("If-Modified-Since") == route["modified"]):
                 self.send_response(304)
                 self.end_headers()
                 return
@@ -144,6 +147,8 @@ def web() -> Iterator[Site]:
             self.send_header("Content-Type", route["type"])
             if route["etag"]:
                 self.send_header("ETag", route["etag"])
+            if route["modified"]:
+                self.send_header("Last-Modified", route["modified"])
             self.send_header("Content-Length", str(len(route["body"])))
             self.end_headers()
             self.wfile.write(route["body"])

@@ -235,3 +235,23 @@ def test_a_configured_category_re_categorises_a_feed(project: Path, cli: Callabl
     _config(project, _source("partner", f"{web.base}/partner.rss", category="Partner news"))
     assert cli("build").exit_code == 0
     assert [e.tags[0].term for e in _entries(project)] == ["Partner news"]
+
+
+def test_last_modified_makes_the_next_fetch_conditional(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    stamp = "Fri, 01 Dec 2023 10:00:00 GMT"
+    web.route("/news", (WEB / "ilo-page1.html").read_bytes(), last_modified=stamp)
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert cli("build").exit_code == 0
+    assert cli("build").stdout.startswith("Sources: 0 file(s) read, 1 unchanged")
+    assert web.requests[-1]["if-modified-since"] == stamp
+
+
+def test_a_redirect_is_followed_and_links_resolve_against_the_final_page(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.route("/old-news", status=301, location="/news")
+    _config(project, _source("ilo", f"{web.base}/old-news"))
+    assert cli("build").exit_code == 0
+    assert _entries(project)[0].link == f"{web.base}/resource/news/ilo-coop-coffeepeople-webinar"
+    assert web.hits["/old-news"] == 1 and web.hits["/news"] == 1
