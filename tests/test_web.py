@@ -255,3 +255,16 @@ def test_a_redirect_is_followed_and_links_resolve_against_the_final_page(
     assert cli("build").exit_code == 0
     assert _entries(project)[0].link == f"{web.base}/resource/news/ilo-coop-coffeepeople-webinar"
     assert web.hits["/old-news"] == 1 and web.hits["/news"] == 1
+
+
+def test_a_page_that_failed_to_parse_is_not_skipped_as_not_modified_later(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/broken", b"<html><body><p>Maintenance</p></body></html>", etag='"broken"')
+    web.route("/partner.rss", (WEB / "sample.rss").read_bytes(), content_type="application/rss+xml")
+    _config(project, _source("ilo", f"{web.base}/broken"),
+            _source("partner", f"{web.base}/partner.rss"))  # so that the build merges
+    assert cli("build").exit_code == 1
+    again = cli("build")
+    assert again.exit_code == 1 and "broken: no listing item found" in again.stderr
+    broken = [r for r in web.requests if r.get("if-none-match") == '"broken"']
+    assert broken == []  # fetched whole again, never skipped as "not modified"

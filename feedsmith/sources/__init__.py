@@ -126,16 +126,18 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
             harvest.files_unchanged += 1
             return
         fingerprint = _fingerprint(page.body, source, site)
-        harvest.validators[source.url] = (page.etag, page.last_modified)
-        if known.get(source.url) == fingerprint:
+        if known.get(source.url) == fingerprint:  # the same body as the last merged one
             harvest.files_unchanged += 1
             harvest.fingerprints[source.url] = fingerprint
+            harvest.validators[source.url] = (page.etag, page.last_modified)
             return
         items, problems, following = _parse(page.body, page.url, source, site, page.content_type)
     except SourceError as failure:
         harvest.failures.append(failure)
         return
+    # Validators only for a page that was merged: a page that failed is fetched whole next time.
     harvest.fingerprints[source.url] = fingerprint
+    harvest.validators[source.url] = (page.etag, page.last_modified)
     visited, host = {source.url, page.url}, urlsplit(source.url).netloc
     for number in range(2, source.max_pages + 1):
         if not following or following in visited or urlsplit(following).netloc != host:
