@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from feedsmith.config import Config
-from feedsmith.entry import Entry, category_slug
+from feedsmith.entry import EPOCH, Entry, category_slug
 from feedsmith.errors import ConfigError
 from feedsmith.ledger import IssueRecord
 
@@ -198,7 +198,7 @@ def render_issues_feed(issues: list[IssueRecord], config: Config) -> bytes:
     generator.generator("feedsmith")
     numbered = [issue for issue in issues if issue.rendered is not None]
     newest_first = sorted(numbered, key=lambda issue: issue.month, reverse=True)
-    generator.updated(max((i.built_at for i in numbered), default=_EPOCH))
+    generator.updated(max((i.built_at for i in numbered), default=EPOCH))
     for issue in newest_first:
         assert issue.rendered is not None
         item = generator.add_entry(order="append")
@@ -211,4 +211,3 @@ def render_issues_feed(issues: list[IssueRecord], config: Config) -> bytes:
     return bytes(generator.atom_str(pretty=True))
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -19,6 +19,8 @@ from slugify import slugify
 # Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
 # from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.
 NOON = time(12, 0)
+# The `updated` of a feed with no entry: fixed, so that an empty feed is the same bytes every run.
+EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,12 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsmith.config import SiteConfig
-from feedsmith.entry import ALL, Entry, Feed, category_slug
+from feedsmith.entry import ALL, EPOCH, Entry, Feed, category_slug
 
 
 def newest_first(entries: Iterable[Entry]) -> list[Entry]:
@@ -84,7 +83,7 @@ def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) ->
     generator.author(author)
     generator.generator("feedsmith")
     # feedgen stamps the wall clock here unless told; the newest entry makes it reproducible.
-    updated = feed.updated or _EPOCH
+    updated = feed.updated or EPOCH
     generator.updated(updated)
     generator.lastBuildDate(updated)
     return generator
@@ -102,4 +101,3 @@ def _common(item: object, entry: Entry) -> None:
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 _XML = "http://www.w3.org/XML/1998/namespace"
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
