@@ -10,7 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -136,7 +136,7 @@ class _Table:
             self.fail(f"expected a table, got {type(data).__name__}")
         self.data: dict[str, Any] = dict(data)
 
-    def fail(self, message: str, key: str | None = None) -> ConfigError:
+    def fail(self, message: str, key: str | None = None) -> NoReturn:
         where = f"[{self.name}] {key}" if key else f"[{self.name}]"
         raise ConfigError(f"{self.file}: {where}: {message}")
 

@@ -4,6 +4,7 @@ ILO-style page works with no configuration. Links are made absolute against the 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
@@ -80,14 +81,12 @@ def _by_selectors(page: Any, url: str, language: str,
 
 
 def _date_of(element: Any, language: str) -> date | None:
+    """A `datetime` attribute (as <time> has) if it holds an ISO date, else the element's text."""
     if element is None:
         return None
-    stamp = element.get("datetime", "")
-    try:
-        return date.fromisoformat(stamp[:10]) if stamp else parse_date_line(
-            clean(element.text_content()), language)
-    except ValueError:
-        return parse_date_line(clean(element.text_content()), language)
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(element.get("datetime", "")[:10])
+    return parse_date_line(clean(element.text_content()), language)
 
 
 def _next_page(page: Any) -> str | None:
