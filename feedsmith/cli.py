@@ -28,6 +28,7 @@ from feedsmith.store import ListedEntry, open_store
 # The digest, mail and scheduler machinery (feedsmith.newsletter, .schedule, .ledger) is imported
 # inside the commands that use it: `build`, the cron tick, then starts in half the time.
 if TYPE_CHECKING:
+    from feedsmith.ledger import Delivery
     from feedsmith.newsletter import DigestReport
 
 
@@ -145,12 +146,17 @@ def _clock(config: Config, value: str | None) -> datetime:
 @click.option("--send", is_flag=True, help="Deliver the issue to [digest] to, once.")
 @click.option("--force", is_flag=True, help="With --send: send again to those already sent to.")
 @click.option("--rebuild", is_flag=True, help="Select and render an unsent issue again.")
+@click.option("--resend-unknown", is_flag=True,
+              help="With --send: send again (same Message-ID) where the outcome is unknown.")
+@click.option("--ignore-archive", is_flag=True,
+              help="Build an issue the ledger lacks even though the published archive lists it.")
 @click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
 @click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds to wait for another run that holds the store.")
 @click.pass_obj
 def digest(options: _Options, month: str | None, dry_run: bool, send: bool, force: bool,
-           rebuild: bool, now: str | None, wait: float) -> None:
+           rebuild: bool, resend_unknown: bool, ignore_archive: bool, now: str | None,
+           wait: float) -> None:
     """Build the monthly digest: web page, text and .eml under <output>/digest/; --send mails it."""
     from feedsmith.ledger import add_months, month_of
     from feedsmith.newsletter import digest as run_digest
@@ -159,7 +165,8 @@ def digest(options: _Options, month: str | None, dry_run: bool, send: bool, forc
     clock = _clock(config, now)
     month = month or add_months(month_of(clock.astimezone(config.site.timezone).date()), -1)
     report = run_digest(config, month, clock, dry_run=dry_run, rebuild=rebuild, send=send,
-                        force=force, wait=wait)
+                        force=force, resend_unknown=resend_unknown,
+                        ignore_archive=ignore_archive, wait=wait)
     _print_digest(report, config, dry_run)
     if report.failed:
         for failure in report.failed:
@@ -192,6 +199,9 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
     if report.sent or report.already_sent:
         click.echo(f"Sent to {len(report.sent)} recipient(s); {len(report.already_sent)} had it "
                    "already.")
+    if report.unknown:
+        click.echo(f"Not sent again to {', '.join(report.unknown)}: an earlier copy's outcome is "
+                   f"unknown (it may have arrived); --resend-unknown sends it again.", err=True)
 
 
 def _logging(log_file: Path | None, quiet: bool) -> None:
@@ -320,8 +330,7 @@ def status(options: _Options, now: str | None) -> None:
         click.echo(f"  No. {issue.number:<4} {issue.month}  built "
                    f"{issue.built_at.strftime('%Y-%m-%d %H:%M')}  sent {len(sent)}/"
                    f"{len(config.digest.to)}" + (f", {len(failed)} not delivered" if failed else ""))
-        attention += [f"issue {issue.month} to {d.recipient}: {d.state} after {d.attempts} "
-                      f"attempt(s){': ' + d.error if d.error else ''}" for d in failed]
+        attention += [_delivery_problem(issue.month, d) for d in failed]
     plan = plan_due(config, clock)
     attention += [f"digest {m} is due and not built yet: `feedsmith run-due`" for m in plan.build]
     attention += [f"digest {m} was missed (catch_up = {config.schedule.catch_up})"
@@ -329,6 +338,19 @@ def status(options: _Options, now: str | None) -> None:
     click.echo("Needs attention:" if attention else "Nothing needs attention.")
     for line in attention:
         click.echo(f"  - {line}")
+
+
+def _delivery_problem(month: str, delivery: Delivery) -> str:
+    from feedsmith.ledger import OUTCOME_UNKNOWN
+
+    if delivery.state in OUTCOME_UNKNOWN:
+        why = delivery.error or "the run stopped while handing it over"
+        return (f"issue {month} to {delivery.recipient}: outcome unknown, it may have arrived "
+                f"({why}). Check with the recipient or the server's log; it is not sent again "
+                f"unless you run `feedsmith digest --month {month} --send --resend-unknown` "
+                "(same Message-ID)")
+    return (f"issue {month} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
+            f"attempt(s){': ' + delivery.error if delivery.error else ''}")
 
 
 def _in_feeds(item: ListedEntry, cap: int) -> list[str]:

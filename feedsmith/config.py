@@ -6,15 +6,18 @@ Unknown keys are errors: a misspelt `max_entires` must not silently fall back to
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
+from email import errors, policy
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedsmith.dates import is_known_language
+from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
 
 DEFAULT_CATEGORY = "Uncategorised"
@@ -51,6 +54,8 @@ class SourceConfig:
     format: str = "auto"  # "auto", "text", "html" or "feed"
     max_pages: int = 1  # listing pages to follow per run ("next" links)
     selectors: tuple[tuple[str, str], ...] = ()  # CSS selectors for HTML, by SELECTOR_KEYS
+    # Origins besides the URL's own that its redirects and next pages may lead to.
+    allow_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +140,17 @@ class _Table:
         if not isinstance(data, dict):
             self.fail(f"expected a table, got {type(data).__name__}")
         self.data: dict[str, Any] = dict(data)
+        self.known: set[str] = set()  # every key asked for: what a misspelt key may have meant
 
     def fail(self, message: str, key: str | None = None) -> NoReturn:
         where = f"[{self.name}] {key}" if key else f"[{self.name}]"
         raise ConfigError(f"{self.file}: {where}: {message}")
 
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED) -> Any:
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED,
+            multiline: bool = False) -> Any:
+        """The value of `key`, of `kind`. Strings are never empty and hold no control
+        characters (no line breaks unless `multiline`): many reach mail headers and pages."""
+        self.known.add(key)
         if key not in self.data:
             if default is _REQUIRED:
                 self.fail("is required but missing", key)
@@ -148,19 +158,47 @@ class _Table:
         value = self.data.pop(key)
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
             self.fail(f"expected {_kind_name(kind)}, got {value!r}", key)
-        if isinstance(value, str) and not value.strip():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                self._check_text(key, text, multiline)
+        return value
+
+    def _check_text(self, key: str, text: str, multiline: bool) -> None:
+        if not text.strip():
             self.fail("must not be empty", key)
+        control = _CONTROL.search(text.replace("\r\n", "\n") if multiline else text)
+        if control and not (multiline and control[0] == "\n"):
+            code = f"U+{ord(control[0]):04X}"
+            what = "a line break" if control[0] in "\r\n\u2028\u2029\x85" else "a control character"
+            self.fail(f"contains {what} ({code}) at position {control.start() + 1}: write it on "
+                      f"one line, without control characters, got {text!r}", key)
+
+    def number(self, key: str, default: int, low: int, high: int) -> int:
+        """A whole number within [low, high]: every count, size and limit has a sane range."""
+        value: int = self.get(key, int, default)
+        if not low <= value <= high:
+            self.fail(f"expected a whole number from {low:,} to {high:,}, got {value:,}", key)
         return value
 
     def table(self, key: str) -> _Table:
+        self.known.add(key)
         return _Table(self.data.pop(key, {}), key if self.name == "" else f"{self.name}.{key}",
                       self.file)
 
     def done(self) -> None:
         if self.data:
-            unknown = ", ".join(sorted(self.data))
+            unknown = ", ".join(f"{key}{_did_you_mean(key, self.known)}"
+                                for key in sorted(self.data))
             self.fail(f"unknown key(s): {unknown} (see the README for the keys this table takes)")
 
+
+def _did_you_mean(key: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table",
                bool: "true or false", float: "a number"}
@@ -193,7 +231,9 @@ def load_config(path: Path) -> Config:
     schedule = _schedule(root.table("schedule"), site)
     fetch = _fetch(root.table("fetch"), site)
     if root.data:
-        raise ConfigError(f"{path}: unknown table(s) or key(s): {', '.join(sorted(root.data))}")
+        unknown = ", ".join(f"{key}{_did_you_mean(key, root.known | {'sources'})}"
+                            for key in sorted(root.data))
+        raise ConfigError(f"{path}: unknown table(s) or key(s): {unknown}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
                   digest=digest, schedule=schedule, fetch=fetch)
 
@@ -211,7 +251,7 @@ def _site(table: _Table) -> SiteConfig:
     link = _url(table, "link")
     base_url = _url(table, "base_url").rstrip("/") + "/"
     authority = table.get("id_authority", str)
-    if not _TAGGING_ENTITY.match(authority):
+    if not _TAGGING_ENTITY.match(authority) or not _real_date(authority.rpartition(",")[2]):
         table.fail(
             f"expected a domain you own and a date, such as \"example.org,2024\", got {authority!r}"
             " (it is the root of every entry id: choose it once and never change it)",
@@ -231,6 +271,16 @@ def _site(table: _Table) -> SiteConfig:
                       author_email=author_email)
 
 
+def _real_date(text: str) -> bool:
+    """"2024", "2024-05" or "2024-05-17", naming a date that exists."""
+    year, month, day = (text.split("-") + ["01", "01"])[:3]
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
 def _author(table: _Table, default: str) -> tuple[str, str]:
     """"Name" or "Name <email>": parentheses are part of a name here, not an RFC 822 comment."""
     value: str = table.get("author", str, default)
@@ -244,11 +294,13 @@ def _author(table: _Table, default: str) -> tuple[str, str]:
 
 
 def _language(table: _Table, default: str = "en") -> str:
+    """A BCP 47 language tag ("en", "fr-CH"); "en_US" and "EN-us" are accepted as "en-US"."""
     language: str = table.get("language", str, default)
-    if not is_known_language(language.replace("-", "_")):
-        table.fail(f"expected a language code such as \"en\", \"fr\" or \"es\", got {language!r}",
-                   "language")
-    return language
+    tag = language_tag(language)
+    if tag is None:
+        table.fail(f"expected a language code such as \"en\", \"fr\" or \"es-ES\", got "
+                   f"{language!r}", "language")
+    return tag
 
 
 def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceConfig, ...]:
@@ -275,25 +327,39 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
         source_format = table.get("format", str, "auto")
         if source_format not in FORMATS:
             table.fail(f"expected one of {', '.join(FORMATS)}, got {source_format!r}", "format")
-        max_pages = table.get("max_pages", int, 1)
-        if max_pages < 1:
-            table.fail("expected a whole number of at least 1", "max_pages")
+        max_pages = table.number("max_pages", 1, 1, 100)
+        origins = tuple(_origin(table, value) for value in _strings(table, "allow_origins", ()))
         selectors = _selectors(table.table("selectors"))
         table.done()
         if any(s.name == name for s in sources):
             raise ConfigError(f"{file}: [[sources]] name {name!r} is used twice")
         sources.append(SourceConfig(
             name=name, paths=tuple(str(folder / p) for p in paths), url=url, category=category,
-            language=source_language.replace("-", "_"), format=source_format,
-            max_pages=max_pages, selectors=selectors))
+            language=source_language, format=source_format, max_pages=max_pages,
+            selectors=selectors, allow_origins=origins))
     return tuple(sources)
+
+
+def _origin(table: _Table, value: str) -> str:
+    """"https://www.example.org" (scheme, host and port, nothing else), as `origin` spells it."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") \
+            or parts.query or parts.fragment or parts.username:
+        table.fail(f"expected origins such as \"https://www.example.org\", got {value!r}",
+                   "allow_origins")
+    return origin(value)
+
+
+def origin(url: str) -> str:
+    """The origin of an http(s) URL, "scheme://host:port", with the port always written."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _output(table: _Table, folder: Path) -> OutputConfig:
     out_dir = folder / table.get("dir", str, "feeds")
-    max_entries = table.get("max_entries", int, 50)
-    if max_entries < 1:
-        table.fail(f"expected a whole number of at least 1, got {max_entries}", "max_entries")
+    max_entries = table.number("max_entries", 50, 1, 10_000)
     table.done()
     return OutputConfig(dir=out_dir, max_entries=max_entries)
 
@@ -317,12 +383,8 @@ def _strings(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ..
 
 def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
     host = urlsplit(site.base_url).hostname or "localhost"
-    sender = table.get("from", str, f"{site.author_name} <digest@{host}>")
-    to = _strings(table, "to", ())
-    for address in (sender, *to):
-        if "@" not in address:
-            table.fail(f"expected an email address, got {address!r}", "from" if address == sender
-                       else "to")
+    sender = _mailbox(table, "from", table.get("from", str, f"{site.author_name} <digest@{host}>"))
+    to = tuple(_mailbox(table, "to", value) for value in _strings(table, "to", ()))
     unsubscribe = _strings(table, "unsubscribe", ())
     for target in unsubscribe:
         if not target.startswith(("https://", "mailto:")):
@@ -338,15 +400,14 @@ def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
             re.compile(pattern)
         except re.error as exc:
             table.fail(f"{pattern!r} is not a valid regular expression: {exc}", "exclude")
-    numbers = {key: table.get(key, int, default) for key, default in
-               (("first_number", 1), ("lookback_months", 1), ("max_html_bytes", 95_000))}
-    if numbers["first_number"] < 1 or numbers["lookback_months"] < 0:
-        table.fail("first_number must be at least 1 and lookback_months at least 0")
+    numbers = {key: table.number(key, default, low, high) for key, default, low, high in
+               (("first_number", 1, 1, 1_000_000), ("lookback_months", 1, 0, 24),
+                ("max_html_bytes", 95_000, 10_000, 10_000_000))}
     skip_empty = table.get("skip_empty", bool, True)
     digest = DigestConfig(
         title=table.get("title", str, f"{site.title} eNewsUpdate"), sender=sender, to=to,
         list_id=table.get("list_id", str, f"digest.{host}"), unsubscribe=unsubscribe,
-        contact=table.get("contact", str, sender), templates=folder / templates if templates else None,
+        contact=table.get("contact", str, sender, multiline=True), templates=folder / templates if templates else None,
         numbering=numbering, exclude=exclude, sections=_strings(table, "sections", ()),
         lead_category=table.get("lead_category", str, ""), skip_empty=skip_empty,
         smtp=_smtp(table.table("smtp")), **numbers)
@@ -354,15 +415,27 @@ def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
     return digest
 
 
+def _mailbox(table: _Table, key: str, value: str) -> str:
+    """One address, with or without a display name: "Name <a@example.org>" or "a@example.org"."""
+    header = policy.default.header_factory("To", value)
+    addresses = header.addresses
+    defects = [d for d in header.defects if isinstance(d, errors.InvalidHeaderDefect)]
+    local, _, domain = addresses[0].addr_spec.partition("@") if len(addresses) == 1 else ("", "", "")
+    if defects or not local or not domain or len(addresses) != 1:
+        table.fail(f"expected one email address per entry, such as \"Name <name@example.org>\" or "
+                   f"\"name@example.org\", got {value!r}", key)
+    return value
+
+
 def _smtp(table: _Table) -> SmtpConfig:
     security = table.get("security", str, "starttls")
     if security not in ("starttls", "ssl", "none"):
         table.fail(f'expected "starttls", "ssl" or "none", got {security!r}', "security")
     smtp = SmtpConfig(host=table.get("host", str, "localhost"),
-                      port=table.get("port", int, 465 if security == "ssl" else 587),
+                      port=table.number("port", 465 if security == "ssl" else 587, 1, 65_535),
                       security=security, username=table.get("username", str, ""),
                       password_env=table.get("password_env", str, ""),
-                      timeout=table.get("timeout", int, 60))
+                      timeout=table.number("timeout", 60, 1, 3_600))
     table.done()
     return smtp
 
@@ -375,11 +448,9 @@ def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
         build=table.get("build", str, defaults.build),
         digest=table.get("digest", str, defaults.digest),
         catch_up=table.get("catch_up", str, defaults.catch_up),
-        max_lateness_days=table.get("max_lateness_days", int, defaults.max_lateness_days))
+        max_lateness_days=table.number("max_lateness_days", defaults.max_lateness_days, 0, 366))
     if schedule.catch_up not in ("latest", "all", "none"):
         table.fail(f'expected "latest", "all" or "none", got {schedule.catch_up!r}', "catch_up")
-    if schedule.max_lateness_days < 0:
-        table.fail("must be 0 or more", "max_lateness_days")
     try:
         build_trigger(schedule.build, site.timezone)
         crontab(schedule.digest, site.timezone, "digest")
@@ -409,14 +480,14 @@ def _selectors(table: _Table) -> tuple[tuple[str, str], ...]:
 def _fetch(table: _Table, site: SiteConfig) -> FetchConfig:
     defaults = FetchConfig()
     number = (int, float)
+    seconds = {key: float(table.get(key, number, getattr(defaults, key)))
+               for key in ("timeout", "backoff")}
+    if not 0.1 <= seconds["timeout"] <= 600 or not 0 <= seconds["backoff"] <= 600:
+        table.fail("timeout must be from 0.1 to 600 seconds and backoff from 0 to 600")
     fetch = FetchConfig(
         user_agent=table.get("user_agent", str, f"feedsmith (+{site.base_url})"),
-        timeout=float(table.get("timeout", number, defaults.timeout)),
-        retries=table.get("retries", int, defaults.retries),
-        backoff=float(table.get("backoff", number, defaults.backoff)),
-        max_bytes=table.get("max_bytes", int, defaults.max_bytes),
-        max_redirects=table.get("max_redirects", int, defaults.max_redirects))
-    if fetch.timeout <= 0 or fetch.retries < 0 or fetch.backoff < 0 or fetch.max_bytes < 1:
-        table.fail("timeout and max_bytes must be positive, retries and backoff 0 or more")
+        retries=table.number("retries", defaults.retries, 0, 10),
+        max_bytes=table.number("max_bytes", defaults.max_bytes, 1_000, 1_000_000_000),
+        max_redirects=table.number("max_redirects", defaults.max_redirects, 0, 20), **seconds)
     table.done()
     return fetch

@@ -39,18 +39,27 @@ def month_numbers(language: str) -> dict[str, int]:
     for lang in dict.fromkeys(("en", language)):
         for width in ("wide", "abbreviated"):
             for context in ("format", "stand-alone"):
-                for number, name in get_month_names(width, context, locale=lang).items():
+                for number, name in get_month_names(width, context,
+                                                    locale=babel_locale(lang)).items():
                     numbers.setdefault(_fold(name), number)
     return numbers
 
 
-def is_known_language(language: str) -> bool:
-    """Whether Babel has month names for `language` (e.g. "en", "fr", "es")."""
+def language_tag(value: str) -> str | None:
+    """The BCP 47 tag of a language Babel knows ("en_US" and "EN-us" -> "en-US"), else None.
+
+    Tags are what pages, feeds and entries carry (`lang`, `xml:lang`); `babel_locale` turns one
+    into what Babel takes.
+    """
     try:
-        Locale.parse(language)
-    except (UnknownLocaleError, ValueError):
-        return False
-    return True
+        return str(Locale.parse(babel_locale(value))).replace("_", "-")
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def babel_locale(tag: str) -> str:
+    """A BCP 47 tag as a Babel/CLDR locale identifier: "es-ES" -> "es_ES"."""
+    return tag.replace("-", "_")
 
 
 def parse_date_line(line: str, language: str = "en") -> date | None:

@@ -20,6 +20,7 @@ from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from feedsmith.config import Config
+from feedsmith.dates import babel_locale
 from feedsmith.entry import EPOCH, Entry, category_slug
 from feedsmith.errors import ConfigError
 from feedsmith.ledger import IssueRecord
@@ -139,7 +140,7 @@ def _preheader(layout: Layout, label: str) -> str:
 
 
 def _long_date(language: str) -> Callable[[Entry], str]:
-    locale = language.replace("-", "_")
+    locale = babel_locale(language)
 
     def long_date(entry: Entry) -> str:
         return str(format_date(entry.published, format="long", locale=locale))
@@ -150,7 +151,7 @@ def _long_date(language: str) -> Callable[[Entry], str]:
 def month_label(month: str, language: str) -> str:
     """"2023-11" -> "November 2023" in the site's language."""
     year, number = map(int, month.split("-"))
-    locale = language.replace("-", "_")
+    locale = babel_locale(language)
     return str(format_date(date(year, number, 1), format="LLLL yyyy", locale=locale)).capitalize()
 
 

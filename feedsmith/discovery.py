@@ -10,6 +10,7 @@ import jinja2
 from babel.dates import format_date
 
 from feedsmith.config import SiteConfig
+from feedsmith.dates import babel_locale
 from feedsmith.entry import Feed
 
 
@@ -23,7 +24,7 @@ def render_index(feeds: list[Feed], site: SiteConfig, max_entries: int) -> bytes
     """A small page listing every feed with its item count and newest date."""
 
     def long_date(moment: datetime | None) -> str:
-        locale = site.language.replace("-", "_")
+        locale = babel_locale(site.language)
         return format_date(moment, format="long", locale=locale) if moment else "–"
 
     template = _environment().get_template("index.html.j2")

@@ -17,12 +17,16 @@ from feedsmith.entry import Entry
 from feedsmith.errors import FeedsmithError
 from feedsmith.store import ENTRY_COLUMNS, Store, entry_from_row, from_utc_text, utc_text
 
-SENT, SENDING, FAILED = "sent", "sending", "failed"
+# Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
+# before the server answered. Either may have arrived: neither is sent again unless asked.
+SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
+OUTCOME_UNKNOWN = (SENDING, UNKNOWN)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """An issue as it was frozen: what every later run writes and sends, byte for byte."""
+    """An issue as it was frozen: the subject, parts and files every later run writes and sends
+    (each copy sent gets its own To, Date and Message-ID around these parts)."""
 
     subject: str
     html: str
@@ -42,7 +46,7 @@ class IssueRecord:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     recipient: str
-    state: str  # SENT, SENDING or FAILED
+    state: str  # SENT, SENDING, FAILED or UNKNOWN
     attempts: int
     message_id: str
     changed_at: datetime

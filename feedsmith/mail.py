@@ -7,11 +7,13 @@ then drop as a duplicate.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import smtplib
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from email import policy
@@ -24,7 +26,22 @@ from feedsmith.errors import ConfigError, FeedsmithError
 
 
 class DeliveryError(FeedsmithError):
-    """The server refused a message or could not be reached."""
+    """The server refused a message or could not be reached: it was not delivered.
+
+    `connection_lost`: the session is unusable; the next recipient needs a new connection.
+    """
+
+    def __init__(self, message: str, connection_lost: bool = False) -> None:
+        super().__init__(message)
+        self.connection_lost = connection_lost
+
+
+class OutcomeUnknown(DeliveryError):
+    """The message was handed over but the server's answer never came: it may have been
+    accepted (RFC 1047), so it is never sent again without being asked to."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, connection_lost=True)
 
 
 def message_id(month: str, number: int, sender: str, recipient: str | None = None) -> str:
@@ -89,26 +106,75 @@ def smtp_session(config: SmtpConfig) -> Iterator[smtplib.SMTP]:
         raise DeliveryError(f"cannot reach SMTP server {where}: {_reason(exc)}") from None
     try:
         yield session
-    finally:
-        try:
-            session.quit()
-        except (OSError, smtplib.SMTPException):
-            session.close()
-
-
-def send(session: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str) -> None:
-    """Hand one message for one recipient to the server; DeliveryError if it is not accepted."""
+    except BaseException:
+        session.close()  # mid-transaction: a QUIT would wait for a server that waits for data
+        raise
     try:
-        refused = session.send_message(message, from_addr=parseaddr(sender)[1],
-                                       to_addrs=[recipient])
-    except smtplib.SMTPRecipientsRefused as exc:
-        code, reason = exc.recipients.get(recipient, (0, b"refused"))
-        text = reason.decode(errors="replace") if isinstance(reason, bytes) else reason
-        raise DeliveryError(f"{recipient}: refused by the server ({code} {text})") from None
+        session.quit()
+    except (OSError, smtplib.SMTPException):
+        session.close()
+
+
+def send(session: smtplib.SMTP, message: EmailMessage, sender: str, recipient: str,
+         handing_over: Callable[[], None]) -> None:
+    """Hand one message for one recipient to the server, step by step, so that what is known
+    about the outcome is exact: DeliveryError while nothing was handed over (MAIL, RCPT, DATA
+    refused, or the connection lost before), OutcomeUnknown when the connection is lost after
+    the message was sent and before the server answered. `handing_over` is called just before
+    the message itself goes out: the moment from which a copy may exist."""
+    envelope_from, envelope_to = bare_address(sender), bare_address(recipient)
+    data = message.as_bytes()
+    try:
+        session.ehlo_or_helo_if_needed()
+        options = []
+        if not (envelope_from + envelope_to).isascii():
+            if not session.has_extn("smtputf8"):
+                raise DeliveryError(f"{recipient}: the address needs SMTPUTF8, which the server "
+                                    "does not offer")
+            options = ["SMTPUTF8"]
+        _expect(session, recipient, session.mail(envelope_from, options), (250,), "sender")
+        _expect(session, recipient, session.rcpt(envelope_to), (250, 251), "recipient")
+        _expect(session, recipient, session.docmd("DATA"), (354,), "message")
+    except DeliveryError:
+        raise
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"{recipient}: not accepted: {_reason(exc)}") from None
-    if refused:
-        raise DeliveryError(f"{recipient}: refused by the server: {refused}")
+        raise DeliveryError(f"{recipient}: not sent: {_reason(exc)}", connection_lost=True) from exc
+    handing_over()
+    try:
+        session.send(_dot_stuffed(data))
+        code, reply = session.getreply()
+    except (OSError, smtplib.SMTPException) as exc:
+        raise OutcomeUnknown(
+            f"{recipient}: outcome unknown: the connection was lost after the message was handed "
+            f"over and before the server answered ({_reason(exc)}); it may have been "
+            "delivered") from exc
+    if code != 250:
+        raise DeliveryError(f"{recipient}: message refused by the server ({code} "
+                            f"{reply.decode(errors='replace')})")
+
+
+def _expect(session: smtplib.SMTP, recipient: str, answer: tuple[int, bytes],
+            codes: tuple[int, ...], what: str) -> None:
+    code, reply = answer
+    if code not in codes:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            session.rset()
+        text = reply.decode(errors="replace")
+        noun = "refused by the server" if what == "recipient" else f"{what} refused by the server"
+        raise DeliveryError(f"{recipient}: {noun} ({code} {text})")
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA payload: leading dots doubled, ending in CRLF "." CRLF (RFC 5321 4.5.2)."""
+    stuffed = re.sub(rb"(?m)^\.", b"..", data)
+    if not stuffed.endswith(b"\r\n"):
+        stuffed += b"\r\n"
+    return stuffed + b".\r\n"
+
+
+def bare_address(mailbox: str) -> str:
+    """The address alone ("a@example.org" from "Name <a@example.org>"): what the envelope takes."""
+    return parseaddr(mailbox)[1] or mailbox
 
 
 def _reason(exc: BaseException) -> str:

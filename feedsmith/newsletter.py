@@ -7,10 +7,13 @@ not load the digest, mail and scheduler machinery.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from feedsmith.config import Config
 from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
@@ -18,15 +21,24 @@ from feedsmith.errors import ConfigError, FeedsmithError
 from feedsmith.files import write_if_changed
 from feedsmith.ledger import (
     FAILED,
+    OUTCOME_UNKNOWN,
     SENDING,
     SENT,
+    UNKNOWN,
     Ledger,
     Rendered,
     add_months,
     month_of,
     month_start,
 )
-from feedsmith.mail import DeliveryError, compose, message_id, send, smtp_session
+from feedsmith.mail import (
+    DeliveryError,
+    OutcomeUnknown,
+    compose,
+    message_id,
+    send,
+    smtp_session,
+)
 from feedsmith.pipeline import BuildReport, build
 from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
 from feedsmith.store import exclusive, open_store
@@ -45,16 +57,21 @@ class DigestReport:
     written: list[str] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     already_sent: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # outcome unknown before: not sent again
     failed: list[DeliveryError] = field(default_factory=list)
 
 
 def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
            rebuild: bool = False, send: bool = False, force: bool = False,
+           resend_unknown: bool = False, ignore_archive: bool = False,
            wait: float = 60) -> DigestReport:
     """Build (or reuse) the issue for `month`, write its files and, with `send`, deliver it.
 
-    An issue is frozen in the ledger when first built; later runs write and send exactly those
-    bytes. `rebuild` discards an issue that nothing was sent of and selects it again.
+    An issue is frozen in the ledger when first built: later runs write and send the same
+    subject, parts and number (each copy sent has its own To, Date and Message-ID). `rebuild`
+    discards an issue that nothing was sent of and selects it again. A month the ledger does not
+    know but the published archive lists is refused unless `ignore_archive`: the store was
+    probably replaced, and building it again would send it again.
     """
     month_end = month_start(add_months(month, 1), config.site.timezone)
     if now < month_end and not dry_run:
@@ -63,6 +80,8 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
     with exclusive(config.store.path, wait), open_store(config.store.path) as store:
         ledger = Ledger(store, config.site.timezone)
         record = ledger.issue(month)
+        if record is None and not dry_run and not ignore_archive:
+            _refuse_if_published(config, month)
         if record is not None and (rebuild or record.number is None) and not dry_run:
             ledger.discard(month)
             record = None
@@ -81,8 +100,41 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
         report.written = _write_digest_files(ledger, config, record.month, record.rendered)
         if send:
             _deliver(ledger, config, record.month, record.number, record.rendered, now, force,
-                     report)
+                     resend_unknown, report)
     return report
+
+
+def _refuse_if_published(config: Config, month: str) -> None:
+    """Defence in depth for the ledger: the published archive also says which issues exist."""
+    folder = config.output.dir / "digest"
+    evidence = ""
+    if (folder / f"{month}.eml").exists():
+        evidence = f"{folder / (month + '.eml')} exists"
+    elif published_issue_title(folder / "issues.atom", config.site.id_authority, month):
+        evidence = f"{folder / 'issues.atom'} lists it"
+    if evidence:
+        raise FeedsmithError(
+            f"the ledger in {config.store.path} has no issue for {month}, but it was published "
+            f"before ({evidence}): the store was probably replaced or restored from an older "
+            "copy, and building the issue again would number and send it again. Restore the "
+            "store that sent it; or, to build and send it anew deliberately, run `feedsmith "
+            f"digest --month {month} --ignore-archive`")
+
+
+def published_issue_title(issues_feed: Path, authority: str, month: str) -> str:
+    """The title under which the published issues feed lists `month`'s issue ("" if not)."""
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(issues_feed), etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False)).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return ""
+    atom = "{http://www.w3.org/2005/Atom}"
+    for entry in root.iter(f"{atom}entry"):
+        if entry.findtext(f"{atom}id") == f"tag:{authority}:digest/{month}":
+            return entry.findtext(f"{atom}title") or month
+    return ""
 
 
 def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
@@ -124,43 +176,58 @@ def _write_digest_files(ledger: Ledger, config: Config, month: str,
 
 
 def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: Rendered,
-             now: datetime, force: bool, report: DigestReport) -> None:
-    """Send to every recipient not yet sent to (all of them with `force`), recording each step
-    before and after it happens, so a crash can neither lose a send nor repeat an accepted one
-    (a crash between the server's acceptance and the record repeats it, same Message-ID)."""
+             now: datetime, force: bool, resend_unknown: bool, report: DigestReport) -> None:
+    """Send to every recipient not yet sent to, recording each step as it happens.
+
+    A recipient is marked `sending` just before the message itself goes out and `sent` once the
+    server accepted it. A copy whose outcome is unknown (the connection was lost in between, or
+    the run was killed there) is never sent again unless asked (`resend_unknown`, or `force` for
+    everyone), and then with the same Message-ID. After a lost connection, the remaining
+    recipients get a new one.
+    """
     options = config.digest
-    done = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
-    recipients = list(options.to)
-    if not recipients:
+    if not options.to:
         raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
-    report.already_sent = [] if force else [r for r in recipients if r in done]
-    pending = [r for r in recipients if force or r not in done]
-    if not pending:
-        return
-    attempted: set[str] = set()
-    try:
-        with smtp_session(options.smtp) as session:
-            for recipient in pending:
-                attempted.add(recipient)
-                msg_id = message_id(month, number, options.sender, recipient)
-                ledger.mark(month, recipient, SENDING, msg_id, now)
-                message = compose(subject=rendered.subject, text=rendered.text, html=rendered.html,
-                                  digest=options, to=[recipient], msg_id=msg_id,
-                                  date=now.astimezone(config.site.timezone))
+    states = {d.recipient: d.state for d in ledger.deliveries(month)}
+
+    def wanted(recipient: str) -> bool:
+        state = states.get(recipient)
+        if force or state is None or state == FAILED:
+            return True
+        return state in OUTCOME_UNKNOWN and resend_unknown
+
+    report.already_sent = [r for r in options.to if states.get(r) == SENT and not force]
+    report.unknown = [r for r in options.to if states.get(r) in OUTCOME_UNKNOWN and not wanted(r)]
+    pending = [r for r in options.to if wanted(r)]
+    with contextlib.ExitStack() as connections:
+        session = None
+        for index, recipient in enumerate(pending):
+            msg_id = message_id(month, number, options.sender, recipient)
+            if session is None:
                 try:
-                    send(session, message, options.sender, recipient)
-                except DeliveryError as error:
-                    ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
+                    session = connections.enter_context(smtp_session(options.smtp))
+                except DeliveryError as error:  # no connection: the rest are not sent
+                    for rest in pending[index:]:
+                        ledger.mark(month, rest, FAILED,
+                                    message_id(month, number, options.sender, rest), now,
+                                    str(error))
                     report.failed.append(error)
-                    continue
-                ledger.mark(month, recipient, SENT, msg_id, now)
-                report.sent.append(recipient)
-    except DeliveryError as error:  # no connection: the recipients not yet tried all failed
-        for recipient in pending:
-            if recipient not in attempted:
-                msg_id = message_id(month, number, options.sender, recipient)
-                ledger.mark(month, recipient, FAILED, msg_id, now, str(error))
-        report.failed.append(error)
+                    return
+            message = compose(subject=rendered.subject, text=rendered.text, html=rendered.html,
+                              digest=options, to=[recipient], msg_id=msg_id,
+                              date=now.astimezone(config.site.timezone))
+            try:
+                send(session, message, options.sender, recipient,
+                     functools.partial(ledger.mark, month, recipient, SENDING, msg_id, now))
+            except DeliveryError as error:
+                state = UNKNOWN if isinstance(error, OutcomeUnknown) else FAILED
+                ledger.mark(month, recipient, state, msg_id, now, str(error))
+                report.failed.append(error)
+                if error.connection_lost:
+                    session = None
+                continue
+            ledger.mark(month, recipient, SENT, msg_id, now)
+            report.sent.append(recipient)
 
 
 log = logging.getLogger("feedsmith")
@@ -217,8 +284,10 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
                     due.append(month)
                 newer_handled = True
             elif record.number is not None and config.digest.to:
-                sent = {d.recipient for d in ledger.deliveries(month) if d.state == SENT}
-                if set(config.digest.to) - sent:
+                # Unknown outcomes wait for the operator: only those never tried or refused.
+                settled = {d.recipient for d in ledger.deliveries(month)
+                           if d.state == SENT or d.state in OUTCOME_UNKNOWN}
+                if set(config.digest.to) - settled:
                     plan.retry.insert(0, month)
             newer_handled = newer_handled or record is not None
     plan.build = due[::-1]  # oldest first

@@ -12,11 +12,15 @@ writes.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import hashlib
 import json
+import os
 import re
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -437,36 +441,180 @@ def _chunks(values: list[str]) -> Iterator[list[str]]:
 
 @contextmanager
 def open_store(path: Path) -> Iterator[Store]:
-    """Open (creating or migrating) the state database at `path`; a StoreError names the file."""
+    """Open (creating or migrating) the state database at `path`; a StoreError names the file.
+
+    A new store is built beside `path` and moved into place only once it holds feedsmith's
+    schema, so a file at `path` that is empty or not a feedsmith store is never a store that
+    was being created: it is refused, never reset (a reset would forget which issues were sent).
+    """
+    if not path.exists():
+        _create(path)
+    _check_is_store(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"{path}: cannot open the state database: {exc}") from None
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
     store = Store(connection, path)
     try:
         _prepare(connection, path)
         yield store
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path}: the state database is unreadable or corrupt ({exc}). Restore it from a "
-            "backup, or move it aside to start afresh: the history beyond what the listings "
-            "still show would be lost.") from None
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
     finally:
         store.close()
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_is_store(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the state database: {exc.strerror}") from exc
+    if not header:
+        raise StoreError(
+            f"{path}: the state database is an empty file (0 bytes), not a feedsmith store. "
+            "feedsmith never resets a store, since it holds the history and the record of sent "
+            "issues: restore it from a backup, or delete the empty file to start a new store.")
+    if header != _SQLITE_HEADER:
+        raise StoreError(
+            f"{path}: not a feedsmith store (not an SQLite database): check [store] path, or "
+            "restore the store from a backup; feedsmith does not overwrite it.")
+
+
+def _create(path: Path) -> None:
+    """A new, fully migrated store at `path`, appearing there all at once (or not at all)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+        os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the state database: "
+                         f"{_os_reason(exc, path.parent)}") from exc
+    temp = Path(name)
+    try:
+        connection = sqlite3.connect(temp, isolation_level=None)
+        try:
+            _prepare(connection, temp)
+        finally:
+            connection.close()  # checkpoints the WAL into the file and removes it
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.link(temp, path)  # never replaces: a store another run just created wins
+    except FileExistsError:
+        pass
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the state database: "
+                         f"{_os_reason(exc, path.parent)}") from exc
+    finally:
+        for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _os_reason(exc: OSError, where: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"the disk holding {where} is full"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied for {where}"
+    return exc.strerror or str(exc)
+
+
+# SQLite result codes (exc.sqlite_errorcode & 0xff) that say the database itself is damaged.
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_FULL_CODE, _IOERR_CODE = 13, 10
+_CANNOT_WRITE_CODES = {3, 8, 14, 23}  # SQLITE_PERM, _READONLY, _CANTOPEN, _AUTH
+_BUSY_CODES = {5, 6}  # SQLITE_BUSY, _LOCKED
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """What went wrong with the database, in words an operator can act on.
+
+    Only a damaged file is called corrupt: a full disk or a read-only file, folder or file system
+    says so, since "move it aside" would be the wrong advice (and would lose the ledger).
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _CORRUPT_CODES:
+        return StoreError(
+            f"{path}: the state database is unreadable or corrupt ({exc}). Restore it from a "
+            "backup, or move it aside to start afresh: the history beyond what the listings "
+            "still show, and the record of sent issues, would be lost.")
+    if code == _FULL_CODE:
+        return StoreError(f"{path}: the disk is full ({exc}); nothing was changed: free some "
+                          "space and run again")
+    if code in _CANNOT_WRITE_CODES or code == _IOERR_CODE:
+        reason = _why_not_writable(path) or (
+            "input/output error: the disk may be full or failing" if code == _IOERR_CODE
+            else "it cannot be opened for writing")
+        return StoreError(f"{path}: cannot use the state database: {reason} ({exc}); nothing "
+                          "was changed")
+    if code in _BUSY_CODES:
+        return StoreError(f"{path}: the state database is locked by another program ({exc}); "
+                          "try again later")
+    return StoreError(f"{path}: the state database failed: {exc}")
+
+
+def _why_not_writable(path: Path) -> str:
+    """The reason SQLite cannot write `path` (and its -wal and -shm beside it), if one shows."""
+    for where in (path, path.parent):
+        with contextlib.suppress(OSError):
+            if os.statvfs(where).f_flag & os.ST_RDONLY:
+                return f"{where} is on a read-only file system"
+        if where.exists() and not os.access(where, os.W_OK):
+            kind = "folder" if where.is_dir() else "file"
+            return f"permission denied: the {kind} {where} is not writable by this user"
+    return ""
+
+
 def _prepare(connection: sqlite3.Connection, path: Path) -> None:
-    connection.execute("PRAGMA journal_mode = WAL")
+    """Settings, then migrations under the database's write lock: the version is read again
+    once the lock is held, so several first runs at once migrate exactly once."""
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    current = _version(connection, path)  # before anything writes: a foreign file stays as is
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        connection.execute("PRAGMA journal_mode = WAL")
+    if current == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(_version(connection, path), SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[number]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _version(connection: sqlite3.Connection, path: Path) -> int:
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path}: written by a newer feedsmith (schema {version}, this one "
                          f"knows {SCHEMA_VERSION}): upgrade feedsmith")
-    for number in range(version, SCHEMA_VERSION):
-        connection.executescript(f"BEGIN IMMEDIATE; {MIGRATIONS[number]}; "
-                                 f"PRAGMA user_version = {number + 1}; COMMIT;")
+    if version == 0 and connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path}: an SQLite database, but not a feedsmith store (it has other "
+                         "tables): check [store] path; feedsmith does not change it")
+    return version
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one at a time (executescript would COMMIT)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement
 
 
 @contextmanager
@@ -486,4 +634,5 @@ def exclusive(path: Path, wait: float) -> Iterator[None]:
         raise StoreError(f"{lock_path}: another feedsmith run is still working on this store "
                          f"(waited {wait:g} s); try again later or give more --wait") from None
     except OSError as exc:
-        raise StoreError(f"{lock_path}: cannot take the lock: {exc.strerror}") from None
+        raise StoreError(f"{lock_path}: cannot take the lock: "
+                         f"{_os_reason(exc, lock_path.parent)}") from exc

@@ -56,6 +56,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.refuse: set[str] = set()
+        self.drop_after_data: set[str] = set()  # accept, then hang up without answering
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           options: list[str]) -> str:
@@ -67,6 +68,8 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        if self.drop_after_data.intersection(envelope.rcpt_tos):
+            server.transport.close()  # the message is in; the client never hears so
         return "250 Message accepted for delivery"
 
     def to(self, recipient: str) -> list[EmailMessage]:

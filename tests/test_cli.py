@@ -63,7 +63,8 @@ def test_optional_keys_take_their_documented_defaults(project: Path,
      "[site] base_url: is required but missing"),
     (lambda t: t.replace('"https://news.example.org/"', '"news.example.org"'),
      "[site] link: expected an absolute http(s) URL"),
-    (lambda t: t + "\n[output]\nmax_entries = 0\n", "[output] max_entries: expected a whole number of at least 1"),
+    (lambda t: t + "\n[output]\nmax_entries = 0\n",
+     "[output] max_entries: expected a whole number from 1 to 10,000, got 0"),
     (lambda t: t + "\n[output]\nmax_entries = \"ten\"\n", "[output] max_entries: expected a whole number, got 'ten'"),
     (lambda t: t.replace("[[sources]]", "[[sorces]]"), "no [[sources]]"),
     (lambda t: t.replace('paths = ["listings/*.txt"]', 'paths = []'),
@@ -73,6 +74,8 @@ def test_optional_keys_take_their_documented_defaults(project: Path,
     (lambda t: t + '\n[sources.selectors]\nitem = "li"\n',
      "[sources 'main'.selectors]: needs at least `item`, `title` and `date`"),
     (lambda t: t.replace("[site]", "[site\n"), "not valid TOML"),
+    (lambda t: t + "\n[outptu]\nmax_entries = 5\n",
+     "unknown table(s) or key(s): outptu (did you mean 'output'?)"),
 ])
 def test_config_mistakes_name_the_file_and_key(project: Path, cli: Callable[..., Result],
                                                edit: Callable[[str], str], message: str) -> None:
@@ -83,6 +86,66 @@ def test_config_mistakes_name_the_file_and_key(project: Path, cli: Callable[...,
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert not (project / "feeds").exists()
+
+
+@pytest.mark.parametrize(("table", "line", "message"), [
+    ("output", "max_entries = 100000000000000000000", "from 1 to 10,000, got"),
+    ("output", "max_entires = 5", "unknown key(s): max_entires (did you mean 'max_entries'?)"),
+    ("digest", "first_number = 0", "[digest] first_number: expected a whole number from 1 to"),
+    ("digest", "first_number = 99999999999999999999", "[digest] first_number: expected"),
+    ("digest", "max_html_bytes = -5", "[digest] max_html_bytes: expected a whole number from"),
+    ("digest", "lookback_months = -1", "[digest] lookback_months: expected a whole number from"),
+    ("digest.smtp", "port = 99999", "[digest.smtp] port: expected a whole number from 1 to"),
+    ("digest.smtp", "timeout = 0", "[digest.smtp] timeout: expected a whole number from 1 to"),
+    ("schedule", "max_lateness_days = 100000", "[schedule] max_lateness_days: expected a whole"),
+    ("fetch", "timeout = 0", "[fetch]: timeout must be from 0.1 to 600 seconds"),
+    ("fetch", "max_redirects = 1000", "[fetch] max_redirects: expected a whole number from 0"),
+])
+def test_every_number_has_a_range(project: Path, cli: Callable[..., Result], table: str,
+                                  line: str, message: str) -> None:
+    _config(project, MINIMAL + f"\n[{table}]\n{line}\n")
+    result = cli("build")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("authority", ["example.org,2024-13-45", "example.org,2023-02-29",
+                                       "example.org,0000"])
+def test_the_id_authority_date_must_exist(project: Path, cli: Callable[..., Result],
+                                          authority: str) -> None:
+    _config(project, MINIMAL.replace("example.org,2024", authority))
+    assert "[site] id_authority: expected a domain" in cli("build").stderr
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ("site", "title"), ("site", "author"), ("digest", "title"), ("digest", "from"),
+    ("digest", "to"), ("digest", "list_id"), ("digest", "unsubscribe")])
+@pytest.mark.parametrize("control", ["\\r\\nBcc: victim@example.org", "\\u0000", "\\u2028x"])
+def test_control_characters_that_would_reach_a_header_are_config_errors(
+        project: Path, cli: Callable[..., Result], table: str, key: str, control: str) -> None:
+    values = {"title": "A", "author": "Desk <desk@example.org>", "from": "a@example.org",
+              "to": "b@example.org", "list_id": "list.example.org",
+              "unsubscribe": "https://example.org/leave"}
+    value = f'"{values[key]}{control}"'
+    text = MINIMAL.replace('title = "Minimal"', 'title = "Minimal"\nauthor = "Desk"')
+    if table == "site":
+        text = re.sub(rf"(?m)^{key} = .*$", lambda _: f"{key} = {value}", text, count=1)
+    else:
+        text += f"\n[digest]\n{key} = {value if key not in ('to', 'unsubscribe') else f'[{value}]'}\n"
+    _config(project, text)
+    result = cli("build")
+    assert result.exit_code == 1, result.output
+    assert f"[{table}] {key}: contains a" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_language_tags_are_normalised(project: Path, cli: Callable[..., Result]) -> None:
+    _config(project, MINIMAL.replace('title = "Minimal"', 'title = "Minimal"\nlanguage = "en_us"'))
+    assert cli("build").exit_code == 0
+    index = (project / "feeds" / "index.html").read_text()
+    assert '<html lang="en-US">' in index
+    assert feedparser.parse(project / "feeds" / "all.rss").feed.language == "en-US"
 
 
 def test_toml_syntax_errors_give_the_line(project: Path, cli: Callable[..., Result]) -> None:

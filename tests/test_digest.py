@@ -208,7 +208,7 @@ def test_a_server_that_is_down_is_a_clear_error_and_the_next_run_sends(
     assert len(server.to(GOOD)) == 1
 
 
-def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
+def test_a_run_killed_before_handing_over_sends_that_copy_next_time(
         mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     server, _ = inbox
@@ -217,7 +217,7 @@ def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
     def crash_on_second(*args: Any) -> None:
         calls.append(1)
         if len(calls) == 2:
-            raise KeyboardInterrupt  # the process dies with the second recipient in flight
+            raise KeyboardInterrupt  # dies while talking to the server, before the message
         real_send(*args)
 
     monkeypatch.setattr(newsletter, "send", crash_on_second)
@@ -226,12 +226,50 @@ def test_a_crash_mid_send_resumes_without_resending_what_was_accepted(
     assert len(server.messages) == 1
     with sqlite3.connect(mail_project / "feedsmith.db") as db:
         states = dict(db.execute("SELECT recipient, state FROM deliveries"))
-    assert states == {GOOD: "sent", OTHER: "sending"}  # in flight: outcome unknown
+    assert states == {GOOD: "sent"}  # nothing of OTHER's copy ever left
     monkeypatch.setattr(newsletter, "send", real_send)
     resumed = cli("digest", "--month", "2023-11", "--send")
     assert resumed.exit_code == 0
     assert "Sent to 1 recipient(s); 1 had it already." in resumed.stdout
     assert len(server.to(GOOD)) == 1 and len(server.to(OTHER)) == 1
+
+
+def test_a_run_killed_while_handing_over_never_resends_by_itself(
+        mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    server, _ = inbox
+    real_send, calls = newsletter.send, []
+
+    def crash_handing_over_second(session: Any, message: Any, sender: str, recipient: str,
+                                  handing_over: Callable[[], None]) -> None:
+        calls.append(1)
+
+        def then_die() -> None:
+            handing_over()
+            if len(calls) == 2:
+                raise KeyboardInterrupt  # killed as the message goes out: did it arrive?
+
+        real_send(session, message, sender, recipient, then_die)
+
+    monkeypatch.setattr(newsletter, "send", crash_handing_over_second)
+    assert _digest(cli, "--send").exit_code == 1
+    with sqlite3.connect(mail_project / "feedsmith.db") as db:
+        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    assert states == {GOOD: "sent", OTHER: "sending"}
+    monkeypatch.setattr(newsletter, "send", real_send)
+    again = cli("digest", "--month", "2023-11", "--send")
+    assert again.exit_code == 0 and len(server.messages) == 1
+    assert f"Not sent again to {OTHER}: an earlier copy's outcome is unknown" in again.stderr
+    due = cli("run-due", "--now", "2023-12-01T09:00")
+    assert due.exit_code == 0 and len(server.messages) == 1
+    status = cli("status", "--now", "2023-12-01T09:00")
+    assert f"issue 2023-11 to {OTHER}: outcome unknown, it may have arrived" in status.stdout
+    assert "--resend-unknown" in status.stdout
+    resent = cli("digest", "--month", "2023-11", "--send", "--resend-unknown")
+    assert resent.exit_code == 0 and "Sent to 1 recipient(s); 1 had it already." in resent.stdout
+    assert len(server.to(OTHER)) == 1 and len(server.to(GOOD)) == 1
+    assert server.to(OTHER)[0]["Message-ID"] == newsletter.message_id(
+        "2023-11", 1, "ILO COOP eNewsUpdate <enews@feeds.example.org>", OTHER)
 
 
 def test_late_arrivals_get_their_own_section_and_no_entry_is_in_two_issues(

@@ -189,12 +189,13 @@ def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
     store = project / "feedsmith.db"
     for leftover in project.glob("feedsmith.db-*"):
         leftover.unlink()
-    store.write_bytes(b"this is not a database" * 100)
+    damaged = store.read_bytes()[:100] + b"this is not a database" * 100  # header kept
+    store.write_bytes(damaged)
     result = cli("build")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {store}: the state database is unreadable or corrupt")
     assert "Traceback" not in result.output
-    assert store.read_bytes() == b"this is not a database" * 100
+    assert store.read_bytes() == damaged
     assert _snapshot(project / "feeds") == feeds
 
 

@@ -55,7 +55,7 @@ class Harvest:
             id=ids[0], title=item.title, category=item.category or source.category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=ids[1:],
-            language=source.language.replace("_", "-")))
+            language=source.language))
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,

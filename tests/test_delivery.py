@@ -1,0 +1,73 @@
+"""Delivery under faults: what the SMTP envelope carries, and outcomes nobody can know.
+
+Every message goes to a real SMTP server (aiosmtpd) on 127.0.0.1; what it received is read back
+with the stdlib `email` package.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from .conftest import Inbox, set_smtp
+
+NOW = "2023-12-01T08:00"
+FIRST, SECOND, THIRD = "first@example.org", "second@example.org", "third@example.org"
+
+
+def _send(cli: Callable[..., Result], *args: str) -> Result:
+    assert cli("build").exit_code == 0
+    return cli("digest", "--now", NOW, "--send", *args)
+
+
+def _states(project: Path) -> dict[str, str]:
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        return dict(db.execute("SELECT recipient, state FROM deliveries"))
+
+
+def test_a_connection_lost_after_the_message_is_an_unknown_outcome_never_resent(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [FIRST, SECOND, THIRD])
+    server.drop_after_data.add(SECOND)  # accepts SECOND's copy, then hangs up without a word
+    result = _send(cli)
+    assert result.exit_code == 1
+    assert f"{SECOND}: outcome unknown: the connection was lost after the message" in result.stderr
+    assert "Traceback" not in result.output
+    assert _states(project) == {FIRST: "sent", SECOND: "unknown", THIRD: "sent"}
+    assert [len(server.to(r)) for r in (FIRST, SECOND, THIRD)] == [1, 1, 1]  # THIRD reconnected
+    again = cli("digest", "--month", "2023-11", "--send")
+    assert again.exit_code == 0 and len(server.messages) == 3
+    status = cli("status", "--now", NOW)
+    assert f"issue 2023-11 to {SECOND}: outcome unknown" in status.stdout
+
+
+def test_the_envelope_takes_the_bare_address_and_the_header_the_display_name(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox  # aiosmtpd offers no SMTPUTF8 unless told to
+    named = "Zoë Müller-Ōta <zoe@example.org>"
+    set_smtp(project, port, [named, FIRST])
+    result = _send(cli)
+    assert result.exit_code == 0, result.output
+    envelope, message = server.messages[0]
+    assert envelope == ["zoe@example.org"]
+    assert message["To"] == named
+    assert message["List-Unsubscribe"] == ("<https://feeds.example.org/ilo-coop/unsubscribe>, "
+                                           "<mailto:coop-enews-leave@lists.example.org>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert _states(project) == {named: "sent", FIRST: "sent"}
+
+
+@pytest.mark.parametrize("entry", ["a@example.org, b@example.org", "A <a@example.org> b@x.org",
+                                   "no address here", "<>"])
+def test_a_to_entry_must_hold_exactly_one_address(project: Path, cli: Callable[..., Result],
+                                                  entry: str) -> None:
+    set_smtp(project, 25, [entry])
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "[digest] to: expected one email address per entry" in result.stderr
+    assert "Traceback" not in result.output

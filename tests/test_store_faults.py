@@ -1,0 +1,169 @@
+"""The store under faults an unlucky operator meets: an emptied or foreign file, a replaced
+store, a read-only or full disk, several first runs at once. Nothing is ever reset, and nothing
+is sent twice because of it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from feedsmith.store import MIGRATIONS, SCHEMA_VERSION
+
+from .conftest import Inbox, set_smtp
+
+NOW = "2023-12-01T08:00"
+READER = "reader@example.org"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_an_emptied_store_is_refused_and_the_issue_is_not_sent_again(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [READER])
+    assert cli("run-due", "--now", NOW).exit_code == 0
+    assert len(server.messages) == 1
+    store = project / "feedsmith.db"
+    for leftover in project.glob("feedsmith.db-*"):
+        leftover.unlink()
+    store.write_bytes(b"")  # a botched restore, a full disk at the wrong moment
+    published = _snapshot(project / "feeds")
+    for command in (("run-due", "--now", NOW), ("build",), ("status",), ("entries",)):
+        result = cli(*command)
+        assert result.exit_code == 1, command
+        assert f"{store}: the state database is an empty file (0 bytes)" in result.stderr
+        assert "Traceback" not in result.output
+    assert store.read_bytes() == b"" and len(server.messages) == 1
+    assert _snapshot(project / "feeds") == published
+
+
+def test_an_issue_the_ledger_lost_but_the_archive_lists_is_not_sent_again(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [READER])
+    assert cli("run-due", "--now", NOW).exit_code == 0
+    shutil.move(project / "feedsmith.db", project / "old.db")  # a store from somewhere else
+    for leftover in project.glob("feedsmith.db-*"):
+        leftover.unlink()
+    due = cli("run-due", "--now", "2023-12-01T09:00")
+    assert due.exit_code == 1
+    refused = cli("digest", "--month", "2023-11", "--send")
+    assert refused.exit_code == 1
+    assert "has no issue for 2023-11, but it was published before" in refused.stderr
+    assert "--ignore-archive" in refused.stderr
+    assert len(server.messages) == 1
+    deliberate = cli("digest", "--month", "2023-11", "--send", "--ignore-archive")
+    assert deliberate.exit_code == 0, deliberate.output
+    assert len(server.messages) == 2
+
+
+def test_a_file_that_is_not_a_feedsmith_store_is_refused(project: Path,
+                                                        cli: Callable[..., Result]) -> None:
+    store = project / "feedsmith.db"
+    with sqlite3.connect(store) as db:
+        db.execute("CREATE TABLE accounts (name TEXT)")
+    before = store.read_bytes()
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "an SQLite database, but not a feedsmith store" in result.stderr
+    assert store.read_bytes() == before
+    store.write_bytes(b"<html>not a database</html>")
+    assert "not a feedsmith store (not an SQLite database)" in cli("build").stderr
+
+
+def test_several_first_runs_on_an_old_store_migrate_it_once(project: Path) -> None:
+    """Both runs read the old version while a third holds the write lock: the second to get
+    the lock must see the migration done, not apply it again (and call the store corrupt)."""
+    store = project / "feedsmith.db"
+    with sqlite3.connect(store) as db:
+        for script in MIGRATIONS[:2]:
+            db.executescript(script)
+        db.execute("PRAGMA user_version = 2")
+        db.execute("PRAGMA journal_mode = WAL")
+    holder = sqlite3.connect(store, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    opener = ("import sys, pathlib; from feedsmith.store import open_store\n"
+              "with open_store(pathlib.Path(sys.argv[1])) as s: print(s.count())")
+    runs = [subprocess.Popen([sys.executable, "-c", opener, str(store)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        time.sleep(1.5)  # each run reads the old version, then queues for the write lock
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    outcomes = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outcomes
+    with sqlite3.connect(store) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """A real file system of our own (tmpfs), to fill up or make read-only."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs (CI runs as root)")
+    mounts: list[Path] = []
+
+    def mount(name: str, size: str) -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
+                       check=True)
+        mounts.append(point)
+        return point
+
+    yield mount
+    for point in mounts:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def _project_on(disk: Path, project: Path) -> Path:
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('dir = "feeds"', f'dir = "{disk}/feeds"')
+                      + f'\n[store]\npath = "{disk}/state/feedsmith.db"\n')
+    return config
+
+
+def test_a_read_only_file_system_is_named_as_such_not_corrupt(
+        project: Path, cli: Callable[..., Result], small_disk: Callable[[str, str], Path]) -> None:
+    disk = small_disk("disk", "16m")
+    _project_on(disk, project)
+    assert cli("build").exit_code == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+    for command in (("build",), ("status",)):
+        result = cli(*command)
+        assert result.exit_code == 1
+        assert "read-only file system" in result.stderr, result.stderr
+        assert "corrupt" not in result.stderr and "move it aside" not in result.stderr
+    debug = cli("--debug", "status")
+    assert isinstance(debug.exception.__cause__, sqlite3.OperationalError)  # type: ignore[union-attr]
+
+
+def test_a_full_disk_is_named_as_such_and_the_next_run_recovers(
+        project: Path, cli: Callable[..., Result], small_disk: Callable[[str, str], Path]) -> None:
+    disk = small_disk("disk", "1m")
+    _project_on(disk, project)
+    with (disk / "ballast").open("wb", buffering=0) as ballast, pytest.raises(OSError):
+        while True:
+            ballast.write(b"x" * 4096)
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "full" in result.stderr or "No space left on device" in result.stderr, result.stderr
+    assert "corrupt" not in result.stderr and "Traceback" not in result.output
+    (disk / "ballast").unlink()
+    shutil.rmtree(disk / "feeds", ignore_errors=True)
+    again = cli("build")
+    assert again.exit_code == 0, again.output
+    assert len(list((disk / "feeds").glob("*.atom"))) == 11  # all, and 10 categories
