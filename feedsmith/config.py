@@ -166,8 +166,8 @@ class _Table:
     def _check_text(self, key: str, text: str, multiline: bool) -> None:
         if not text.strip():
             self.fail("must not be empty", key)
-        control = _CONTROL.search(text.replace("\r\n", "\n") if multiline else text)
-        if control and not (multiline and control[0] == "\n"):
+        control = _CONTROL.search(re.sub("\r?\n", " ", text) if multiline else text)
+        if control:
             code = f"U+{ord(control[0]):04X}"
             what = "a line break" if control[0] in "\r\n\u2028\u2029\x85" else "a control character"
             self.fail(f"contains {what} ({code}) at position {control.start() + 1}: write it on "

@@ -54,13 +54,42 @@ ALL = "all"  # the slug of the feed of everything
 _RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
 
 
+_SLUG_LENGTH = 80
+
+
 @lru_cache(maxsize=4096)
 def category_slug(category: str) -> str:
     """A category's identity and file-name stem: "Spotlight Interviews with Co-operators" ->
-    "spotlight-interviews-with-co-operators". Spellings that differ only in case or punctuation
-    share a slug, and so one feed."""
-    slug = slugify(category, max_length=80, word_boundary=True) or "category"
+    "spotlight-interviews-with-co-operators".
+
+    Spellings that differ only in case, accents or punctuation share a slug, and so one feed
+    (the harvest warns when it sees two). Any other difference gives another slug, whatever
+    order the items come in: a name the readable slug cannot tell apart from others (symbols
+    such as "C++" or emoji, letters outside the Latin alphabet, more than 80 characters) gets
+    a short hash of its `category_key` appended: "c-1f0e3dad".
+    """
+    full = slugify(category)
+    slug = slugify(category, max_length=_SLUG_LENGTH, word_boundary=True)
+    if not slug or slug != full or not _spelled_by_slug(category):
+        digest = hashlib.sha256(category_key(category).encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:_SLUG_LENGTH - 9] or 'category'}-{digest}".replace("--", "-")
     return f"{slug}-category" if slug in _RESERVED_SLUGS else slug
+
+
+def category_key(category: str) -> str:
+    """What tells categories apart: letters, digits and symbols, case and accents folded."""
+    folded = unicodedata.normalize("NFKD", category.casefold())
+    return "".join(c for c in folded if unicodedata.category(c)[0] in "LNS")
+
+
+def _spelled_by_slug(category: str) -> bool:
+    """Whether a slug can keep all that tells this name apart: Latin letters and digits (accents
+    aside), punctuation and spaces, and no symbols."""
+    for char in unicodedata.normalize("NFKD", category):
+        kind = unicodedata.category(char)
+        if kind[0] == "S" or kind[0] in "LN" and not char.isascii():
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

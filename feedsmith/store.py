@@ -21,7 +21,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,9 +33,23 @@ from filelock import FileLock, Timeout
 from feedsmith.entry import ALL, Entry, Feed, category_slug, day_offsets, title_key
 from feedsmith.errors import StoreError
 
-# Each migration takes the schema from version N to N+1 (PRAGMA user_version). Never edit one that
-# has shipped: add the next.
-MIGRATIONS: tuple[str, ...] = (
+
+def _reslug(db: sqlite3.Connection) -> None:
+    """v5: category slugs that tell apart names differing in more than case, accents and
+    punctuation ("C++" and "C", two emoji). Feeds whose slug moved are written again; the old
+    file is written empty, as for any category that lost its entries."""
+    rows = db.execute("SELECT DISTINCT category, category_slug FROM entries").fetchall()
+    for category, old in rows:
+        new = category_slug(category)
+        if new != old:
+            db.execute("UPDATE entries SET category_slug = ? WHERE category = ?", (new, category))
+            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+                           [(old,), (new,), (ALL,)])
+
+
+# Each migration takes the schema from version N to N+1 (PRAGMA user_version): SQL, or a function
+# for what SQL cannot say. Never edit one that has shipped: add the next.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE entries (
         id            TEXT PRIMARY KEY,   -- tag: URI, see feedsmith.entry.entry_id
@@ -108,8 +122,10 @@ MIGRATIONS: tuple[str, ...] = (
     -- the language of the listing an entry came from ('' for entries stored before)
     ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';
     """,
+    _reslug,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language")
@@ -585,8 +601,12 @@ def _prepare(connection: sqlite3.Connection, path: Path) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         for number in range(_version(connection, path), SCHEMA_VERSION):
-            for statement in _statements(MIGRATIONS[number]):
-                connection.execute(statement)
+            step = MIGRATIONS[number]
+            if callable(step):
+                step(connection)
+            else:
+                for statement in _statements(step):
+                    connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {number + 1}")
     except BaseException:
         connection.execute("ROLLBACK")

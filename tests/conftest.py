@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import shutil
@@ -111,14 +112,28 @@ class Site:
 
     def route(self, path: str, body: bytes = b"", status: int = 200, etag: str = "",
               delay: float = 0, content_type: str = "text/html; charset=utf-8",
-              location: str = "", fail_times: int = 0, last_modified: str = "") -> None:
+              location: str = "", fail_times: int = 0, last_modified: str = "",
+              trickle: float = 0) -> None:
         self.routes[path] = {"body": body, "status": status, "etag": etag, "delay": delay,
                              "type": content_type, "location": location, "fail": fail_times,
-                             "modified": last_modified}
+                             "modified": last_modified, "trickle": trickle}
 
 
 @pytest.fixture
 def web() -> Iterator[Site]:
+    with serve_site() as site:
+        yield site
+
+
+@pytest.fixture
+def other_web() -> Iterator[Site]:
+    """A second server: another origin (another port on 127.0.0.1)."""
+    with serve_site() as site:
+        yield site
+
+
+@contextlib.contextmanager
+def serve_site() -> Iterator[Site]:
     import threading
     import time
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,16 +169,29 @@ def web() -> Iterator[Site]:
                 self.send_header("Last-Modified", route["modified"])
             self.send_header("Content-Length", str(len(route["body"])))
             self.end_headers()
+            if route["trickle"]:
+                for byte in route["body"]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(route["trickle"])
+                return
             self.wfile.write(route["body"])
 
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that hung up (a cut deadline, a size limit) is part of the tests
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
-    yield site
-    server.shutdown()
-    server.server_close()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from feedsmith import __version__
-from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
-from feedsmith.entry import Entry, dated, entry_id, link_id
+from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig, origin
+from feedsmith.entry import Entry, category_slug, dated, entry_id, link_id
 from feedsmith.errors import Problem, SourceError
+from feedsmith.sources.decoding import decode_html, decode_text
 from feedsmith.sources.text import ListedItem, read_text_listing
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
@@ -42,20 +43,61 @@ class Harvest:
     files_read: int = 0  # files and pages parsed
     files_unchanged: int = 0  # skipped: same fingerprint, or 304 Not Modified
     seen: set[str] = field(default_factory=set)  # ids and aliases taken
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> name -> origin
 
     def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
-        """An item becomes an entry, unless this harvest has it already (by id or alias)."""
+        """An item becomes an entry, unless this harvest has it already (by id or alias).
+
+        Every reader's items pass here, so this is where what a source may publish is enforced:
+        fields of bounded size, and links that are http(s) or none.
+        """
+        item = self._bounded(item, origin)
+        if item.link and urlsplit(item.link).scheme.lower() not in ("http", "https"):
+            self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
+                                                 "the item is published without it"))
+            item = replace(item, link="")
         title_id = entry_id(site.id_authority, item.day, item.title)
         ids = (link_id(site.id_authority, item.link), title_id) if item.link else (title_id,)
         if self.seen.intersection(ids):
             return
         self.seen.update(ids)
         moment = dated(item.day, site.timezone)
+        category = item.category or source.category
+        self.spellings.setdefault(category_slug(category), {}).setdefault(category, origin)
         self.entries.append(Entry(
-            id=ids[0], title=item.title, category=item.category or source.category,
+            id=ids[0], title=item.title, category=category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=ids[1:],
             language=source.language))
+
+
+    def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
+        """The item with no field longer than FIELD_LIMITS: one runaway field must not make
+        every later build fail (lxml refuses text nodes over 10 MB)."""
+        for name, limit in FIELD_LIMITS.items():
+            value: str = getattr(item, name) or ""
+            if len(value) > limit:
+                shorter = value[:limit].rsplit(" ", 1)[0] + "…" if name != "link" else ""
+                what = "dropped" if name == "link" else f"cut to {limit:,}"
+                self.problems.append(Problem(origin, f"{name} is {len(value):,} characters long; "
+                                                     f"{what}"))
+                item = replace(item, **{name: shorter})  # type: ignore[arg-type]
+        return item
+
+    def category_warnings(self) -> None:
+        """Warn where spellings that differ beyond case share one feed ("C#" and "C")."""
+        for slug, names in sorted(self.spellings.items()):
+            distinct = {name.casefold(): name for name in names}
+            if len(distinct) > 1:
+                shown = " and ".join(repr(n) for n in sorted(distinct.values()))
+                first_origin = min(names.values())
+                self.problems.append(Problem(first_origin, f"categories {shown} differ only in "
+                                     f"case, accents or punctuation, so they share one feed "
+                                     f"({slug}); spell them alike, or differently"))
+
+
+# The most a field of an entry may hold: longer ones are cut, with a warning.
+FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_000}
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
@@ -81,6 +123,7 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                 _read_files(source, site, known or {}, harvest)
             if len(harvest.failures) > failed_before:
                 harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
+    harvest.category_warnings()
     return harvest
 
 
@@ -119,9 +162,10 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
     from feedsmith.sources.fetch import fetch
 
     assert session is not None
+    allowed = {origin(source.url), *source.allow_origins}
     try:
-        page = fetch(session, source.url, config, source.name,
-                              validators.get(source.url, ("", "")))
+        page = fetch(session, source.url, config, source.name, allowed,
+                     validators.get(source.url, ("", "")))
         if page.not_modified:
             harvest.files_unchanged += 1
             return
@@ -138,13 +182,18 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
     # Validators only for a page that was merged: a page that failed is fetched whole next time.
     harvest.fingerprints[source.url] = fingerprint
     harvest.validators[source.url] = (page.etag, page.last_modified)
-    visited, host = {source.url, page.url}, urlsplit(source.url).netloc
+    visited = {source.url, page.url}
     for number in range(2, source.max_pages + 1):
-        if not following or following in visited or urlsplit(following).netloc != host:
-            break  # only the configured site's own next pages are followed
+        if not following or following in visited:
+            break
+        if urlsplit(following).scheme not in ("http", "https") or origin(following) not in allowed:
+            problems.append(Problem(f"{following} (page {number})", "a next page outside "
+                                    f"{', '.join(sorted(allowed))} is not followed (see "
+                                    "allow_origins); the pages before it are used"))
+            break
         visited.add(following)
         try:
-            more = fetch(session, following, config, source.name)
+            more = fetch(session, following, config, source.name, allowed)
             extra, extra_problems, following = _parse(more.body, more.url, source, site,
                                                       more.content_type)
         except SourceError as failure:
@@ -197,28 +246,20 @@ def _parse(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
     if kind == "feed":
         from feedsmith.sources.feed import read_feed
 
-        items, problems = read_feed(raw, origin, site.timezone)
+        items, problems = read_feed(raw, origin, site.timezone, content_type)
         if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
             items = [replace(item, category=None) for item in items]
     elif kind == "html":
         from feedsmith.sources.html import read_html_listing
 
-        items, problems, following = read_html_listing(raw, origin, source.language,
-                                                       dict(source.selectors))
+        items, problems, following = read_html_listing(decode_html(raw, content_type), origin,
+                                                       source.language, dict(source.selectors))
     else:
-        items, problems = read_text_listing(_decoded(raw, origin), origin, source.language)
+        items, problems = read_text_listing(decode_text(raw, origin, content_type), origin,
+                                            source.language)
     if not items:
         raise SourceError(
             f"{origin}: no listing item found: expected numbered items (\"1. News\") each with a "
             f"title and a date line such as \"01 December 2023\""
             + (f" ({len(problems)} item(s) left out, e.g. {problems[0]})" if problems else ""))
     return items, problems, following
-
-
-def _decoded(raw: bytes, origin: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SourceError(f"{origin}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                          "save the listing as UTF-8") from None

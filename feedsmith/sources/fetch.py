@@ -1,22 +1,31 @@
-"""Getting a listing from the web: polite, bounded and conditional.
+"""Getting a listing from the web: polite, bounded, conditional, and only where it was sent.
 
-A configurable User-Agent; timeouts; redirects followed up to a limit; the body read up to
+A configurable User-Agent; an overall deadline per request (`timeout`: connect to last byte, so a
+server trickling a byte at a time cannot hold the build and its lock); the body read up to
 `max_bytes`; retries with doubling back-off on 5xx answers and connection errors, never on 4xx;
-and conditional GET (If-None-Match / If-Modified-Since from the last good fetch): a 304 costs no
-parsing. Only http and https URLs are ever fetched, and only those the config names (plus the
-listing's own "next page" links, up to `max_pages`).
+conditional GET (If-None-Match / If-Modified-Since from the last good fetch): a 304 costs no
+parsing. Redirects are followed by hand, up to `max_redirects`, and only within the allowed
+origins (the configured URL's scheme, host and port, plus the source's `allow_origins`): a
+listing never pulls in another host's page, nor an internal one on another port.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feedsmith.config import FetchConfig
+from feedsmith.config import FetchConfig, origin
 from feedsmith.errors import SourceError
+
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +39,17 @@ class Fetched:
 
 
 def client(config: FetchConfig) -> httpx.Client:
+    # No keep-alive: every request opens its own connection, which its deadline can cut.
     return httpx.Client(headers={"User-Agent": config.user_agent}, timeout=config.timeout,
-                        follow_redirects=True, max_redirects=config.max_redirects)
+                        follow_redirects=False,
+                        limits=httpx.Limits(max_keepalive_connections=0))
 
 
 def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
-          validators: tuple[str, str] = ("", "")) -> Fetched:
-    """GET `url`; SourceError (naming the source and URL) when it cannot be had."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise SourceError(f"source {source!r}: {url}: only http and https URLs are fetched")
+          allowed: Collection[str], validators: tuple[str, str] = ("", "")) -> Fetched:
+    """GET `url` (an allowed origin's); SourceError (naming the source and URL) when it cannot
+    be had. `allowed` holds origins as `feedsmith.config.origin` writes them."""
+    _check_target(url, url, allowed, source)
     headers = {}
     etag, last_modified = validators
     if etag:
@@ -49,7 +60,7 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
         if attempt:
             time.sleep(config.backoff * 2 ** (attempt - 1))
         try:
-            return _get(session, url, headers, config, source)
+            return _follow(session, url, headers, config, source, allowed)
         except _Retryable as problem:
             reason = str(problem)
     raise SourceError(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
@@ -59,32 +70,113 @@ class _Retryable(Exception):
     pass
 
 
+def _check_target(url: str, start: str, allowed: Collection[str], source: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SourceError(f"source {source!r}: {start}: leads to {url!r}: only http and https "
+                          "URLs are fetched")
+    if origin(url) not in allowed:
+        raise SourceError(f"source {source!r}: {start}: leads to {url}, outside "
+                          f"{', '.join(sorted(allowed))}: not fetched (add its origin to the "
+                          "source's allow_origins if it is meant)")
+
+
+def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
+            source: str, allowed: Collection[str]) -> Fetched:
+    current = url
+    for _ in range(config.max_redirects + 1):
+        fetched = _get(session, current, headers, config, source)
+        if isinstance(fetched, Fetched):
+            return fetched
+        target = urljoin(current, fetched)
+        _check_target(target, url, allowed, source)
+        current = target
+    raise SourceError(f"source {source!r}: {url}: more than {config.max_redirects} redirects "
+                      "([fetch] max_redirects)")
+
+
+class _Deadline:
+    """Cuts a request's connection once `seconds` have passed since it started.
+
+    httpx's timeouts apply to each read; this one is for the whole exchange. It learns the
+    request's socket from httpcore's `trace` extension and shuts it down when time is up.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Self:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete":
+            with self._lock:
+                self._socket = info["return_value"].get_extra_info("socket")
+                if self.expired:
+                    self._cut()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._cut()
+
+    def _cut(self) -> None:
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+
 def _get(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
-         source: str) -> Fetched:
-    try:
-        with session.stream("GET", url, headers=headers) as response:
-            final = str(response.url)
-            if response.status_code == 304:
-                return Fetched(final, b"", "", headers.get("If-None-Match", ""),
-                               headers.get("If-Modified-Since", ""), not_modified=True)
-            if response.status_code >= 500:
-                raise _Retryable(f"server error {response.status_code}")
-            if response.status_code >= 400:
-                raise SourceError(f"source {source!r}: {url}: HTTP {response.status_code} "
-                                  f"{response.reason_phrase} (not retried)")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > config.max_bytes:
-                    raise SourceError(f"source {source!r}: {url}: larger than "
-                                      f"{config.max_bytes:,} bytes ([fetch] max_bytes)")
-            return Fetched(final, bytes(body), response.headers.get("content-type", ""),
-                           response.headers.get("etag", ""),
-                           response.headers.get("last-modified", ""))
-    except httpx.TooManyRedirects:
-        raise SourceError(f"source {source!r}: {url}: more than {config.max_redirects} "
-                          "redirects ([fetch] max_redirects)") from None
-    except httpx.TimeoutException:
-        raise _Retryable(f"no answer within {config.timeout:g} s") from None
-    except httpx.TransportError as exc:
-        raise _Retryable(f"cannot connect: {exc}") from None
+         source: str) -> Fetched | str:
+    """One request: what it fetched, or the Location it redirects to."""
+    with _Deadline(config.timeout) as deadline:
+        try:
+            return _exchange(session, url, headers, config, source, deadline)
+        except httpx.InvalidURL as exc:  # httpx checks a Location before anyone may follow it
+            raise SourceError(f"source {source!r}: {url}: redirects to a URL that is not a "
+                              f"usable http(s) URL ({exc}): only http and https URLs are "
+                              "fetched") from None
+        except httpx.TransportError as exc:
+            if deadline.expired or isinstance(exc, httpx.TimeoutException):
+                raise _Retryable(f"no answer within {config.timeout:g} s (connect to last "
+                                 "byte)") from None
+            raise _Retryable(f"cannot connect: {exc}") from None
+
+
+def _exchange(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
+              source: str, deadline: _Deadline) -> Fetched | str:
+    with session.stream("GET", url, headers=headers,
+                        extensions={"trace": deadline.trace}) as response:
+        status = response.status_code
+        if status in _REDIRECTS and response.headers.get("location"):
+            return str(response.headers["location"])
+        if status == 304:
+            if not headers:
+                raise SourceError(f"source {source!r}: {url}: answered 304 Not Modified to a "
+                                  "request that asked for no comparison; not taken as unchanged")
+            return Fetched(url, b"", "", headers.get("If-None-Match", ""),
+                           headers.get("If-Modified-Since", ""), not_modified=True)
+        if status >= 500:
+            raise _Retryable(f"server error {status}")
+        if status >= 400 or status in _REDIRECTS:
+            raise SourceError(f"source {source!r}: {url}: HTTP {status} "
+                              f"{response.reason_phrase} (not retried)")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > config.max_bytes:
+                raise SourceError(f"source {source!r}: {url}: larger than "
+                                  f"{config.max_bytes:,} bytes ([fetch] max_bytes)")
+        if deadline.expired:  # the last bytes raced the cut
+            raise _Retryable(f"no answer within {config.timeout:g} s (connect to last byte)")
+        return Fetched(url, bytes(body), response.headers.get("content-type", ""),
+                       response.headers.get("etag", ""), response.headers.get("last-modified", ""))

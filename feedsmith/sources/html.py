@@ -5,6 +5,7 @@ ILO-style page works with no configuration. Links are made absolute against the 
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import date
 from typing import Any
 
@@ -16,14 +17,18 @@ from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem, SourceError
 from feedsmith.sources.text import ListedItem, read_text_listing
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NEXT_WORDS = {"next", "next page", "next ›", "next »", "›", "»", "suivant", "page suivante",
                "siguiente", "página siguiente"}
 
 
-def read_html_listing(body: bytes, url: str, language: str,
+def read_html_listing(body: str, url: str, language: str,
                       selectors: dict[str, str]) -> tuple[list[ListedItem], list[Problem],
                                                           str | None]:
-    """The page's items, the items left out, and the URL of its next page (if it links one)."""
+    """The page's items, the items left out, and the URL of its next page (if it links one).
+
+    `body` is already decoded (see `feedsmith.sources.decoding`)."""
+    body = _XML_DECLARATION.sub("", body, count=1)  # lxml refuses one in a decoded page
     try:
         page = lxml.html.document_fromstring(body, base_url=url)
     except (ValueError, lxml.etree.ParserError) as exc:

@@ -1,0 +1,211 @@
+"""Sources on the web that try something: redirects elsewhere, trickling servers, charsets the
+body does not declare, entities behind a long comment, links that are not links, false 304s.
+A real HTTP server on 127.0.0.1 (two, for another origin) serves each case."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import Result
+
+from .conftest import Site
+from .test_web import _config, _entries, _ilo_site, _source
+
+PAGE = """<html><head>{head}</head><body><ol>
+<li><span class="cat">News</span><a class="t" href="{href}">{title}</a>
+<span class="d">01 December 2023</span></li>
+<li><span class="cat">News</span><a class="t" href="/ok">Second item</a>
+<span class="d">30 November 2023</span></li>
+</ol>{more}</body></html>"""
+SELECTORS = {"item": "li", "title": "a.t", "date": ".d", "category": ".cat"}
+
+
+def _page(title: str = "First item", href: str = "/first", head: str = "",
+          more: str = "") -> str:
+    return PAGE.format(title=title, href=href, head=head, more=more)
+
+
+def test_a_redirect_to_another_origin_is_refused_and_nothing_of_it_published(
+        project: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
+    other_web.route("/internal", _page("Internal admin page").encode())
+    web.route("/news", status=302, location=f"{other_web.base}/internal")
+    _ilo_site(web)
+    _config(project, _source("evil", f"{web.base}/news-redirect"), _source("ilo",
+                                                                           f"{web.base}/news"))
+    web.route("/news-redirect", status=302, location=f"{other_web.base}/internal")
+    result = cli("build")
+    assert result.exit_code == 1
+    assert f"leads to {other_web.base}/internal, outside http://127.0.0.1:" in result.stderr
+    assert "allow_origins" in result.stderr
+    assert other_web.hits == {}
+    assert "Internal admin page" not in (project / "feeds" / "all.atom").read_text()
+
+
+def test_allow_origins_lets_a_source_redirect_there(
+        project: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
+    other_web.route("/moved", _page().encode())
+    web.route("/news", status=301, location=f"{other_web.base}/moved")
+    _config(project, _source("moved", f"{web.base}/news", allow_origins=[other_web.base],
+                             selectors=SELECTORS))
+    assert cli("build").exit_code == 0
+    assert [e.title for e in _entries(project)] == ["First item", "Second item"]
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://127.0.0.1/x",
+                                    "javascript:alert(1)"])
+def test_a_redirect_to_a_non_http_url_is_refused_at_once(
+        project: Path, cli: Callable[..., Result], web: Site, target: str) -> None:
+    web.route("/news", status=302, location=target)
+    _config(project, _source("evil", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "only http and https URLs are fetched" in result.stderr
+    assert "cannot connect" not in result.stderr
+    assert web.hits["/news"] == 1  # not retried
+
+
+def test_a_next_page_on_another_origin_is_not_followed(
+        project: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
+    other_web.route("/page2", _page("Elsewhere").encode())
+    more = f'<a rel="next" href="{other_web.base}/page2">Next</a>'
+    web.route("/news", _page(more=more).encode())
+    _config(project, _source("paged", f"{web.base}/news", max_pages=3, selectors=SELECTORS))
+    result = cli("build")
+    assert result.exit_code == 0
+    assert "a next page outside" in result.stderr and "is not followed" in result.stderr
+    assert other_web.hits == {} and len(_entries(project)) == 2
+
+
+def test_a_trickling_server_cannot_hold_the_build(project: Path, cli: Callable[..., Result],
+                                                  web: Site) -> None:
+    web.route("/slow", _page().encode(), trickle=0.05)  # a byte every 50 ms: ~20 s in all
+    _ilo_site(web)
+    _config(project, _source("slow", f"{web.base}/slow"), _source("ilo", f"{web.base}/news"))
+    started = time.monotonic()
+    result = cli("build")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert "no answer within 1 s (connect to last byte) (tried 3 times)" in result.stderr
+    assert elapsed < 8  # three tries of 1 s each, and back-off, not 3 × 20 s
+    assert len(_entries(project)) == 2
+
+
+@pytest.mark.parametrize(("body", "content_type"), [
+    (_page("Café coopératif").encode("latin-1"), "text/html; charset=ISO-8859-1"),
+    (_page("Café coopératif", head='<meta charset="windows-1252">').encode("cp1252"),
+     "text/html"),
+    (_page("Café coopératif", head='<meta http-equiv="Content-Type" '
+           'content="text/html; charset=iso-8859-15">').encode("iso-8859-15"), "text/html"),
+    (b"\xef\xbb\xbf" + _page("Café coopératif").encode(), "text/html; charset=iso-8859-1"),
+    (_page("Café coopératif").encode(), "text/html"),
+    # The header outranks a <meta> that says otherwise (a CMS template's stale charset).
+    (_page("Café coopératif", head='<meta charset="iso-8859-1">').encode(),
+     "text/html; charset=utf-8"),
+    (_page("Café coopératif", head='<meta charset="utf-8">').encode("cp1252"),
+     "text/html; charset=windows-1252"),
+])
+def test_html_is_decoded_by_header_bom_and_meta_charset(
+        project: Path, cli: Callable[..., Result], web: Site, body: bytes,
+        content_type: str) -> None:
+    web.route("/news", body, content_type=content_type)
+    _config(project, _source("fr", f"{web.base}/news", selectors=SELECTORS))
+    assert cli("build").exit_code == 0
+    assert _entries(project)[0].title == "Café coopératif"
+
+
+def test_a_feed_is_decoded_by_its_header_charset(project: Path, cli: Callable[..., Result],
+                                                 web: Site) -> None:
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item>'
+            "<title>Кооперативы</title><pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate>"
+            "</item></channel></rss>")
+    web.route("/feed", feed.encode("cp1251"),
+              content_type="application/rss+xml; charset=windows-1251")
+    _config(project, _source("feed", f"{web.base}/feed"))
+    assert cli("build").exit_code == 0
+    assert _entries(project)[0].title == "Кооперативы"
+
+
+def test_an_entity_declared_after_a_long_comment_is_refused(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    feed = (b'<?xml version="1.0"?><!-- ' + b"padding " * 20_000 + b'-->'
+            b'<!DOCTYPE rss [<!ENTITY a "EXPANDED-ENTITY">]><rss version="2.0"><channel>'
+            b"<title>x</title><item><title>&a;</title>"
+            b"<pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate></item></channel></rss>")
+    web.route("/feed", feed, content_type="application/rss+xml")
+    _ilo_site(web)
+    _config(project, _source("feed", f"{web.base}/feed"), _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "feed: not a usable RSS/Atom feed (its DTD declares" in result.stderr
+    assert "EXPANDED-ENTITY" not in (project / "feeds" / "all.atom").read_text()
+
+
+def test_a_feed_with_an_external_doctype_only_is_read(project: Path, cli: Callable[..., Result],
+                                                       web: Site) -> None:
+    feed = (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS '
+            b'0.91//EN" "http://my.netscape.com/publish/formats/rss-0.91.dtd">'
+            b'<rss version="0.91"><channel><title>x</title><item><title>Old style</title>'
+            b"<pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate></item></channel></rss>")
+    web.route("/feed", feed, content_type="application/rss+xml")
+    _config(project, _source("feed", f"{web.base}/feed"))
+    assert cli("build").exit_code == 0
+    assert [e.title for e in _entries(project)] == ["Old style"]
+
+
+@pytest.mark.parametrize("href", ["javascript:alert(document.cookie)", "data:text/html,<b>x</b>",
+                                  "vbscript:msgbox", "file:///etc/passwd"])
+def test_only_http_links_are_published(project: Path, cli: Callable[..., Result], web: Site,
+                                       href: str) -> None:
+    web.route("/news", _page(href=href).encode())
+    _config(project, _source("evil", f"{web.base}/news", selectors=SELECTORS))
+    result = cli("build")
+    assert result.exit_code == 0
+    assert f"{web.base}/news item 1: link " in result.stderr
+    assert "is not an http(s) URL; the item is published without it" in result.stderr
+    entries = {e.title: e for e in _entries(project)}
+    assert not entries["First item"].get("links")
+    assert entries["Second item"].link == f"{web.base}/ok"
+    for name in ("all.atom", "all.rss", "index.html"):
+        assert href.split(":")[0] + ":" not in (project / "feeds" / name).read_text()
+
+
+def test_a_304_to_a_request_without_validators_is_an_error(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", status=304)
+    _config(project, _source("liar", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "answered 304 Not Modified to a request that asked for no comparison" in result.stderr
+
+
+def test_a_links_fragment_does_not_change_its_id(project: Path, cli: Callable[..., Result],
+                                                 web: Site) -> None:
+    web.route("/news", _page(href="/first#top").encode())
+    _config(project, _source("s", f"{web.base}/news", selectors=SELECTORS))
+    assert cli("build").exit_code == 0
+    before = {e.title: e.id for e in _entries(project)}
+    web.route("/news", _page(href="/first#comments").encode())
+    assert cli("build").exit_code == 0
+    assert {e.title: e.id for e in _entries(project)} == before
+    assert feedparser.parse(project / "feeds" / "all.atom").entries[0].link.endswith("#comments")
+
+
+def test_an_edited_link_updates_the_entry(project: Path, cli: Callable[..., Result],
+                                          web: Site) -> None:
+    feed = ('<rss version="2.0"><channel><title>x</title><item><title>Item</title>'
+            "<guid>g</guid><link>{}</link><pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate>"
+            "</item></channel></rss>")
+    web.route("/feed", feed.format("https://a.example.org/1").encode(),
+              content_type="application/rss+xml")
+    _config(project, _source("feed", f"{web.base}/feed"), )
+    assert cli("build").exit_code == 0
+    # A link id follows the link: the edited link makes another entry, not a silent stale one.
+    web.route("/feed", feed.format("https://a.example.org/1?ref=x").encode(),
+              content_type="application/rss+xml")
+    assert cli("build").exit_code == 0
+    links = [e.link for e in _entries(project)]
+    assert "https://a.example.org/1?ref=x" in links
