@@ -305,6 +305,16 @@ def test_the_listings_own_newsletter_announcements_are_left_out(
     assert "Italy-ILO cooperation to support Palestinian cooperatives" in result.stdout
 
 
+def test_exclude_patterns_ignore_case(mail_project: Path, cli: Callable[..., Result]) -> None:
+    config = mail_project / "config.toml"
+    config.write_text(config.read_text().replace(
+        'sections = [', 'exclude = ["^italy-ilo COOPERATION"]\nsections = ['))
+    result = _digest(cli, "--month", "2020-09", "--dry-run")
+    assert result.exit_code == 0
+    assert "Italy-ILO cooperation to support Palestinian cooperatives" not in result.stdout
+    assert "ILO COOP eNewsUpdate Issue No. 8" in result.stdout  # no longer the default exclude
+
+
 def test_a_month_with_nothing_new_is_recorded_and_numbering_goes_on(
         mail_project: Path, cli: Callable[..., Result]) -> None:
     empty = _digest(cli, "--month", "2019-01")

@@ -14,6 +14,7 @@ import feedparser
 import pytest
 from click.testing import Result
 from filelock import FileLock
+from lxml import html as lxml_html
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
@@ -158,6 +159,25 @@ def test_a_config_change_rewrites_every_feed(project: Path) -> None:
     report = _build(project, LATER)
     assert len(report.written) == 24
     assert feedparser.parse(project / "feeds" / "all.atom").feed.title.startswith("ILO Cooperatives")
+
+
+def test_changing_only_max_entries_rewrites_the_feeds(project: Path) -> None:
+    _build(project)
+    _edit(project / "config.toml", "max_entries = 50", "max_entries = 5")
+    report = _build(project, LATER)
+    assert {"all.atom", "all.rss", "news.atom", "news.rss"} <= set(report.written)
+    assert len(_entries(project)) == 5 and len(_entries(project, "news.atom")) == 5
+
+
+def test_the_index_escapes_what_it_shows(project: Path) -> None:
+    _edit(project / "config.toml", 'title = "ILO COOP: ', 'title = "<script>alert(1)</script> ')
+    listing = project / "listings" / SAMPLE_000
+    _edit(listing, "  1. News", "  1. <b onmouseover=alert(2)>News</b>")
+    _build(project)
+    page = lxml_html.parse(str(project / "feeds" / "index.html")).getroot()
+    assert not list(page.iter("script")) and not list(page.iter("b"))
+    assert page.findtext(".//title").startswith("<script>alert(1)</script>")
+    assert "<b onmouseover=alert(2)>News</b>" in page.text_content()
 
 
 def test_a_second_run_waits_then_gives_up_with_a_clear_message(

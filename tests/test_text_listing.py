@@ -89,3 +89,11 @@ def test_control_characters_never_reach_an_item() -> None:
 ])
 def test_date_lines(line: str, language: str, expected: date | None) -> None:
     assert parse_date_line(line, language) == expected
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"], ids=["unix", "windows", "old-mac"])
+def test_every_line_ending_reads_the_same(ending: str) -> None:
+    listing = (DATA / "listings" / "no_category_line.txt").read_text(encoding="utf-8")
+    expected, _ = read_text_listing(listing, "x.txt")
+    items, problems = read_text_listing(ending.join(listing.split("\n")), "x.txt")
+    assert items == expected and len(items) == 2 and problems == []

@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from .conftest import Site
-from .test_web import _config, _entries, _ilo_site, _source
+from .test_web import WEB, _config, _entries, _ilo_site, _source
 
 PAGE = """<html><head>{head}</head><body><ol>
 <li><span class="cat">News</span><a class="t" href="{href}">{title}</a>
@@ -194,18 +194,20 @@ def test_a_links_fragment_does_not_change_its_id(project: Path, cli: Callable[..
     assert feedparser.parse(project / "feeds" / "all.atom").entries[0].link.endswith("#comments")
 
 
-def test_an_edited_link_updates_the_entry(project: Path, cli: Callable[..., Result],
-                                          web: Site) -> None:
-    feed = ('<rss version="2.0"><channel><title>x</title><item><title>Item</title>'
-            "<guid>g</guid><link>{}</link><pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate>"
-            "</item></channel></rss>")
-    web.route("/feed", feed.format("https://a.example.org/1").encode(),
-              content_type="application/rss+xml")
-    _config(project, _source("feed", f"{web.base}/feed"), )
+def test_an_edited_link_updates_the_entry_and_keeps_its_id(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    assert cli("build").exit_code == 0  # the shipped text listings: entries under title ids
+    page = (WEB / "ilo-page1.html").read_bytes()
+    web.route("/news", page)
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('paths = ["listings/*.txt"]',
+                                                 f'url = "{web.base}/news"'))
     assert cli("build").exit_code == 0
-    # A link id follows the link: the edited link makes another entry, not a silent stale one.
-    web.route("/feed", feed.format("https://a.example.org/1?ref=x").encode(),
-              content_type="application/rss+xml")
-    assert cli("build").exit_code == 0
-    links = [e.link for e in _entries(project)]
-    assert "https://a.example.org/1?ref=x" in links
+    before = _entries(project)[0]
+    assert before.link == f"{web.base}/resource/news/ilo-coop-coffeepeople-webinar"
+    web.route("/news", page.replace(b"ilo-coop-coffeepeople-webinar", b"coffeepeople-2023"))
+    result = cli("build")
+    assert "Entries: 0 new, 1 updated" in result.stdout
+    after = _entries(project)[0]
+    assert (after.id, after.link) == (before.id, f"{web.base}/resource/news/coffeepeople-2023")
+    assert after.updated > before.updated

@@ -24,7 +24,9 @@ from feedsmith.cleantext import clean_document, fold
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
 
-_MARKER = re.compile(r"^(\d{1,4})\.\s+(\S.*)$")
+# "12. News", or "12." alone with the item's lines below it; any number of digits.
+_MARKER = re.compile(r"^(\d+)\.(?:\s+(\S.*))?$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Unix, Windows and old Mac files alike
 _BULLET = re.compile(r"^[*•]\s")
 _CREDIT = re.compile(r"^(©|\(c\)\s|copyright\b|photo\s*:|credit\s*:|image\s*:)", re.IGNORECASE)
 # A one-line numbered block such as "1. newsroom@ilo.org" under "Media contact" is not news.
@@ -81,7 +83,7 @@ def read_text_listing(
 def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
-    for number, raw in enumerate(clean_document(text).split("\n"), start=1):
+    for number, raw in enumerate(_LINE_BREAK.split(clean_document(text)), start=1):
         content = fold(raw)
         if not content:
             if current:
@@ -92,8 +94,9 @@ def _blocks(text: str) -> list[_Block]:
         marker = _MARKER.match(content) if content[0].isdigit() else None
         if marker:
             current = _Block(line=number, indent=indent)
-            current.add(number, marker[2])
-            current.open_paragraph = False
+            if marker[2]:
+                current.add(number, marker[2])
+                current.open_paragraph = False
             blocks.append(current)
         elif current and indent > current.indent and not _BULLET.match(content):
             current.add(number, content)
@@ -107,8 +110,7 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
     date_index, day = next(((i, d) for i, (_, text) in enumerate(block.paragraphs)
                             if (d := parse_date_line(text, language)) is not None), (None, None))
     if date_index is None or day is None:
-        first = block.paragraphs[0][1]
-        if len(block.paragraphs) == 1 and _CONTACT.match(first):
+        if len(block.paragraphs) == 1 and _CONTACT.match(block.paragraphs[0][1]):
             return None
         if is_last:
             return Problem(where, "item has no date line: the page looks cut off here; left out")
