@@ -70,8 +70,8 @@ def listings(draw: st.DrawFn) -> tuple[str, list[Item], list[int]]:
         markers.append(len(lines) + 1)
         paragraphs = ([[item.category]] if item.category else []) + [item.title]
         if item.day is not None:
-            paragraphs.append([f"{item.day.day:02d} {MONTHS[item.day.month - 1]} "
-                               f"{item.day.year}"])
+            month = MONTHS[item.day.month - 1]
+            paragraphs.append([f"{item.day.day:02d} {month} {item.day.year}"])
         paragraphs += [[text] for text in item.summary]
         marker = " " * marker_indent + f"{item.number}."
         if item.number_alone:
