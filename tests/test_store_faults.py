@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -167,3 +168,37 @@ def test_a_full_disk_is_named_as_such_and_the_next_run_recovers(
     again = cli("build")
     assert again.exit_code == 0, again.output
     assert len(list((disk / "feeds").glob("*.atom"))) == 11  # all, and 10 categories
+
+
+def test_permission_denied_is_named_as_such_not_corrupt(
+        project: Path, cli: Callable[..., Result], request: pytest.FixtureRequest) -> None:
+    """Root ignores file modes, so the check runs in a forked child that gives up root (after
+    everything it needs is imported: the Python install may not be readable by others)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to an unprivileged user (CI runs as root)")
+    shared = Path(tempfile.mkdtemp(prefix="feedsmith-perm-"))  # others can reach /tmp/x
+    shared.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    shutil.copytree(project, shared, dirs_exist_ok=True)
+    config = shared / "config.toml"
+    assert cli("build", config=config).exit_code == 0
+    assert cli("status", config=config).exit_code == 0  # and so imports all it needs
+    for path in [shared, *shared.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # readable by all, writable by root
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (reported through the pipe)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            result = cli("status", config=config)
+            os.write(writer, f"{result.exit_code}\n{result.stderr}".encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        code, _, stderr = pipe.read().partition("\n")
+    os.waitpid(child, 0)
+    assert code == "1", stderr
+    assert "permission denied" in stderr and "not writable by this user" in stderr, stderr
+    assert "corrupt" not in stderr
