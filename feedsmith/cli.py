@@ -20,10 +20,11 @@ import click
 
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
+from feedsmith.database import open_database
 from feedsmith.entry import category_slug
-from feedsmith.errors import FeedsmithError, StoreError
+from feedsmith.errors import FeedsmithError
 from feedsmith.pipeline import build as run_build
-from feedsmith.store import ListedEntry, open_store
+from feedsmith.store import ListedEntry, Store
 
 # The digest, mail and scheduler machinery (feedsmith.newsletter, .schedule, .ledger) is imported
 # inside the commands that use it: `build`, the cron tick, then starts in half the time.
@@ -106,10 +107,8 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 def entries(options: _Options, category: str | None, month: str | None, long_: bool) -> None:
     """List what the store holds, newest first, and which feeds carry each entry."""
     config = options.config()
-    if not config.store.path.exists():
-        raise StoreError(f"{config.store.path}: no state database yet: run `feedsmith build` first")
-    with open_store(config.store.path) as store:
-        listed = store.entries(config.site.timezone, category, month)
+    with open_database(config.store.path, create=False) as database:
+        listed = Store(database).entries(config.site.timezone, category, month)
     cap = config.output.max_entries
     if listed and not long_:
         click.echo(f"{'DATE':<10}  {'FEEDS':<7}  {'CATEGORY':<30}  TITLE")
@@ -288,12 +287,11 @@ def status(options: _Options, now: str | None) -> None:
 
     config = options.config()
     zone, clock = config.site.timezone, _clock(config, now)
-    if not config.store.path.exists():
-        raise StoreError(f"{config.store.path}: no state database yet: run `feedsmith build` first")
     attention: list[str] = []
-    with open_store(config.store.path) as store:
+    with open_database(config.store.path, create=False) as database:
+        store = Store(database)
         last = json.loads(store.get_meta("last_build") or "null")
-        ledger = Ledger(store, zone)
+        ledger = Ledger(database, zone)
         issues = ledger.issues()
         deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
         health = store.source_health()

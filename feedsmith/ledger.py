@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry
 from feedsmith.errors import FeedsmithError
-from feedsmith.store import ENTRY_COLUMNS, Store, entry_from_row, from_utc_text, utc_text
+from feedsmith.store import ENTRY_COLUMNS, entry_from_row
 
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
 # before the server answered. Either may have arrived: neither is sent again unless asked.
@@ -73,11 +74,12 @@ def add_months(month: str, count: int) -> str:
 
 
 class Ledger:
-    """The ledger tables of an open store."""
+    """The ledger's tables of an open database (issues, issue_entries, deliveries); each method
+    runs in its own transaction. It reads the store's `entries`, never writes them."""
 
-    def __init__(self, store: Store, zone: ZoneInfo) -> None:
-        self._store = store
-        self._db = store.connection
+    def __init__(self, database: Database, zone: ZoneInfo) -> None:
+        self._db = database.connection
+        self._transaction = database.transaction
         self._zone = zone
 
     # --- issues ----------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class Ledger:
     def freeze(self, month: str, number: int, built_at: datetime, rendered: Rendered,
                selection: Selection) -> None:
         """Record an issue, its entries and its rendering: from now on it never changes."""
-        with self._store.transaction() as db:
+        with self._transaction() as db:
             db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (month, number, utc_text(built_at), rendered.subject, rendered.html,
                         rendered.web, rendered.text, rendered.eml))
@@ -150,7 +152,7 @@ class Ledger:
 
     def record_empty(self, month: str, built_at: datetime) -> None:
         """A month with nothing new: recorded, so that it is a decision and not an accident."""
-        with self._store.transaction() as db:
+        with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO issues VALUES (?, NULL, ?, '', '', '', '', X'')",
                        (month, utc_text(built_at)))
 
@@ -159,7 +161,7 @@ class Ledger:
         if any(d.state in (SENT, SENDING) for d in self.deliveries(month)):
             raise FeedsmithError(f"issue {month} has been sent (or may have been): it cannot be "
                                  "rebuilt; its ledger entry stays as it is")
-        with self._store.transaction() as db:
+        with self._transaction() as db:
             db.execute("DELETE FROM deliveries WHERE month = ?", (month,))
             db.execute("DELETE FROM issue_entries WHERE month = ?", (month,))
             db.execute("DELETE FROM issues WHERE month = ?", (month,))
@@ -174,7 +176,7 @@ class Ledger:
     def mark(self, month: str, recipient: str, state: str, message_id: str, now: datetime,
              error: str = "") -> None:
         """Record a delivery step at once (its own transaction): a crash loses no step."""
-        with self._store.transaction() as db:
+        with self._transaction() as db:
             db.execute(
                 "INSERT INTO deliveries VALUES (?, ?, ?, 1, ?, ?, ?) "
                 "ON CONFLICT (month, recipient) DO UPDATE SET state = excluded.state, "

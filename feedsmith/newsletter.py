@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from feedsmith.config import Config
+from feedsmith.database import exclusive, open_database
 from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
 from feedsmith.errors import ConfigError, FeedsmithError
 from feedsmith.files import write_if_changed
@@ -41,7 +42,6 @@ from feedsmith.mail import (
 )
 from feedsmith.pipeline import BuildReport, build
 from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
-from feedsmith.store import exclusive, open_store
 
 
 @dataclass(slots=True)
@@ -77,8 +77,8 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
     if now < month_end and not dry_run:
         raise FeedsmithError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
                              "holds a whole month (--dry-run previews it)")
-    with exclusive(config.store.path, wait), open_store(config.store.path) as store:
-        ledger = Ledger(store, config.site.timezone)
+    with exclusive(config.store.path, wait), open_database(config.store.path) as database:
+        ledger = Ledger(database, config.site.timezone)
         record = ledger.issue(month)
         if record is None and not dry_run and not ignore_archive:
             _refuse_if_published(config, month)
@@ -263,8 +263,8 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
     plan = DuePlan()
     due: list[str] = []
     newer_handled = False  # a newer month is in the ledger or due now: "latest" skips older ones
-    with open_store(config.store.path) as store:
-        ledger = Ledger(store, zone)
+    with open_database(config.store.path) as database:
+        ledger = Ledger(database, zone)
         current = month_of(now.astimezone(zone).date())
         for back in itertools.count(1):
             month = add_months(current, -back)

@@ -17,13 +17,14 @@ from pathlib import Path
 
 from feedsmith import __version__
 from feedsmith.config import Config
+from feedsmith.database import exclusive, open_database
 from feedsmith.discovery import render_index, render_opml
 from feedsmith.entry import ALL, Feed
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import render_atom, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
 from feedsmith.sources import read_sources
-from feedsmith.store import MergeResult, Store, exclusive, open_store
+from feedsmith.store import MergeResult, Store
 
 INDEX_FILES = ("index.html", "feeds.opml")
 
@@ -45,7 +46,8 @@ class BuildReport:
 
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
-    with exclusive(config.store.path, wait), open_store(config.store.path) as store:
+    with exclusive(config.store.path, wait), open_database(config.store.path) as database:
+        store = Store(database)
         harvest = read_sources(config.sources, config.site, store.file_fingerprints(),
                                config.fetch, store.http_validators())
         store.record_health([s.name for s in config.sources], harvest.failed_sources, now)

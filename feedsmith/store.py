@@ -1,6 +1,6 @@
 """The memory of feedsmith: every entry ever seen, which listing files were read, what is unpublished.
 
-A SQLite database (WAL) beside the config. Feeds are written from here, not from the listings, so
+Its tables live in the state database (see `feedsmith.schema`) beside the config. Feeds are written from here, not from the listings, so
 a feed keeps its history after the listing page has moved on. Why an item is "new": its id (or an
 alias of it, see `_find_corrections`) is not in `entries` yet.
 
@@ -12,120 +12,17 @@ writes.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import errno
 import hashlib
 import json
-import os
 import re
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from filelock import FileLock, Timeout
-
+from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import ALL, Entry, Feed, category_slug, day_offsets, title_key
-from feedsmith.errors import StoreError
-
-
-def _reslug(db: sqlite3.Connection) -> None:
-    """v5: category slugs that tell apart names differing in more than case, accents and
-    punctuation ("C++" and "C", two emoji). Feeds whose slug moved are written again; the old
-    file is written empty, as for any category that lost its entries."""
-    rows = db.execute("SELECT DISTINCT category, category_slug FROM entries").fetchall()
-    for category, old in rows:
-        new = category_slug(category)
-        if new != old:
-            db.execute("UPDATE entries SET category_slug = ? WHERE category = ?", (new, category))
-            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
-                           [(old,), (new,), (ALL,)])
-
-
-# Each migration takes the schema from version N to N+1 (PRAGMA user_version): SQL, or a function
-# for what SQL cannot say. Never edit one that has shipped: add the next.
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
-    """
-    CREATE TABLE entries (
-        id            TEXT PRIMARY KEY,   -- tag: URI, see feedsmith.entry.entry_id
-        source        TEXT NOT NULL,
-        category      TEXT NOT NULL,
-        category_slug TEXT NOT NULL,
-        title         TEXT NOT NULL,
-        summary       TEXT NOT NULL,
-        link          TEXT NOT NULL,
-        day           TEXT NOT NULL,      -- the listed date, YYYY-MM-DD
-        tiebreak      INTEGER NOT NULL,   -- seconds after noon that order same-day entries
-        published     TEXT NOT NULL,      -- UTC, ISO 8601: sorts chronologically as text
-        updated       TEXT NOT NULL,      -- UTC; the last significant change
-        content_hash  TEXT NOT NULL,      -- of category, summary and link: what an edit changes
-        first_seen    TEXT NOT NULL,      -- UTC build times
-        last_seen     TEXT NOT NULL,
-        origin        TEXT NOT NULL       -- path:line it was last read from
-    );
-    CREATE INDEX entries_by_category ON entries (category_slug, published, id);
-    CREATE INDEX entries_by_published ON entries (published, id);
-    CREATE INDEX entries_by_day ON entries (day, category_slug);
-    -- ids of corrected titles that stand for an older entry
-    CREATE TABLE aliases (alias TEXT PRIMARY KEY, entry_id TEXT NOT NULL REFERENCES entries (id));
-    -- listing files already merged, so an unchanged file is not parsed again
-    CREATE TABLE listing_files (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
-                                read_at TEXT NOT NULL);
-    -- feeds (by slug) whose entries changed but that are not yet written
-    CREATE TABLE pending_feeds (slug TEXT PRIMARY KEY);
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-    """
-    -- the digest ledger: one row per month asked for; number NULL for a month with nothing new
-    CREATE TABLE issues (
-        month     TEXT PRIMARY KEY,    -- YYYY-MM in the site's time zone
-        number    INTEGER,             -- unique per year or overall, by [digest] numbering
-        built_at  TEXT NOT NULL,       -- UTC
-        subject   TEXT NOT NULL,
-        html      TEXT NOT NULL,       -- the email's HTML part
-        web       TEXT NOT NULL,       -- the "view online" page
-        text      TEXT NOT NULL,       -- the plain-text part
-        eml       BLOB NOT NULL        -- the ready-to-send message, addressed to every `to`
-    );
-    -- which issue carries an entry: an entry is never in two issues
-    CREATE TABLE issue_entries (
-        entry_id TEXT PRIMARY KEY REFERENCES entries (id),
-        month    TEXT NOT NULL REFERENCES issues (month),
-        late     INTEGER NOT NULL      -- 1: a late arrival from an earlier month
-    );
-    -- one delivery per issue and recipient: 'sending' (tried, outcome unknown), 'sent', 'failed'
-    CREATE TABLE deliveries (
-        month      TEXT NOT NULL REFERENCES issues (month),
-        recipient  TEXT NOT NULL,
-        state      TEXT NOT NULL,
-        attempts   INTEGER NOT NULL,
-        message_id TEXT NOT NULL,
-        changed_at TEXT NOT NULL,
-        error      TEXT NOT NULL,
-        PRIMARY KEY (month, recipient)
-    );
-    """,
-    """
-    -- HTTP validators of fetched listings, for conditional GET (a 304 costs no parsing)
-    CREATE TABLE http_validators (url TEXT PRIMARY KEY, etag TEXT NOT NULL,
-                                  last_modified TEXT NOT NULL);
-    -- consecutive failed builds per source, for `status`
-    CREATE TABLE source_health (name TEXT PRIMARY KEY, failures_in_row INTEGER NOT NULL,
-                                last_error TEXT NOT NULL, changed_at TEXT NOT NULL);
-    """,
-    """
-    -- the language of the listing an entry came from ('' for entries stored before)
-    ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';
-    """,
-    _reslug,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language")
@@ -162,37 +59,12 @@ def content_hash(entry: Entry) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
-def utc_text(moment: datetime) -> str:
-    """How the store writes times: UTC text that sorts chronologically."""
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(zone)
-
-
 class Store:
-    """An open state database. Use `open_store`; every method runs in its own transaction."""
+    """The store's tables of an open database; every method runs in its own transaction."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
-        self._db = connection
-        self.path = path
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """For the ledger, which keeps its tables in the same database."""
-        return self._db
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def __init__(self, database: Database) -> None:
+        self._db = database.connection
+        self.transaction = database.transaction
 
     # --- listing files -------------------------------------------------------------------------
 
@@ -419,10 +291,6 @@ class Store:
                 ("render_fingerprint", render_fingerprint),
                 ("published_feeds", json.dumps(sorted(slugs)))])
 
-    def close(self) -> None:
-        self._db.close()
-
-
 def _corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
     """The id of the candidate whose title `title` corrects, if any (see `_find_corrections`)."""
     key = title_key(title)
@@ -453,206 +321,3 @@ def _marks(values: Sequence[object]) -> str:
 def _chunks(values: list[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start:start + _CHUNK]
-
-
-@contextmanager
-def open_store(path: Path) -> Iterator[Store]:
-    """Open (creating or migrating) the state database at `path`; a StoreError names the file.
-
-    A new store is built beside `path` and moved into place only once it holds feedsmith's
-    schema, so a file at `path` that is empty or not a feedsmith store is never a store that
-    was being created: it is refused, never reset (a reset would forget which issues were sent).
-    """
-    if not path.exists():
-        _create(path)
-    _check_is_store(path)
-    try:
-        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
-    except sqlite3.Error as exc:
-        raise _store_error(path, exc) from exc
-    store = Store(connection, path)
-    try:
-        _prepare(connection, path)
-        yield store
-    except sqlite3.Error as exc:
-        raise _store_error(path, exc) from exc
-    finally:
-        store.close()
-
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _check_is_store(path: Path) -> None:
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot read the state database: {exc.strerror}") from exc
-    if not header:
-        raise StoreError(
-            f"{path}: the state database is an empty file (0 bytes), not a feedsmith store. "
-            "feedsmith never resets a store, since it holds the history and the record of sent "
-            "issues: restore it from a backup, or delete the empty file to start a new store.")
-    if header != _SQLITE_HEADER:
-        raise StoreError(
-            f"{path}: not a feedsmith store (not an SQLite database): check [store] path, or "
-            "restore the store from a backup; feedsmith does not overwrite it.")
-
-
-def _create(path: Path) -> None:
-    """A new, fully migrated store at `path`, appearing there all at once (or not at all)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
-        os.close(fd)
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the state database: "
-                         f"{_os_reason(exc, path.parent)}") from exc
-    temp = Path(name)
-    try:
-        connection = sqlite3.connect(temp, isolation_level=None)
-        try:
-            _prepare(connection, temp)
-        finally:
-            connection.close()  # checkpoints the WAL into the file and removes it
-        with temp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.link(temp, path)  # never replaces: a store another run just created wins
-    except FileExistsError:
-        pass
-    except sqlite3.Error as exc:
-        raise _store_error(path, exc) from exc
-    except OSError as exc:
-        raise StoreError(f"{path}: cannot create the state database: "
-                         f"{_os_reason(exc, path.parent)}") from exc
-    finally:
-        for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-wal", "-shm"))):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-def _os_reason(exc: OSError, where: Path) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"the disk holding {where} is full"
-    if exc.errno == errno.EROFS:
-        return f"{where} is on a read-only file system"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied for {where}"
-    return exc.strerror or str(exc)
-
-
-# SQLite result codes (exc.sqlite_errorcode & 0xff) that say the database itself is damaged.
-_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
-_FULL_CODE, _IOERR_CODE = 13, 10
-_CANNOT_WRITE_CODES = {3, 8, 14, 23}  # SQLITE_PERM, _READONLY, _CANTOPEN, _AUTH
-_BUSY_CODES = {5, 6}  # SQLITE_BUSY, _LOCKED
-
-
-def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    """What went wrong with the database, in words an operator can act on.
-
-    Only a damaged file is called corrupt: a full disk or a read-only file, folder or file system
-    says so, since "move it aside" would be the wrong advice (and would lose the ledger).
-    """
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code in _CORRUPT_CODES:
-        return StoreError(
-            f"{path}: the state database is unreadable or corrupt ({exc}). Restore it from a "
-            "backup, or move it aside to start afresh: the history beyond what the listings "
-            "still show, and the record of sent issues, would be lost.")
-    if code == _FULL_CODE:
-        return StoreError(f"{path}: the disk is full ({exc}); nothing was changed: free some "
-                          "space and run again")
-    if code in _CANNOT_WRITE_CODES or code == _IOERR_CODE:
-        reason = _why_not_writable(path) or (
-            "input/output error: the disk may be full or failing" if code == _IOERR_CODE
-            else "it cannot be opened for writing")
-        return StoreError(f"{path}: cannot use the state database: {reason} ({exc}); nothing "
-                          "was changed")
-    if code in _BUSY_CODES:
-        return StoreError(f"{path}: the state database is locked by another program ({exc}); "
-                          "try again later")
-    return StoreError(f"{path}: the state database failed: {exc}")
-
-
-def _why_not_writable(path: Path) -> str:
-    """The reason SQLite cannot write `path` (and its -wal and -shm beside it), if one shows."""
-    for where in (path, path.parent):
-        with contextlib.suppress(OSError):
-            if os.statvfs(where).f_flag & os.ST_RDONLY:
-                return f"{where} is on a read-only file system"
-        if where.exists() and not os.access(where, os.W_OK):
-            kind = "folder" if where.is_dir() else "file"
-            return f"permission denied: the {kind} {where} is not writable by this user"
-    return ""
-
-
-def _prepare(connection: sqlite3.Connection, path: Path) -> None:
-    """Settings, then migrations under the database's write lock: the version is read again
-    once the lock is held, so several first runs at once migrate exactly once."""
-    connection.execute("PRAGMA synchronous = FULL")
-    connection.execute("PRAGMA foreign_keys = ON")
-    current = _version(connection, path)  # before anything writes: a foreign file stays as is
-    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        connection.execute("PRAGMA journal_mode = WAL")
-    if current == SCHEMA_VERSION:
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for number in range(_version(connection, path), SCHEMA_VERSION):
-            step = MIGRATIONS[number]
-            if callable(step):
-                step(connection)
-            else:
-                for statement in _statements(step):
-                    connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number + 1}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
-def _version(connection: sqlite3.Connection, path: Path) -> int:
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: written by a newer feedsmith (schema {version}, this one "
-                         f"knows {SCHEMA_VERSION}): upgrade feedsmith")
-    if version == 0 and connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-        raise StoreError(f"{path}: an SQLite database, but not a feedsmith store (it has other "
-                         "tables): check [store] path; feedsmith does not change it")
-    return version
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The statements of a migration script, one at a time (executescript would COMMIT)."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            yield statement
-            statement = ""
-    if statement.strip(" \n;"):
-        yield statement
-
-
-@contextmanager
-def exclusive(path: Path, wait: float) -> Iterator[None]:
-    """Hold the store's lock (`<store>.lock`) for a whole run, waiting up to `wait` seconds.
-
-    The rule for overlapping runs (a slow build and the next cron tick): the second waits for the
-    first, and gives up with a clear error after `wait` seconds. The lock is an OS file lock, so a
-    killed run never leaves it held.
-    """
-    lock_path = path.with_name(path.name + ".lock")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(lock_path, timeout=wait):
-            yield
-    except Timeout:
-        raise StoreError(f"{lock_path}: another feedsmith run is still working on this store "
-                         f"(waited {wait:g} s); try again later or give more --wait") from None
-    except OSError as exc:
-        raise StoreError(f"{lock_path}: cannot take the lock: "
-                         f"{_os_reason(exc, lock_path.parent)}") from exc

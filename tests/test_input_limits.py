@@ -9,8 +9,9 @@ from pathlib import Path
 import feedparser
 from click.testing import Result
 
+from feedsmith.database import open_database
 from feedsmith.entry import category_slug
-from feedsmith.store import open_store
+from feedsmith.store import Store
 
 LONG = "Cooperatives and the social and solidarity economy in the world of work: a long name "
 
@@ -71,8 +72,8 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
     with sqlite3.connect(store) as db:  # as schema 4 left it: "C++" filed under "c"
         db.execute("UPDATE entries SET category_slug = 'c' WHERE category = 'C++'")
         db.execute("PRAGMA user_version = 4")
-    with open_store(store) as opened:
-        assert opened.pending_feeds() == {"c", category_slug("C++"), "all"}
+    with open_database(store) as opened:
+        assert Store(opened).pending_feeds() == {"c", category_slug("C++"), "all"}
     result = cli("build")
     assert result.exit_code == 0
     assert set(_feeds(project)) == {category_slug("C++"), "news"}

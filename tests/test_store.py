@@ -18,7 +18,9 @@ from lxml import html as lxml_html
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.store import SCHEMA_VERSION, open_store
+from feedsmith.database import open_database
+from feedsmith.schema import SCHEMA_VERSION
+from feedsmith.store import Store
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -290,12 +292,12 @@ def test_a_build_killed_anywhere_is_completed_by_the_next(
 
     _build(project, LATER)
     assert _snapshot(project / "feeds") == new_feeds
-    with open_store(project / "feedsmith.db") as store:
-        assert store.pending_feeds() == set()
+    with open_database(project / "feedsmith.db") as database:
+        assert Store(database).pending_feeds() == set()
 
 
 def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:
-    from feedsmith.store import MIGRATIONS
+    from feedsmith.schema import MIGRATIONS
 
     path = project / "feedsmith.db"
     with sqlite3.connect(path) as db:

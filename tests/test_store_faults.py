@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from feedsmith.store import MIGRATIONS, SCHEMA_VERSION
+from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import Inbox, set_smtp
 
@@ -95,8 +95,9 @@ def test_several_first_runs_on_an_old_store_migrate_it_once(project: Path) -> No
         db.execute("PRAGMA journal_mode = WAL")
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    opener = ("import sys, pathlib; from feedsmith.store import open_store\n"
-              "with open_store(pathlib.Path(sys.argv[1])) as s: print(s.count())")
+    opener = ("import sys, pathlib; from feedsmith.database import open_database\n"
+              "from feedsmith.store import Store\n"
+              "with open_database(pathlib.Path(sys.argv[1])) as d: print(Store(d).count())")
     runs = [subprocess.Popen([sys.executable, "-c", opener, str(store)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
     try:

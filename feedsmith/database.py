@@ -1,0 +1,257 @@
+"""The SQLite file that holds the store and the ledger: creating, checking, migrating, locking,
+and what its errors mean. The one module that knows the database engine; `store` and `ledger`
+run their queries through a `Database`.
+
+A new file is built aside and linked into place once it holds the schema, so a file at the
+configured path that is empty or not a feedsmith store never came from feedsmith: it is
+refused, never reset (a reset would forget which issues were sent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from filelock import FileLock, Timeout
+
+from feedsmith.errors import StoreError
+from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+class Database:
+    """An open state database. Every method of `Store` and `Ledger` runs in its own transaction."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+
+def utc_text(moment: datetime) -> str:
+    """How the store writes times: UTC text that sorts chronologically."""
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(zone)
+
+
+@contextmanager
+def open_database(path: Path, create: bool = True) -> Iterator[Database]:
+    """Open (creating or migrating) the state database at `path`; a StoreError names the file.
+
+    With `create=False` a missing database is an error that says to build first: commands that
+    only read have nothing to show without one.
+    """
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no state database yet: run `feedsmith build` first")
+        _create(path)
+    _check_is_store(path)
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
+    try:
+        _prepare(connection, path)
+        yield Database(connection, path)
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
+    finally:
+        connection.close()
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_is_store(path: Path) -> None:
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the state database: {exc.strerror}") from exc
+    if not header:
+        raise StoreError(
+            f"{path}: the state database is an empty file (0 bytes), not a feedsmith store. "
+            "feedsmith never resets a store, since it holds the history and the record of sent "
+            "issues: restore it from a backup, or delete the empty file to start a new store.")
+    if header != _SQLITE_HEADER:
+        raise StoreError(
+            f"{path}: not a feedsmith store (not an SQLite database): check [store] path, or "
+            "restore the store from a backup; feedsmith does not overwrite it.")
+
+
+def _create(path: Path) -> None:
+    """A new, fully migrated store at `path`, appearing there all at once (or not at all)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
+        os.close(fd)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the state database: "
+                         f"{_os_reason(exc, path.parent)}") from exc
+    temp = Path(name)
+    try:
+        connection = sqlite3.connect(temp, isolation_level=None)
+        try:
+            _prepare(connection, temp)
+        finally:
+            connection.close()  # checkpoints the WAL into the file and removes it
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.link(temp, path)  # never replaces: a store another run just created wins
+    except FileExistsError:
+        pass
+    except sqlite3.Error as exc:
+        raise _store_error(path, exc) from exc
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the state database: "
+                         f"{_os_reason(exc, path.parent)}") from exc
+    finally:
+        for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _os_reason(exc: OSError, where: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"the disk holding {where} is full"
+    if exc.errno == errno.EROFS:
+        return f"{where} is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied for {where}"
+    return exc.strerror or str(exc)
+
+
+# SQLite result codes (exc.sqlite_errorcode & 0xff) that say the database itself is damaged.
+_CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+_FULL_CODE, _IOERR_CODE = 13, 10
+_CANNOT_WRITE_CODES = {3, 8, 14, 23}  # SQLITE_PERM, _READONLY, _CANTOPEN, _AUTH
+_BUSY_CODES = {5, 6}  # SQLITE_BUSY, _LOCKED
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """What went wrong with the database, in words an operator can act on.
+
+    Only a damaged file is called corrupt: a full disk or a read-only file, folder or file system
+    says so, since "move it aside" would be the wrong advice (and would lose the ledger).
+    """
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in _CORRUPT_CODES:
+        return StoreError(
+            f"{path}: the state database is unreadable or corrupt ({exc}). Restore it from a "
+            "backup, or move it aside to start afresh: the history beyond what the listings "
+            "still show, and the record of sent issues, would be lost.")
+    if code == _FULL_CODE:
+        return StoreError(f"{path}: the disk is full ({exc}); nothing was changed: free some "
+                          "space and run again")
+    if code in _CANNOT_WRITE_CODES or code == _IOERR_CODE:
+        reason = _why_not_writable(path) or (
+            "input/output error: the disk may be full or failing" if code == _IOERR_CODE
+            else "it cannot be opened for writing")
+        return StoreError(f"{path}: cannot use the state database: {reason} ({exc}); nothing "
+                          "was changed")
+    if code in _BUSY_CODES:
+        return StoreError(f"{path}: the state database is locked by another program ({exc}); "
+                          "try again later")
+    return StoreError(f"{path}: the state database failed: {exc}")
+
+
+def _why_not_writable(path: Path) -> str:
+    """The reason SQLite cannot write `path` (and its -wal and -shm beside it), if one shows."""
+    for where in (path, path.parent):
+        with contextlib.suppress(OSError):
+            if os.statvfs(where).f_flag & os.ST_RDONLY:
+                return f"{where} is on a read-only file system"
+        if where.exists() and not os.access(where, os.W_OK):
+            kind = "folder" if where.is_dir() else "file"
+            return f"permission denied: the {kind} {where} is not writable by this user"
+    return ""
+
+
+def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    """Settings, then migrations under the database's write lock: the version is read again
+    once the lock is held, so several first runs at once migrate exactly once."""
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    current = _version(connection, path)  # before anything writes: a foreign file stays as is
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        connection.execute("PRAGMA journal_mode = WAL")
+    if current == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(_version(connection, path), SCHEMA_VERSION):
+            step = MIGRATIONS[number]
+            if callable(step):
+                step(connection)
+            else:
+                for statement in _statements(step):
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number + 1}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _version(connection: sqlite3.Connection, path: Path) -> int:
+    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path}: written by a newer feedsmith (schema {version}, this one "
+                         f"knows {SCHEMA_VERSION}): upgrade feedsmith")
+    if version == 0 and connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path}: an SQLite database, but not a feedsmith store (it has other "
+                         "tables): check [store] path; feedsmith does not change it")
+    return version
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one at a time (executescript would COMMIT)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement
+
+
+@contextmanager
+def exclusive(path: Path, wait: float) -> Iterator[None]:
+    """Hold the store's lock (`<store>.lock`) for a whole run, waiting up to `wait` seconds.
+
+    The rule for overlapping runs (a slow build and the next cron tick): the second waits for the
+    first, and gives up with a clear error after `wait` seconds. The lock is an OS file lock, so a
+    killed run never leaves it held.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(lock_path, timeout=wait):
+            yield
+    except Timeout:
+        raise StoreError(f"{lock_path}: another feedsmith run is still working on this store "
+                         f"(waited {wait:g} s); try again later or give more --wait") from None
+    except OSError as exc:
+        raise StoreError(f"{lock_path}: cannot take the lock: "
+                         f"{_os_reason(exc, lock_path.parent)}") from exc

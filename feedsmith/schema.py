@@ -1,0 +1,110 @@
+"""The database's schema, version by version: the store's tables and the ledger's.
+
+`feedsmith.database` applies these on open. Each migration takes the schema from version N to
+N+1 (PRAGMA user_version): SQL, or a function for what SQL cannot say. Never edit one that has
+shipped: add the next. Which module reads and writes which tables: `store` the entries and what
+builds need (aliases, listing_files, pending_feeds, meta, http_validators, source_health);
+`ledger` the issues, issue_entries and deliveries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from feedsmith.entry import ALL, category_slug
+
+
+def _reslug(db: sqlite3.Connection) -> None:
+    """v5: category slugs that tell apart names differing in more than case, accents and
+    punctuation ("C++" and "C", two emoji). Feeds whose slug moved are written again; the old
+    file is written empty, as for any category that lost its entries."""
+    rows = db.execute("SELECT DISTINCT category, category_slug FROM entries").fetchall()
+    for category, old in rows:
+        new = category_slug(category)
+        if new != old:
+            db.execute("UPDATE entries SET category_slug = ? WHERE category = ?", (new, category))
+            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+                           [(old,), (new,), (ALL,)])
+
+
+# Each migration takes the schema from version N to N+1 (PRAGMA user_version): SQL, or a function
+# for what SQL cannot say. Never edit one that has shipped: add the next.
+
+
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+    """
+    CREATE TABLE entries (
+        id            TEXT PRIMARY KEY,   -- tag: URI, see feedsmith.entry.entry_id
+        source        TEXT NOT NULL,
+        category      TEXT NOT NULL,
+        category_slug TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        summary       TEXT NOT NULL,
+        link          TEXT NOT NULL,
+        day           TEXT NOT NULL,      -- the listed date, YYYY-MM-DD
+        tiebreak      INTEGER NOT NULL,   -- seconds after noon that order same-day entries
+        published     TEXT NOT NULL,      -- UTC, ISO 8601: sorts chronologically as text
+        updated       TEXT NOT NULL,      -- UTC; the last significant change
+        content_hash  TEXT NOT NULL,      -- of category, summary and link: what an edit changes
+        first_seen    TEXT NOT NULL,      -- UTC build times
+        last_seen     TEXT NOT NULL,
+        origin        TEXT NOT NULL       -- path:line it was last read from
+    );
+    CREATE INDEX entries_by_category ON entries (category_slug, published, id);
+    CREATE INDEX entries_by_published ON entries (published, id);
+    CREATE INDEX entries_by_day ON entries (day, category_slug);
+    -- ids of corrected titles that stand for an older entry
+    CREATE TABLE aliases (alias TEXT PRIMARY KEY, entry_id TEXT NOT NULL REFERENCES entries (id));
+    -- listing files already merged, so an unchanged file is not parsed again
+    CREATE TABLE listing_files (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
+                                read_at TEXT NOT NULL);
+    -- feeds (by slug) whose entries changed but that are not yet written
+    CREATE TABLE pending_feeds (slug TEXT PRIMARY KEY);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    """
+    -- the digest ledger: one row per month asked for; number NULL for a month with nothing new
+    CREATE TABLE issues (
+        month     TEXT PRIMARY KEY,    -- YYYY-MM in the site's time zone
+        number    INTEGER,             -- unique per year or overall, by [digest] numbering
+        built_at  TEXT NOT NULL,       -- UTC
+        subject   TEXT NOT NULL,
+        html      TEXT NOT NULL,       -- the email's HTML part
+        web       TEXT NOT NULL,       -- the "view online" page
+        text      TEXT NOT NULL,       -- the plain-text part
+        eml       BLOB NOT NULL        -- the ready-to-send message, addressed to every `to`
+    );
+    -- which issue carries an entry: an entry is never in two issues
+    CREATE TABLE issue_entries (
+        entry_id TEXT PRIMARY KEY REFERENCES entries (id),
+        month    TEXT NOT NULL REFERENCES issues (month),
+        late     INTEGER NOT NULL      -- 1: a late arrival from an earlier month
+    );
+    -- one delivery per issue and recipient: 'sending' (tried, outcome unknown), 'sent', 'failed'
+    CREATE TABLE deliveries (
+        month      TEXT NOT NULL REFERENCES issues (month),
+        recipient  TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        attempts   INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        error      TEXT NOT NULL,
+        PRIMARY KEY (month, recipient)
+    );
+    """,
+    """
+    -- HTTP validators of fetched listings, for conditional GET (a 304 costs no parsing)
+    CREATE TABLE http_validators (url TEXT PRIMARY KEY, etag TEXT NOT NULL,
+                                  last_modified TEXT NOT NULL);
+    -- consecutive failed builds per source, for `status`
+    CREATE TABLE source_health (name TEXT PRIMARY KEY, failures_in_row INTEGER NOT NULL,
+                                last_error TEXT NOT NULL, changed_at TEXT NOT NULL);
+    """,
+    """
+    -- the language of the listing an entry came from ('' for entries stored before)
+    ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    """,
+    _reslug,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
