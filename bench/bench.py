@@ -45,17 +45,30 @@ max_entries = 50
 
 BASELINE = """
 import sys
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from feedsmith.config import load_config
-from feedsmith.entry import stagger_within_day
-from feedsmith.feeds import plan_feeds, render_atom, render_rss
+from feedsmith.entry import ALL, Feed, day_offsets
+from feedsmith.feeds import render_atom, render_rss
+from feedsmith.identity import category_slug
 from feedsmith.sources import read_sources
 
 config = load_config(Path(sys.argv[1]))
-entries = stagger_within_day(read_sources(config.sources, config.site).entries)
+read = read_sources(config.sources, config.site).entries
+entries = [replace(e, published=e.published + timedelta(seconds=s),
+                   updated=e.published + timedelta(seconds=s))
+           for e, s in zip(read, day_offsets(read), strict=True)]
+entries.sort(key=lambda e: (e.published, e.id), reverse=True)
+by_slug = {}
+for entry in entries:
+    by_slug.setdefault(category_slug(entry.category), []).append(entry)
+cap = config.output.max_entries
+feeds = [Feed(ALL, None, tuple(entries[:cap]), len(entries))] + [
+    Feed(slug, group[0].category, tuple(group[:cap]), len(group)) for slug, group in by_slug.items()]
 out = Path(sys.argv[2])
 out.mkdir(exist_ok=True)
-for feed in plan_feeds(entries, config.output.max_entries):
+for feed in feeds:
     (out / feed.rss_name).write_bytes(render_rss(feed, config.site))
     (out / feed.atom_name).write_bytes(render_atom(feed, config.site))
 """

@@ -21,8 +21,8 @@ import click
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
 from feedsmith.database import open_database
-from feedsmith.entry import category_slug
 from feedsmith.errors import FeedsmithError
+from feedsmith.identity import category_slug
 from feedsmith.pipeline import build as run_build
 from feedsmith.store import ListedEntry, Store
 

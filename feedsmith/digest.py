@@ -21,8 +21,9 @@ from mjml import mjml2html
 
 from feedsmith.config import Config
 from feedsmith.dates import babel_locale
-from feedsmith.entry import EPOCH, Entry, category_slug
+from feedsmith.entry import EPOCH, Entry
 from feedsmith.errors import ConfigError
+from feedsmith.identity import category_slug
 from feedsmith.ledger import IssueRecord
 
 LATE_HEADING = "Also new: earlier items that reached us late"

@@ -6,33 +6,11 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsmith.config import SiteConfig
-from feedsmith.entry import ALL, EPOCH, Entry, Feed, category_slug
-
-
-def newest_first(entries: Iterable[Entry]) -> list[Entry]:
-    return sorted(entries, key=lambda e: (e.published, e.id), reverse=True)
-
-
-def plan_feeds(entries: Iterable[Entry], max_entries: int) -> list[Feed]:
-    """The feed of everything first, then one feed per category in alphabetical order.
-
-    Categories whose names differ only in case or punctuation share a slug and so one feed; it is
-    titled with the spelling its newest entry uses.
-    """
-    ordered = newest_first(entries)
-    by_slug: dict[str, list[Entry]] = {}
-    for entry in ordered:
-        by_slug.setdefault(category_slug(entry.category), []).append(entry)
-    feeds = [Feed(ALL, None, tuple(ordered[:max_entries]), len(ordered))]
-    for slug, members in sorted(by_slug.items(), key=lambda kv: kv[1][0].category.casefold()):
-        feeds.append(Feed(slug, members[0].category, tuple(members[:max_entries]), len(members)))
-    return feeds
+from feedsmith.entry import EPOCH, Entry, Feed
 
 
 def render_atom(feed: Feed, site: SiteConfig) -> bytes:

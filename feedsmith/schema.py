@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from feedsmith.entry import ALL, category_slug
+from feedsmith.entry import ALL
+from feedsmith.identity import category_slug
 
 
 def _reslug(db: sqlite3.Connection) -> None:

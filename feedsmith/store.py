@@ -2,7 +2,7 @@
 
 Its tables live in the state database (see `feedsmith.schema`) beside the config. Feeds are written from here, not from the listings, so
 a feed keeps its history after the listing page has moved on. Why an item is "new": its id (or an
-alias of it, see `_find_corrections`) is not in `entries` yet.
+alias of it, see `feedsmith.identity` and `_find_corrections`) is not in `entries` yet.
 
 Crash safety rests on `pending_feeds`: a merge records the feeds it made stale in the same
 transaction as the entries, and they are cleared only after those feeds were written. A build
@@ -12,23 +12,19 @@ writes.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
-from feedsmith.entry import ALL, Entry, Feed, category_slug, day_offsets, title_key
+from feedsmith.entry import ALL, Entry, Feed, day_offsets
+from feedsmith.identity import category_slug, content_hash, corrected
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language")
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
-# A title correction: same day, category and summary, and titles this alike with the same numbers.
-_TITLE_SIMILARITY = 0.9
 
 
 @dataclass(slots=True)
@@ -51,12 +47,6 @@ class ListedEntry:
     rank_in_category: int
     first_seen: datetime
     last_seen: datetime
-
-
-def content_hash(entry: Entry) -> str:
-    """What counts as an edit of an item once its id is fixed: category, summary and link."""
-    material = f"{entry.category}\x1f{entry.summary}\x1f{entry.link}"
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 class Store:
@@ -160,7 +150,7 @@ class Store:
         for entry in fresh:
             group = (entry.day.isoformat(), category_slug(entry.category), content_hash(entry))
             candidates = [c for c in alike.get(group, []) if c[0] not in corrections.values()]
-            if candidates and (match := _corrected(entry.title, candidates)):
+            if candidates and (match := corrected(entry.title, candidates)):
                 corrections[entry.id] = match
         return corrections
 
@@ -290,21 +280,6 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("render_fingerprint", render_fingerprint),
                 ("published_feeds", json.dumps(sorted(slugs)))])
-
-def _corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
-    """The id of the candidate whose title `title` corrects, if any (see `_find_corrections`)."""
-    key = title_key(title)
-    numbers = re.findall(r"\d+", key)
-    best: tuple[float, str] | None = None
-    for stored_id, stored_title in candidates:
-        stored_key = title_key(stored_title)
-        if re.findall(r"\d+", stored_key) != numbers:
-            continue
-        ratio = difflib.SequenceMatcher(None, stored_key, key).ratio()
-        if ratio >= _TITLE_SIMILARITY and (best is None or ratio > best[0]):
-            best = (ratio, stored_id)
-    return best[1] if best else None
-
 
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""

@@ -13,7 +13,8 @@ from click.testing import Result
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.entry import Entry, dated, day_offsets, entry_id, stagger_within_day, title_key
+from feedsmith.entry import Entry, dated, day_offsets
+from feedsmith.identity import entry_id, title_key
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News
@@ -153,11 +154,16 @@ def load_zone():  # type: ignore[no-untyped-def]
 def test_same_day_items_get_distinct_times_that_new_items_do_not_move() -> None:
     day = date(2023, 11, 30)
     listed = [_entry("c", day), _entry("b", day), _entry("a", day), _entry("z", day - timedelta(1))]
-    times = {e.title: e.updated for e in stagger_within_day(listed)}
-    assert len(set(times.values())) == 4
-    assert times["c"] > times["b"] > times["a"] > times["z"]
-    later = stagger_within_day([_entry("new", day), *listed])
-    assert {e.title: e.updated for e in later if e.title != "new"} == times
+
+    def times(entries: list[Entry]) -> dict[str, datetime]:
+        return {e.title: e.published + timedelta(seconds=offset)
+                for e, offset in zip(entries, day_offsets(entries), strict=True)}
+
+    first = times(listed)
+    assert len(set(first.values())) == 4
+    assert first["c"] > first["b"] > first["a"] > first["z"]
+    later = times([_entry("new", day), *listed])
+    assert {title: t for title, t in later.items() if title != "new"} == first
     assert day_offsets([_entry("d", day), _entry("e", day)], {day: 2}) == [4, 3]
 
 

@@ -24,9 +24,10 @@ from click.testing import Result
 from lxml import etree
 
 from feedsmith.config import load_config
-from feedsmith.feeds import plan_feeds, render_rss
+from feedsmith.database import open_database
+from feedsmith.feeds import render_rss
 from feedsmith.pipeline import build
-from feedsmith.sources import read_sources
+from feedsmith.store import Store
 
 from .conftest import DATA
 
@@ -163,7 +164,9 @@ def test_rss_dates_are_english_whatever_the_process_locale(
         pytest.skip("localedef or the fr_FR locale source is not installed")
     monkeypatch.setenv("LOCPATH", str(locales))
     config = load_config(project / "config.toml")
-    feed = plan_feeds(read_sources(config.sources, config.site).entries, 50)[0]
+    build(config, datetime(2026, 11, 23, tzinfo=UTC))
+    with open_database(config.store.path) as database:
+        feed = Store(database).feeds(config.site.timezone, 50)[0]
     previous = locale.setlocale(locale.LC_ALL)
     try:
         locale.setlocale(locale.LC_ALL, "fr_FR.UTF-8")

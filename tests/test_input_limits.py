@@ -10,7 +10,7 @@ import feedparser
 from click.testing import Result
 
 from feedsmith.database import open_database
-from feedsmith.entry import category_slug
+from feedsmith.identity import category_slug
 from feedsmith.store import Store
 
 LONG = "Cooperatives and the social and solidarity economy in the world of work: a long name "

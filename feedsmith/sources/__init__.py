@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig, origin
-from feedsmith.entry import Entry, category_slug, dated, entry_id, link_id
+from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
+from feedsmith.identity import category_slug, ids_for
 from feedsmith.sources.decoding import decode_html, decode_text
 from feedsmith.sources.text import ListedItem, read_text_listing
 
@@ -56,18 +57,17 @@ class Harvest:
             self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
                                                  "the item is published without it"))
             item = replace(item, link="")
-        title_id = entry_id(site.id_authority, item.day, item.title)
-        ids = (link_id(site.id_authority, item.link), title_id) if item.link else (title_id,)
-        if self.seen.intersection(ids):
+        entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
+        if self.seen.intersection((entry_id, *aliases)):
             return
-        self.seen.update(ids)
+        self.seen.update((entry_id, *aliases))
         moment = dated(item.day, site.timezone)
         category = item.category or source.category
         self.spellings.setdefault(category_slug(category), {}).setdefault(category, origin)
         self.entries.append(Entry(
-            id=ids[0], title=item.title, category=category,
+            id=entry_id, title=item.title, category=category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
-            source=source.name, origin=origin, aliases=ids[1:],
+            source=source.name, origin=origin, aliases=aliases,
             language=source.language))
 
 

@@ -1,0 +1,132 @@
+"""Who an item is: its id, the other ids it may be stored under, when a new title is only a
+corrected old one, what counts as an edit of it; and who a category is (its slug, and so its
+feed). Readers, the store and the feeds ask here; no I/O.
+
+Ids never change once published (feed readers key items by them): an item's id is built only
+from what identifies it on a listing without links (its date and its title key), or from its
+link when the listing gives one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from datetime import date
+from functools import lru_cache
+
+from slugify import slugify
+
+from feedsmith.entry import ALL, Entry
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def title_key(title: str) -> str:
+    """The part of a title that identifies it: letters and digits only, case and accents folded.
+
+    "ILO’s “Practical” Guide" and "ILO's "practical" guide" have the same key, so a publisher who
+    straightens quotes or fixes capitalisation does not create a new item.
+    """
+    folded = title.casefold()
+    if not folded.isascii():  # ASCII has nothing to decompose: the common case stays cheap
+        decomposed = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_WORDS.findall(folded))
+
+
+def entry_id(authority: str, day: date, title: str) -> str:
+    """The RFC 4151 tag URI of an item: `tag:<authority>:<YYYY-MM-DD>/<16 hex of sha256(key)>`.
+
+    Built only from what identifies an item on a listing without links (its date and its title
+    key), never from the summary, category, source or position, so the same item read from two
+    overlapping pages, in two runs, or after its summary was edited keeps one id.
+    """
+    digest = hashlib.sha256(title_key(title).encode("utf-8")).hexdigest()[:16]
+    return f"tag:{authority}:{day.isoformat()}/{digest}"
+
+
+def link_id(authority: str, link: str) -> str:
+    """The id of an item whose listing gives its link: `tag:<authority>:link/<16 hex>`, from the
+    link without its #fragment. An item first stored under its date-and-title id keeps that id:
+    readers then carry the title id as an alias (see Store.merge)."""
+    bare = link.split("#", 1)[0].strip()
+    return f"tag:{authority}:link/{hashlib.sha256(bare.encode('utf-8')).hexdigest()[:16]}"
+
+
+def ids_for(authority: str, day: date, title: str, link: str) -> tuple[str, tuple[str, ...]]:
+    """An item's id and the ids it may already be stored under (its aliases).
+
+    With a link, the link id is the id (a title edit keeps it) and the date-and-title id an
+    alias: an item first stored from a text listing keeps that id (see Store.merge).
+    """
+    title_id = entry_id(authority, day, title)
+    return (link_id(authority, link), (title_id,)) if link else (title_id, ())
+
+
+def content_hash(entry: Entry) -> str:
+    """What counts as an edit of an item once its id is fixed: category, summary and link."""
+    material = f"{entry.category}\x1f{entry.summary}\x1f{entry.link}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+
+
+# A title correction: same day, category and summary, and titles this alike with the same numbers.
+_TITLE_SIMILARITY = 0.9
+
+
+def corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
+    """The id of the candidate whose title `title` corrects, if any (see `Store._find_corrections`)."""
+    key = title_key(title)
+    numbers = re.findall(r"\d+", key)
+    best: tuple[float, str] | None = None
+    for stored_id, stored_title in candidates:
+        stored_key = title_key(stored_title)
+        if re.findall(r"\d+", stored_key) != numbers:
+            continue
+        ratio = difflib.SequenceMatcher(None, stored_key, key).ratio()
+        if ratio >= _TITLE_SIMILARITY and (best is None or ratio > best[0]):
+            best = (ratio, stored_id)
+    return best[1] if best else None
+
+
+# File names the output folder uses for itself: a category may not take them.
+_RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
+
+
+_SLUG_LENGTH = 80
+
+
+@lru_cache(maxsize=4096)
+def category_slug(category: str) -> str:
+    """A category's identity and file-name stem: "Spotlight Interviews with Co-operators" ->
+    "spotlight-interviews-with-co-operators".
+
+    Spellings that differ only in case, accents or punctuation share a slug, and so one feed
+    (the harvest warns when it sees two). Any other difference gives another slug, whatever
+    order the items come in: a name the readable slug cannot tell apart from others (symbols
+    such as "C++" or emoji, letters outside the Latin alphabet, more than 80 characters) gets
+    a short hash of its `category_key` appended: "c-1f0e3dad".
+    """
+    full = slugify(category)
+    slug = slugify(category, max_length=_SLUG_LENGTH, word_boundary=True)
+    if not slug or slug != full or not _spelled_by_slug(category):
+        digest = hashlib.sha256(category_key(category).encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:_SLUG_LENGTH - 9] or 'category'}-{digest}".replace("--", "-")
+    return f"{slug}-category" if slug in _RESERVED_SLUGS else slug
+
+
+def category_key(category: str) -> str:
+    """What tells categories apart: letters, digits and symbols, case and accents folded."""
+    folded = unicodedata.normalize("NFKD", category.casefold())
+    return "".join(c for c in folded if unicodedata.category(c)[0] in "LNS")
+
+
+def _spelled_by_slug(category: str) -> bool:
+    """Whether a slug can keep all that tells this name apart: Latin letters and digits (accents
+    aside), punctuation and spaces, and no symbols."""
+    for char in unicodedata.normalize("NFKD", category):
+        kind = unicodedata.category(char)
+        if kind[0] == "S" or kind[0] in "LN" and not char.isascii():
+            return False
+    return True
