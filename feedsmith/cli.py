@@ -6,7 +6,6 @@ could not read some source; 2 usage error. `--debug` shows the traceback behind 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -29,7 +28,6 @@ from feedsmith.store import ListedEntry, Store
 # The digest, mail and scheduler machinery (feedsmith.newsletter, .schedule, .ledger) is imported
 # inside the commands that use it: `build`, the cron tick, then starts in half the time.
 if TYPE_CHECKING:
-    from feedsmith.ledger import Delivery
     from feedsmith.newsletter import DigestReport
 
 
@@ -116,9 +114,6 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
         click.echo(_describe(item, cap) if long_ else _row(item, cap))
     click.echo(f"{len(listed)} entr{'y' if len(listed) == 1 else 'ies'}"
                + (f" (feeds carry the newest {cap} of each)" if listed else ""), err=True)
-
-
-FAILING_SOURCE_BUILDS = 3  # `status` flags a source that failed this many builds in a row
 
 
 def _now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -249,6 +244,7 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
 def schedule(options: _Options, print_only: bool, now: str | None, log_file: Path | None,
              quiet: bool) -> None:
     """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
+    from feedsmith.newsletter import logged_build
     from feedsmith.newsletter import run_due as run_due_core
     from feedsmith.schedule import Jobs, build_trigger, crontab, next_runs, serve
 
@@ -265,10 +261,7 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
     _logging(log_file, quiet)
 
     def build_job() -> None:  # the config is read again each time: edits apply without restart
-        report = run_build(options.config(), datetime.now(UTC))
-        logging.getLogger("feedsmith").info("build: %d new, %d updated, %d file(s) written",
-                                            report.merge.new, report.merge.changed,
-                                            len(report.written))
+        logged_build(options.config(), datetime.now(UTC))
 
     def due_job() -> None:
         run_due_core(options.config(), datetime.now(UTC))
@@ -281,74 +274,33 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
 @click.pass_obj
 def status(options: _Options, now: str | None) -> None:
     """What happened last, what runs next, the issue ledger, and what needs attention."""
-    from feedsmith.ledger import SENT, Ledger
-    from feedsmith.newsletter import plan_due
-    from feedsmith.schedule import build_trigger, crontab, next_runs
+    from feedsmith.status import status as current_status
 
     config = options.config()
-    zone, clock = config.site.timezone, _clock(config, now)
-    attention: list[str] = []
-    with open_database(config.store.path, create=False) as database:
-        store = Store(database)
-        last = json.loads(store.get_meta("last_build") or "null")
-        ledger = Ledger(database, zone)
-        issues = ledger.issues()
-        deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
-        health = store.source_health()
+    zone = config.site.timezone
+    report = current_status(config, _clock(config, now))
+    last = report.last_build
     if last is None:
         click.echo("Last build: none yet.")
-        attention.append("no build has run yet: `feedsmith build`")
+    elif last.ok:
+        click.echo(f"Last build: {last.at.astimezone(zone):%Y-%m-%d %H:%M %Z}: "
+                   f"{last.files_read} file(s) read, {last.files_unchanged} unchanged, "
+                   f"{last.new} new, {last.changed} updated, {last.warnings} warning(s); "
+                   f"{last.stored} entries in the store.")
     else:
-        at = datetime.fromisoformat(last["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-        if last["ok"]:
-            click.echo(f"Last build: {at}: {last['files_read']} file(s) read, "
-                       f"{last['files_unchanged']} unchanged, {last['new']} new, "
-                       f"{last['changed']} updated, {last['warnings']} warning(s); "
-                       f"{last['stored']} entries in the store.")
-        else:
-            click.echo(f"Last build: {at}: FAILED, nothing could be read.")
-        attention += [f"source failed in the last build: {f}" for f in last["failures"]]
-    attention += [f"source {name!r} has failed {count} builds in a row (its stored entries stay "
-                  f"in the feeds): {error}" for name, (count, error) in sorted(health.items())
-                  if count >= FAILING_SOURCE_BUILDS]
-    for name, trigger in (("build", build_trigger(config.schedule.build, zone, clock)),
-                          ("digest", crontab(config.schedule.digest, zone, "digest"))):
-        upcoming = next_runs(trigger, clock.astimezone(zone), 1)
-        shown = upcoming[0].strftime("%Y-%m-%d %H:%M %Z") if upcoming else "never"
+        click.echo(f"Last build: {last.at.astimezone(zone):%Y-%m-%d %H:%M %Z}: FAILED, nothing "
+                   "could be read.")
+    for name, when in (("build", report.next_build), ("digest", report.next_digest)):
+        shown = f"{when:%Y-%m-%d %H:%M %Z}" if when else "never"
         click.echo(f"Next {name}: {shown} ({getattr(config.schedule, name)})")
-    click.echo("Issues:" if issues else "Issues: none yet.")
-    for issue in reversed(issues):
-        sent = [d for d in deliveries[issue.month] if d.state == SENT]
-        failed = [d for d in deliveries[issue.month] if d.state != SENT]
-        tried = {d.recipient for d in deliveries[issue.month]}
-        untried = [r for r in config.digest.to if r not in tried]
-        if untried:
-            attention.append(f"issue {issue.month} not sent to {', '.join(untried)} yet: "
-                             "`feedsmith digest --month " + issue.month + " --send`")
+    click.echo("Issues:" if report.issues else "Issues: none yet.")
+    for issue in report.issues:
         click.echo(f"  No. {issue.number:<4} {issue.month}  built "
-                   f"{issue.built_at.strftime('%Y-%m-%d %H:%M')}  sent {len(sent)}/"
-                   f"{len(config.digest.to)}" + (f", {len(failed)} not delivered" if failed else ""))
-        attention += [_delivery_problem(issue.month, d) for d in failed]
-    plan = plan_due(config, clock)
-    attention += [f"digest {m} is due and not built yet: `feedsmith run-due`" for m in plan.build]
-    attention += [f"digest {m} was missed (catch_up = {config.schedule.catch_up})"
-                  for m in plan.skipped]
-    click.echo("Needs attention:" if attention else "Nothing needs attention.")
-    for line in attention:
+                   f"{issue.built_at:%Y-%m-%d %H:%M}  sent {issue.sent}/{len(config.digest.to)}"
+                   + (f", {issue.not_delivered} not delivered" if issue.not_delivered else ""))
+    click.echo("Needs attention:" if report.attention else "Nothing needs attention.")
+    for line in report.attention:
         click.echo(f"  - {line}")
-
-
-def _delivery_problem(month: str, delivery: Delivery) -> str:
-    from feedsmith.ledger import OUTCOME_UNKNOWN
-
-    if delivery.state in OUTCOME_UNKNOWN:
-        why = delivery.error or "the run stopped while handing it over"
-        return (f"issue {month} to {delivery.recipient}: outcome unknown, it may have arrived "
-                f"({why}). Check with the recipient or the server's log; it is not sent again "
-                f"unless you run `feedsmith digest --month {month} --send --resend-unknown` "
-                "(same Message-ID)")
-    return (f"issue {month} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
-            f"attempt(s){': ' + delivery.error if delivery.error else ''}")
 
 
 def _in_feeds(item: ListedEntry, cap: int) -> list[str]:

@@ -294,16 +294,22 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
     return plan
 
 
+def logged_build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
+    """A feed build that logs what it did: the unattended runs' (run-due, the service) build."""
+    report = build(config, now, wait)
+    log.info("build: %d new, %d updated, %d file(s) written", report.merge.new,
+             report.merge.changed, len(report.written))
+    for failure in report.failures:
+        log.error("build: %s", failure)
+    return report
+
+
 def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
     """Rebuild the feeds, then build and (when `[digest] to` is set) send every digest that is
     due. Idempotent: run it twice, or twice at once, and the work is done once."""
     report = DueReport(plan=DuePlan())
     try:
-        report.build = build(config, now, wait)
-        log.info("build: %d new, %d updated, %d file(s) written", report.build.merge.new,
-                 report.build.merge.changed, len(report.build.written))
-        for failure in report.build.failures:
-            log.error("build: %s", failure)
+        report.build = logged_build(config, now, wait)
     except FeedsmithError as error:
         report.build_error = str(error)
         log.error("build failed: %s", error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -42,6 +42,34 @@ class BuildReport:
     failures: list[SourceError] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LastBuild:
+    """The record of the last build that `status` shows (kept in the store's meta table)."""
+
+    at: datetime
+    ok: bool  # False: nothing could be read, nothing was published
+    failures: tuple[str, ...] = ()
+    files_read: int = 0
+    files_unchanged: int = 0
+    new: int = 0
+    changed: int = 0
+    stored: int = 0
+    warnings: int = 0
+    written: int = 0
+
+    def to_json(self) -> str:
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return json.dumps(fields | {"at": self.at.isoformat(), "failures": list(self.failures)})
+
+    @classmethod
+    def from_json(cls, text: str | None) -> LastBuild | None:
+        if text is None:
+            return None
+        fields = json.loads(text)
+        return cls(**fields | {"at": datetime.fromisoformat(fields["at"]),
+                               "failures": tuple(fields["failures"])})
 
 
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
@@ -78,14 +106,13 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
 def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,
                   report: BuildReport | None = None) -> None:
     """What `feedsmith status` says about the last build."""
-    summary: dict[str, object] = {"at": now.isoformat(), "ok": ok,
-                                  "failures": [str(f) for f in failures]}
+    record = LastBuild(at=now, ok=ok, failures=tuple(str(f) for f in failures))
     if report is not None:
-        summary |= {"files_read": report.files_read, "files_unchanged": report.files_unchanged,
-                    "new": report.merge.new, "changed": report.merge.changed,
-                    "stored": report.stored, "warnings": len(report.problems),
-                    "written": len(report.written)}
-    store.set_meta("last_build", json.dumps(summary))
+        record = replace(record, files_read=report.files_read,
+                         files_unchanged=report.files_unchanged, new=report.merge.new,
+                         changed=report.merge.changed, stored=report.stored,
+                         warnings=len(report.problems), written=len(report.written))
+    store.set_meta("last_build", record.to_json())
 
 
 def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:

@@ -1,0 +1,90 @@
+"""What `feedsmith status` reports: the last build, the next runs, the issues and their
+deliveries, and what needs the operator's attention. The rules for "needs attention" live here;
+the command line only prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from feedsmith.config import Config
+from feedsmith.database import open_database
+from feedsmith.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
+from feedsmith.newsletter import plan_due
+from feedsmith.pipeline import LastBuild
+from feedsmith.schedule import build_trigger, crontab, next_runs
+from feedsmith.store import Store
+
+FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStatus:
+    month: str
+    number: int
+    built_at: datetime
+    sent: int  # recipients that have it
+    not_delivered: int  # recipients tried without success (failed, or outcome unknown)
+
+
+@dataclass(slots=True)
+class Status:
+    last_build: LastBuild | None
+    next_build: datetime | None
+    next_digest: datetime | None
+    issues: list[IssueStatus] = field(default_factory=list)  # newest first
+    attention: list[str] = field(default_factory=list)
+
+
+def status(config: Config, now: datetime) -> Status:
+    """The state of the store and the ledger at `now`; StoreError when there is no store yet."""
+    zone = config.site.timezone
+    with open_database(config.store.path, create=False) as database:
+        store = Store(database)
+        last = LastBuild.from_json(store.get_meta("last_build"))
+        ledger = Ledger(database, zone)
+        issues = ledger.issues()
+        deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
+        health = store.source_health()
+    local = now.astimezone(zone)
+    build_runs = next_runs(build_trigger(config.schedule.build, zone, local), local, 1)
+    digest_runs = next_runs(crontab(config.schedule.digest, zone, "digest"), local, 1)
+    report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None))
+    if last is None:
+        report.attention.append("no build has run yet: `feedsmith build`")
+    else:
+        report.attention += [f"source failed in the last build: {f}" for f in last.failures]
+    report.attention += [
+        f"source {name!r} has failed {count} builds in a row (its stored entries stay in the "
+        f"feeds): {error}" for name, (count, error) in sorted(health.items())
+        if count >= FAILING_SOURCE_BUILDS]
+    for issue in reversed(issues):
+        assert issue.number is not None
+        sent = [d for d in deliveries[issue.month] if d.state == SENT]
+        troubled = [d for d in deliveries[issue.month] if d.state != SENT]
+        tried = {d.recipient for d in deliveries[issue.month]}
+        untried = [r for r in config.digest.to if r not in tried]
+        if untried:
+            report.attention.append(f"issue {issue.month} not sent to {', '.join(untried)} yet: "
+                                    f"`feedsmith digest --month {issue.month} --send`")
+        report.issues.append(IssueStatus(issue.month, issue.number, issue.built_at, len(sent),
+                                         len(troubled)))
+        report.attention += [_delivery_problem(issue.month, d) for d in troubled]
+    plan = plan_due(config, now)
+    report.attention += [f"digest {m} is due and not built yet: `feedsmith run-due`"
+                         for m in plan.build]
+    report.attention += [f"digest {m} was missed (catch_up = {config.schedule.catch_up})"
+                         for m in plan.skipped]
+    return report
+
+
+def _delivery_problem(month: str, delivery: Delivery) -> str:
+    if delivery.state in OUTCOME_UNKNOWN:
+        why = delivery.error or "the run stopped while handing it over"
+        return (f"issue {month} to {delivery.recipient}: outcome unknown, it may have arrived "
+                f"({why}). Check with the recipient or the server's log; it is not sent again "
+                f"unless you run `feedsmith digest --month {month} --send --resend-unknown` "
+                "(same Message-ID)")
+    return (f"issue {month} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
+            f"attempt(s){': ' + delivery.error if delivery.error else ''}")
