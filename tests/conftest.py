@@ -68,7 +68,7 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
-        self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        self.messages.append((list(envelope.rcpt_tos), message))
         if self.drop_after_data.intersection(envelope.rcpt_tos):
             server.transport.close()  # the message is in; the client never hears so
         return "250 Message accepted for delivery"

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feedsmith import files, pipeline
+from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.store import Store
 
@@ -45,7 +45,7 @@ if __name__ == "__main__":
     elif point == "publish":
         _kill_at(pipeline, "publish")
     elif point.startswith("replace-"):
-        _kill_at(files.os, "replace", int(point.removeprefix("replace-")))
+        _kill_at(os, "replace", int(point.removeprefix("replace-")))
     elif point == "published":
         _kill_at(Store, "published")
     pipeline.build(load_config(config_path), now)

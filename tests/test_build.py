@@ -6,12 +6,13 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
 from click.testing import Result
 
-from feedsmith import pipeline
+from feedsmith import feeds, pipeline
 from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
@@ -69,7 +70,7 @@ def test_a_run_with_nothing_readable_leaves_the_feeds_as_they_were(
 
 def test_a_render_failure_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(project / "config.toml")
-    real_render, calls = pipeline.render_atom, []
+    real_render, calls = feeds.render_atom, []
 
     def failing_render(*args: object) -> bytes:
         calls.append(1)
@@ -142,13 +143,8 @@ def test_title_key_ignores_case_quotes_accents_and_spacing() -> None:
 
 
 def _entry(title: str, day: date) -> Entry:
-    moment = dated(day, load_zone())
+    moment = dated(day, ZoneInfo("Europe/Zurich"))
     return Entry(id=title, title=title, category="News", published=moment, updated=moment)
-
-
-def load_zone():  # type: ignore[no-untyped-def]
-    from zoneinfo import ZoneInfo
-    return ZoneInfo("Europe/Zurich")
 
 
 def test_same_day_items_get_distinct_times_that_new_items_do_not_move() -> None:

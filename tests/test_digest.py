@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from lxml import html as lxml_html
 
-from feedsmith import newsletter
+from feedsmith import mail, newsletter
 
 from .conftest import DATA, Inbox, free_port, set_smtp
 
@@ -42,7 +42,9 @@ def _digest(cli: Callable[..., Result], *args: str) -> Result:
 
 def _eml(project: Path, month: str = "2023-11") -> EmailMessage:
     raw = (project / "feeds" / "digest" / f"{month}.eml").read_bytes()
-    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
 
 
 def _november_titles() -> set[str]:
@@ -212,7 +214,7 @@ def test_a_run_killed_before_handing_over_sends_that_copy_next_time(
         mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     server, _ = inbox
-    real_send, calls = newsletter.send, []
+    real_send, calls = mail.send, []
 
     def crash_on_second(*args: Any) -> None:
         calls.append(1)
@@ -238,7 +240,7 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
         mail_project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
         monkeypatch: pytest.MonkeyPatch) -> None:
     server, _ = inbox
-    real_send, calls = newsletter.send, []
+    real_send, calls = mail.send, []
 
     def crash_handing_over_second(session: Any, message: Any, sender: str, recipient: str,
                                   handing_over: Callable[[], None]) -> None:
@@ -268,7 +270,7 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
     resent = cli("digest", "--month", "2023-11", "--send", "--resend-unknown")
     assert resent.exit_code == 0 and "Sent to 1 recipient(s); 1 had it already." in resent.stdout
     assert len(server.to(OTHER)) == 1 and len(server.to(GOOD)) == 1
-    assert server.to(OTHER)[0]["Message-ID"] == newsletter.message_id(
+    assert server.to(OTHER)[0]["Message-ID"] == mail.message_id(
         "2023-11", 1, "ILO COOP eNewsUpdate <enews@feeds.example.org>", OTHER)
 
 

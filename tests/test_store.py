@@ -32,7 +32,8 @@ def _build(project: Path, now: datetime = NOW) -> pipeline.BuildReport:
 
 
 def _entries(project: Path, name: str = "all.atom") -> list[feedparser.FeedParserDict]:
-    return feedparser.parse(project / "feeds" / name).entries
+    entries: list[feedparser.FeedParserDict] = feedparser.parse(project / "feeds" / name).entries
+    return entries
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -301,7 +302,9 @@ def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project
 
     path = project / "feedsmith.db"
     with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        first = MIGRATIONS[0]
+        assert isinstance(first, str)
+        db.executescript(first + "; PRAGMA user_version = 1;")
         db.execute("INSERT INTO entries VALUES ('tag:x,2024:2023-01-05/a', 'src', 'News', 'news', "
                    "'An old entry', '', '', '2023-01-05', 0, '2023-01-05T11:00:00.000000Z', "
                    "'2023-01-05T11:00:00.000000Z', 'h', '2023-01-06T00:00:00.000000Z', "

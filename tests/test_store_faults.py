@@ -90,6 +90,7 @@ def test_several_first_runs_on_an_old_store_migrate_it_once(project: Path) -> No
     store = project / "feedsmith.db"
     with sqlite3.connect(store) as db:
         for script in MIGRATIONS[:2]:
+            assert isinstance(script, str)
             db.executescript(script)
         db.execute("PRAGMA user_version = 2")
         db.execute("PRAGMA journal_mode = WAL")

@@ -51,7 +51,8 @@ def _source(name: str, url: str, **extra: object) -> str:
 
 
 def _entries(project: Path) -> list[feedparser.FeedParserDict]:
-    return feedparser.parse(project / "feeds" / "all.atom").entries
+    entries: list[feedparser.FeedParserDict] = feedparser.parse(project / "feeds" / "all.atom").entries
+    return entries
 
 
 def _ilo_site(web: Site) -> None:
