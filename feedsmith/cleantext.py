@@ -23,6 +23,14 @@ def clean_document(text: str) -> str:
     return _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", text))
 
 
+def fold_accents(text: str) -> str:
+    """Accents and other combining marks removed, compatibility forms decomposed ("ﬁ" -> "fi"):
+    for keys that must not tell "Café" from "Cafe". ASCII passes through unchanged."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
     """All runs of (Unicode) whitespace to one space, none at the ends."""
     return " ".join(text.split())

@@ -20,7 +20,7 @@ import click
 from feedsmith import __version__
 from feedsmith.config import Config, load_config
 from feedsmith.database import open_database
-from feedsmith.errors import FeedsmithError
+from feedsmith.errors import DigestError, FeedsmithError
 from feedsmith.identity import category_slug
 from feedsmith.pipeline import build as run_build
 from feedsmith.store import ListedEntry, Store
@@ -165,7 +165,7 @@ def digest(options: _Options, month: str | None, dry_run: bool, send: bool, forc
     if report.failed:
         for failure in report.failed:
             click.echo(f"error: {failure}", err=True)
-        raise FeedsmithError(f"{len(report.failed)} delivery problem(s); they are recorded and "
+        raise DigestError(f"{len(report.failed)} delivery problem(s); they are recorded and "
                              "the next `digest --send` retries them")
 
 

@@ -8,12 +8,13 @@ works; a date inside a title or summary is never taken, because the whole line m
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_month_names
+
+from feedsmith.cleantext import fold_accents
 
 _DAY_FIRST = re.compile(
     r"^(?P<day>\d{1,2})(?:er|st|nd|rd|th|º|°)?\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\.?,?"
@@ -28,8 +29,7 @@ _MONTH_FIRST = re.compile(
 
 def _fold(word: str) -> str:
     """Case- and accent-insensitive form of a month name ("Décembre" -> "decembre")."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).rstrip(".")
+    return fold_accents(word.casefold()).rstrip(".")
 
 
 @cache

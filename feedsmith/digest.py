@@ -10,11 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from babel.dates import format_date
 from feedgen.feed import FeedGenerator
 from mjml import mjml2html
@@ -22,9 +19,9 @@ from mjml import mjml2html
 from feedsmith.config import Config
 from feedsmith.dates import babel_locale
 from feedsmith.entry import EPOCH, Entry
-from feedsmith.errors import ConfigError
 from feedsmith.identity import category_slug
-from feedsmith.ledger import IssueRecord
+from feedsmith.ledger import IssueRecord, Rendered
+from feedsmith.templating import environment
 
 LATE_HEADING = "Also new: earlier items that reached us late"
 
@@ -82,15 +79,8 @@ def arrange(main: list[Entry], late: list[Entry], order: tuple[str, ...],
     return Layout(lead, tuple(sections))
 
 
-@dataclass(frozen=True, slots=True)
-class IssueText:
-    subject: str
-    html: str  # the email's HTML part, within the size budget
-    web: str  # the "view online" page: everything
-    text: str
-
-
-def render_issue(layout: Layout, number: int, month: str, config: Config) -> IssueText:
+def render_issue(layout: Layout, number: int, month: str, config: Config) -> Rendered:
+    """The issue's subject and parts; its `eml` is left for `newsletter` to compose."""
     digest, site = config.digest, config.site
     label = month_label(month, site.language)
     subject = f"{digest.title} Issue No. {number}, {label}"
@@ -103,17 +93,17 @@ def render_issue(layout: Layout, number: int, month: str, config: Config) -> Iss
         "preheader": _preheader(layout, label),
         "long_date": _long_date(site.language),
     }
-    environment = _environment(digest.templates)
-    mjml_template = environment.get_template("digest.mjml.j2")
+    templates = environment(digest.templates)
+    mjml_template = templates.get_template("digest.mjml.j2")
 
     def email_html(shown: Layout, web: bool = False) -> str:
         source = mjml_template.render(context, lead=shown.lead, sections=shown.sections, web=web)
         return str(mjml2html(source, disable_comments=True, fonts={}))
 
-    text = environment.get_template("digest.txt.j2").render(
+    text = templates.get_template("digest.txt.j2").render(
         context, lead=layout.lead, sections=layout.sections)
-    return IssueText(subject, _within_budget(layout, email_html, digest.max_html_bytes),
-                     email_html(layout, web=True), text)
+    return Rendered(subject, _within_budget(layout, email_html, digest.max_html_bytes),
+                    email_html(layout, web=True), text)
 
 
 def _within_budget(layout: Layout, html_for: Callable[[Layout], str], budget: int) -> str:
@@ -164,24 +154,11 @@ def archive_url(config: Config) -> str:
     return f"{config.site.base_url}digest/index.html"
 
 
-def _environment(operator_folder: Path | None) -> jinja2.Environment:
-    """The operator's templates first (if configured), then the shipped ones."""
-    loaders: list[jinja2.BaseLoader] = []
-    if operator_folder is not None:
-        if not operator_folder.is_dir():
-            raise ConfigError(f"[digest] templates: {operator_folder} is not a folder")
-        loaders.append(jinja2.FileSystemLoader(str(operator_folder)))
-    loaders.append(jinja2.FileSystemLoader(str(files("feedsmith.templates"))))
-    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
-                              autoescape=lambda name: not (name or "").endswith(".txt.j2"),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-
-
 def render_archive(issues: list[tuple[str, int]], config: Config) -> bytes:
     """The past-issues page: (month, number) pairs, newest first."""
     listed = [{"month": m, "number": n, "label": month_label(m, config.site.language)}
               for m, n in issues]
-    page = _environment(config.digest.templates).get_template("digest-archive.html.j2").render(
+    page = environment(config.digest.templates).get_template("digest-archive.html.j2").render(
         title=config.digest.title, language=config.site.language, issues=listed)
     return page.encode("utf-8")
 

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime
-from importlib.resources import files
 
-import jinja2
 from babel.dates import format_date
 
 from feedsmith.config import SiteConfig
 from feedsmith.dates import babel_locale
 from feedsmith.entry import Feed
-
-
-def _environment() -> jinja2.Environment:
-    loader = jinja2.FileSystemLoader(str(files("feedsmith.templates")))
-    return jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True,
-                              undefined=jinja2.StrictUndefined)
+from feedsmith.templating import environment
 
 
 def render_index(feeds: list[Feed], site: SiteConfig, max_entries: int) -> bytes:
@@ -27,7 +20,7 @@ def render_index(feeds: list[Feed], site: SiteConfig, max_entries: int) -> bytes
         locale = babel_locale(site.language)
         return format_date(moment, format="long", locale=locale) if moment else "–"
 
-    template = _environment().get_template("index.html.j2")
+    template = environment().get_template("index.html.j2")
     page = template.render(site=site, feeds=feeds, max_entries=max_entries, long_date=long_date)
     return page.encode("utf-8")
 

@@ -3,7 +3,11 @@
     FeedsmithError          a user-facing failure: the CLI prints it as one `Error: ...` line
     ├── ConfigError         the config file is missing, unreadable, or has a bad key or value
     ├── SourceError         a source could not be read or holds no recognisable item
-    └── StoreError          the state database is locked, corrupt or unreadable
+    ├── StoreError          the state database is locked, corrupt or unreadable
+    ├── OutputError         a published file cannot be written (full disk, permissions)
+    ├── DigestError         an issue cannot be built or rebuilt as asked
+    └── DeliveryError       a message was not delivered (refused, or no connection)
+        └── OutcomeUnknown  a message went out but its fate is unknown: never resent by itself
 
 Problems with single items are not exceptions: readers collect them as `Problem`s so that one bad
 item never spoils the rest of a listing.
@@ -28,6 +32,33 @@ class SourceError(FeedsmithError):
 
 class StoreError(FeedsmithError):
     """The state database cannot be used."""
+
+
+class OutputError(FeedsmithError):
+    """A file in the output folder cannot be written."""
+
+
+class DigestError(FeedsmithError):
+    """An issue cannot be built, rebuilt or sent as asked."""
+
+
+class DeliveryError(FeedsmithError):
+    """The server refused a message or could not be reached: it was not delivered.
+
+    `connection_lost`: the session is unusable; the next recipient needs a new connection.
+    """
+
+    def __init__(self, message: str, connection_lost: bool = False) -> None:
+        super().__init__(message)
+        self.connection_lost = connection_lost
+
+
+class OutcomeUnknown(DeliveryError):
+    """The message was handed over but the server's answer never came: it may have been
+    accepted (RFC 1047), so it is never sent again without being asked to."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, connection_lost=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from feedsmith.errors import FeedsmithError
+from feedsmith.errors import OutputError
 
 TEMP_SUFFIX = ".feedsmith-tmp"
 _NEW_FILE_MODE = 0o644  # published files are for the web server to read
@@ -26,12 +26,12 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     except FileNotFoundError:
         mode = _NEW_FILE_MODE
     except OSError as exc:
-        raise FeedsmithError(f"{path}: cannot read the current file: {exc.strerror}") from None
+        raise OutputError(f"{path}: cannot read the current file: {exc.strerror}") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     except OSError as exc:
-        raise FeedsmithError(f"{path.parent}: cannot write here: {exc.strerror}") from None
+        raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -42,7 +42,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temp)
-        raise FeedsmithError(f"{path}: cannot write: {exc.strerror}") from None
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
     return True
 
 

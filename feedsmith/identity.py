@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from slugify import slugify
 
+from feedsmith.cleantext import fold_accents
 from feedsmith.entry import ALL, Entry
 
 _WORDS = re.compile(r"[^\W_]+")
@@ -29,11 +30,7 @@ def title_key(title: str) -> str:
     "ILO’s “Practical” Guide" and "ILO's "practical" guide" have the same key, so a publisher who
     straightens quotes or fixes capitalisation does not create a new item.
     """
-    folded = title.casefold()
-    if not folded.isascii():  # ASCII has nothing to decompose: the common case stays cheap
-        decomposed = unicodedata.normalize("NFKD", folded)
-        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_WORDS.findall(folded))
+    return " ".join(_WORDS.findall(fold_accents(title.casefold())))
 
 
 def entry_id(authority: str, day: date, title: str) -> str:
@@ -118,8 +115,8 @@ def category_slug(category: str) -> str:
 
 def category_key(category: str) -> str:
     """What tells categories apart: letters, digits and symbols, case and accents folded."""
-    folded = unicodedata.normalize("NFKD", category.casefold())
-    return "".join(c for c in folded if unicodedata.category(c)[0] in "LNS")
+    return "".join(c for c in fold_accents(category.casefold())
+                   if unicodedata.category(c)[0] in "LNS")
 
 
 def _spelled_by_slug(category: str) -> bool:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry
-from feedsmith.errors import FeedsmithError
+from feedsmith.errors import DigestError
 from feedsmith.store import ENTRY_COLUMNS, entry_from_row
 
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
@@ -30,10 +30,10 @@ class Rendered:
     (each copy sent gets its own To, Date and Message-ID around these parts)."""
 
     subject: str
-    html: str
-    web: str
+    html: str  # the email's HTML part, within the size budget
+    web: str  # the "view online" page: everything
     text: str
-    eml: bytes
+    eml: bytes = b""  # the ready-to-send message, addressed to every `to`
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class Ledger:
     def discard(self, month: str) -> None:
         """Forget an issue so that it can be built again; refused once any delivery happened."""
         if any(d.state in (SENT, SENDING) for d in self.deliveries(month)):
-            raise FeedsmithError(f"issue {month} has been sent (or may have been): it cannot be "
+            raise DigestError(f"issue {month} has been sent (or may have been): it cannot be "
                                  "rebuilt; its ledger entry stays as it is")
         with self._transaction() as db:
             db.execute("DELETE FROM deliveries WHERE month = ?", (month,))

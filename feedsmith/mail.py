@@ -22,26 +22,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from feedsmith.config import DigestConfig, SmtpConfig
-from feedsmith.errors import ConfigError, FeedsmithError
-
-
-class DeliveryError(FeedsmithError):
-    """The server refused a message or could not be reached: it was not delivered.
-
-    `connection_lost`: the session is unusable; the next recipient needs a new connection.
-    """
-
-    def __init__(self, message: str, connection_lost: bool = False) -> None:
-        super().__init__(message)
-        self.connection_lost = connection_lost
-
-
-class OutcomeUnknown(DeliveryError):
-    """The message was handed over but the server's answer never came: it may have been
-    accepted (RFC 1047), so it is never sent again without being asked to."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, connection_lost=True)
+from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
 
 
 def message_id(month: str, number: int, sender: str, recipient: str | None = None) -> str:

@@ -11,14 +11,20 @@ import contextlib
 import functools
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
-from feedsmith.errors import ConfigError, FeedsmithError
+from feedsmith.errors import (
+    ConfigError,
+    DeliveryError,
+    DigestError,
+    FeedsmithError,
+    OutcomeUnknown,
+)
 from feedsmith.files import write_if_changed
 from feedsmith.ledger import (
     FAILED,
@@ -32,14 +38,7 @@ from feedsmith.ledger import (
     month_of,
     month_start,
 )
-from feedsmith.mail import (
-    DeliveryError,
-    OutcomeUnknown,
-    compose,
-    message_id,
-    send,
-    smtp_session,
-)
+from feedsmith.mail import compose, message_id, send, smtp_session
 from feedsmith.pipeline import BuildReport, build
 from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
 
@@ -75,7 +74,7 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
     """
     month_end = month_start(add_months(month, 1), config.site.timezone)
     if now < month_end and not dry_run:
-        raise FeedsmithError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
+        raise DigestError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
                              "holds a whole month (--dry-run previews it)")
     with exclusive(config.store.path, wait), open_database(config.store.path) as database:
         ledger = Ledger(database, config.site.timezone)
@@ -113,7 +112,7 @@ def _refuse_if_published(config: Config, month: str) -> None:
     elif published_issue_title(folder / "issues.atom", config.site.id_authority, month):
         evidence = f"{folder / 'issues.atom'} lists it"
     if evidence:
-        raise FeedsmithError(
+        raise DigestError(
             f"the ledger in {config.store.path} has no issue for {month}, but it was published "
             f"before ({evidence}): the store was probably replaced or restored from an older "
             "copy, and building the issue again would number and send it again. Restore the "
@@ -152,7 +151,7 @@ def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
     eml = compose(subject=issue.subject, text=issue.text, html=issue.html, digest=options, to=to,
                   msg_id=message_id(month, number, options.sender), date=now.astimezone(
                       config.site.timezone)).as_bytes()
-    rendered = Rendered(issue.subject, issue.html, issue.web, issue.text, eml)
+    rendered = replace(issue, eml=eml)
     if not dry_run:
         ledger.freeze(month, number, now, rendered, selection)
     return DigestReport(month, number, issue.subject, layout, created=not dry_run,

@@ -1,0 +1,24 @@
+"""The one Jinja2 environment for pages and email: the operator's template folder first (if
+configured), then the shipped templates; HTML escaped by default, text templates (`*.txt.j2`)
+not; a missing variable is an error, not an empty string."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+import jinja2
+
+from feedsmith.errors import ConfigError
+
+
+def environment(operator_folder: Path | None = None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if operator_folder is not None:
+        if not operator_folder.is_dir():
+            raise ConfigError(f"[digest] templates: {operator_folder} is not a folder")
+        loaders.append(jinja2.FileSystemLoader(str(operator_folder)))
+    loaders.append(jinja2.FileSystemLoader(str(files("feedsmith.templates"))))
+    return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
+                              autoescape=lambda name: not (name or "").endswith(".txt.j2"),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
