@@ -246,13 +246,12 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
     """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
     from feedsmith.newsletter import logged_build
     from feedsmith.newsletter import run_due as run_due_core
-    from feedsmith.schedule import Jobs, build_trigger, crontab, next_runs, serve
+    from feedsmith.schedule import Jobs, next_runs, serve
 
     config = options.config()
     zone = config.site.timezone
     clock = _clock(config, now).astimezone(zone)
-    jobs = Jobs(build_trigger(config.schedule.build, zone, clock),
-                crontab(config.schedule.digest, zone, "digest"))
+    jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone, clock)
     if print_only:
         for name, trigger in (("build", jobs.build), ("digest", jobs.digest)):
             times = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in next_runs(trigger, clock, 5))

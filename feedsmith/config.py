@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
+from feedsmith.urls import is_http_url, origin
 
 DEFAULT_CATEGORY = "Uncategorised"
 # The listing announces each newsletter issue as an item: an issue should not list itself.
@@ -240,8 +241,7 @@ def load_config(path: Path) -> Config:
 
 def _url(table: _Table, key: str) -> str:
     value: str = table.get(key, str)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not is_http_url(value):
         table.fail(f"expected an absolute http(s) URL, got {value!r}", key)
     return value
 
@@ -320,7 +320,7 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
             table.fail("give either `paths` (files or globs) or `url`, not both or neither")
         if paths and not all(isinstance(p, str) and p.strip() for p in paths):
             table.fail("expected a non-empty list of file paths or glob patterns", "paths")
-        if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+        if url and not is_http_url(url):
             table.fail(f"expected an absolute http(s) URL, got {url!r}", "url")
         category = table.get("category", str, DEFAULT_CATEGORY).strip()
         source_language = _language(table, language)
@@ -343,18 +343,11 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
 def _origin(table: _Table, value: str) -> str:
     """"https://www.example.org" (scheme, host and port, nothing else), as `origin` spells it."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") \
-            or parts.query or parts.fragment or parts.username:
+    if not is_http_url(value) or parts.path.strip("/") or parts.query or parts.fragment \
+            or parts.username:
         table.fail(f"expected origins such as \"https://www.example.org\", got {value!r}",
                    "allow_origins")
     return origin(value)
-
-
-def origin(url: str) -> str:
-    """The origin of an http(s) URL, "scheme://host:port", with the port always written."""
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _output(table: _Table, folder: Path) -> OutputConfig:
@@ -441,7 +434,7 @@ def _smtp(table: _Table) -> SmtpConfig:
 
 
 def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
-    from feedsmith.schedule import build_trigger, crontab  # schedule imports no config
+    from feedsmith.schedule import Jobs  # schedule imports no config
 
     defaults = ScheduleConfig()
     schedule = ScheduleConfig(
@@ -452,8 +445,7 @@ def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
     if schedule.catch_up not in ("latest", "all", "none"):
         table.fail(f'expected "latest", "all" or "none", got {schedule.catch_up!r}', "catch_up")
     try:
-        build_trigger(schedule.build, site.timezone)
-        crontab(schedule.digest, site.timezone, "digest")
+        Jobs.parse(schedule.build, schedule.digest, site.timezone)
     except ConfigError as error:
         raise ConfigError(f"{table.file}: {error}") from None
     table.done()

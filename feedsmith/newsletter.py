@@ -40,7 +40,7 @@ from feedsmith.ledger import (
 )
 from feedsmith.mail import compose, message_id, send, smtp_session
 from feedsmith.pipeline import BuildReport, build
-from feedsmith.schedule import MISFIRE_GRACE, crontab, due_time
+from feedsmith.schedule import MISFIRE_GRACE, Jobs, due_time
 
 
 @dataclass(slots=True)
@@ -257,7 +257,7 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
     missed months: "all" of them, the "latest" only (never one older than a month already
     done), or "none" (only a run within an hour of the send time does a month)."""
     schedule, zone = config.schedule, config.site.timezone
-    trigger = crontab(schedule.digest, zone, "digest")
+    trigger = Jobs.parse(schedule.build, schedule.digest, zone).digest
     window = timedelta(days=schedule.max_lateness_days)
     plan = DuePlan()
     due: list[str] = []

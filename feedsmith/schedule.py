@@ -106,8 +106,16 @@ def next_runs(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]
 
 @dataclass(frozen=True, slots=True)
 class Jobs:
+    """The two schedules, parsed: the one place `[schedule] build` and `digest` are read."""
+
     build: BaseTrigger
     digest: CronTrigger
+
+    @classmethod
+    def parse(cls, build: str, digest: str, zone: ZoneInfo,
+              start: datetime | None = None) -> Jobs:
+        """ConfigError naming the key when either is not a valid schedule."""
+        return cls(build_trigger(build, zone, start), crontab(digest, zone, "digest"))
 
 
 def serve(jobs: Jobs, run_build: Callable[[], None], run_due: Callable[[], None]) -> None:

@@ -13,7 +13,7 @@ from feedsmith.database import open_database
 from feedsmith.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
 from feedsmith.newsletter import plan_due
 from feedsmith.pipeline import LastBuild
-from feedsmith.schedule import build_trigger, crontab, next_runs
+from feedsmith.schedule import Jobs, next_runs
 from feedsmith.store import Store
 
 FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
@@ -48,8 +48,9 @@ def status(config: Config, now: datetime) -> Status:
         deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
         health = store.source_health()
     local = now.astimezone(zone)
-    build_runs = next_runs(build_trigger(config.schedule.build, zone, local), local, 1)
-    digest_runs = next_runs(crontab(config.schedule.digest, zone, "digest"), local, 1)
+    jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone, local)
+    build_runs, digest_runs = (next_runs(trigger, local, 1) for trigger in (jobs.build,
+                                                                           jobs.digest))
     report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None))
     if last is None:
         report.attention.append("no build has run yet: `feedsmith build`")

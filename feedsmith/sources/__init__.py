@@ -15,15 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from feedsmith import __version__
-from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig, origin
+from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
 from feedsmith.sources.decoding import decode_html, decode_text
 from feedsmith.sources.text import ListedItem, read_text_listing
+from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
 # needs them, so that a build from text files starts fast.
@@ -53,7 +53,7 @@ class Harvest:
         fields of bounded size, and links that are http(s) or none.
         """
         item = self._bounded(item, origin)
-        if item.link and urlsplit(item.link).scheme.lower() not in ("http", "https"):
+        if item.link and not is_http_url(item.link):
             self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
                                                  "the item is published without it"))
             item = replace(item, link="")
@@ -186,7 +186,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
     for number in range(2, source.max_pages + 1):
         if not following or following in visited:
             break
-        if urlsplit(following).scheme not in ("http", "https") or origin(following) not in allowed:
+        if not is_http_url(following) or origin(following) not in allowed:
             problems.append(Problem(f"{following} (page {number})", "a next page outside "
                                     f"{', '.join(sorted(allowed))} is not followed (see "
                                     "allow_origins); the pages before it are used"))

@@ -18,12 +18,13 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from feedsmith.config import FetchConfig, origin
+from feedsmith.config import FetchConfig
 from feedsmith.errors import SourceError
+from feedsmith.urls import is_http_url, origin
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -71,8 +72,7 @@ class _Retryable(Exception):
 
 
 def _check_target(url: str, start: str, allowed: Collection[str], source: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if not is_http_url(url):
         raise SourceError(f"source {source!r}: {start}: leads to {url!r}: only http and https "
                           "URLs are fetched")
     if origin(url) not in allowed:
