@@ -49,7 +49,9 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from feedsmith.config import load_config
-from feedsmith.entry import ALL, Feed, day_offsets
+from feedsmith.entry import day_offsets
+from feedsmith.feeds import Feed
+from feedsmith.identity import ALL
 from feedsmith.feeds import render_atom, render_rss
 from feedsmith.identity import category_slug
 from feedsmith.sources import read_sources

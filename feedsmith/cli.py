@@ -153,12 +153,12 @@ def digest(options: _Options, month: str | None, dry_run: bool, send: bool, forc
            wait: float) -> None:
     """Build the monthly digest: web page, text and .eml under <output>/digest/; --send mails it."""
     from feedsmith.ledger import add_months, month_of
-    from feedsmith.newsletter import digest as run_digest
+    from feedsmith.newsletter import run_issue
 
     config = options.config()
     clock = _clock(config, now)
     month = month or add_months(month_of(clock.astimezone(config.site.timezone).date()), -1)
-    report = run_digest(config, month, clock, dry_run=dry_run, rebuild=rebuild, send=send,
+    report = run_issue(config, month, clock, dry_run=dry_run, rebuild=rebuild, deliver=send,
                         force=force, resend_unknown=resend_unknown,
                         ignore_archive=ignore_archive, wait=wait)
     _print_digest(report, config, dry_run)
@@ -170,7 +170,7 @@ def digest(options: _Options, month: str | None, dry_run: bool, send: bool, forc
 
 
 def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
-    from feedsmith.digest import LATE_HEADING
+    from feedsmith.issue import LATE_HEADING
 
     if report.number is None:
         click.echo(f"{report.month}: nothing new, so no issue"

@@ -9,7 +9,7 @@ from babel.dates import format_date
 
 from feedsmith.config import SiteConfig
 from feedsmith.dates import babel_locale
-from feedsmith.entry import Feed
+from feedsmith.feeds import Feed
 from feedsmith.templating import environment
 
 

@@ -1,4 +1,5 @@
-"""The one record every stage passes on, and the rules that give it a stable identity and time.
+"""The one record every stage passes on, and the rules that give it a time (its identity:
+`feedsmith.identity`).
 
 No I/O here: readers build entries, the store remembers them, feeds and digests read them.
 """
@@ -41,34 +42,6 @@ class Entry:
     @property
     def day(self) -> date:
         return self.published.date()
-
-
-ALL = "all"  # the slug of the feed of everything
-
-
-@dataclass(frozen=True, slots=True)
-class Feed:
-    """One published feed: `<slug>.rss` and `<slug>.atom` carry `entries`, newest first."""
-
-    slug: str
-    category: str | None  # None for the feed of everything; else its newest entry's spelling
-    entries: tuple[Entry, ...]  # at most max_entries
-    total: int  # entries in this category before the cap
-
-    @property
-    def rss_name(self) -> str:
-        return f"{self.slug}.rss"
-
-    @property
-    def atom_name(self) -> str:
-        return f"{self.slug}.atom"
-
-    @property
-    def updated(self) -> datetime | None:
-        return max((e.updated for e in self.entries), default=None)
-
-    def title(self, site_title: str) -> str:
-        return f"{site_title}: {self.category}" if self.category else site_title
 
 
 def dated(day: date, zone: ZoneInfo) -> datetime:

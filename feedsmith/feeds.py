@@ -6,11 +6,39 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from feedsmith.config import SiteConfig
-from feedsmith.entry import EPOCH, Entry, Feed
+from feedsmith.entry import EPOCH, Entry
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """One published feed: `<slug>.rss` and `<slug>.atom` carry `entries`, newest first."""
+
+    slug: str
+    category: str | None  # None for the feed of everything; else its newest entry's spelling
+    entries: tuple[Entry, ...]  # at most max_entries
+    total: int  # entries in this category before the cap
+
+    @property
+    def rss_name(self) -> str:
+        return f"{self.slug}.rss"
+
+    @property
+    def atom_name(self) -> str:
+        return f"{self.slug}.atom"
+
+    @property
+    def updated(self) -> datetime | None:
+        return max((e.updated for e in self.entries), default=None)
+
+    def title(self, site_title: str) -> str:
+        return f"{site_title}: {self.category}" if self.category else site_title
 
 
 def render_atom(feed: Feed, site: SiteConfig) -> bytes:

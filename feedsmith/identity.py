@@ -19,7 +19,7 @@ from functools import lru_cache
 from slugify import slugify
 
 from feedsmith.cleantext import fold_accents
-from feedsmith.entry import ALL, Entry
+from feedsmith.entry import Entry
 
 _WORDS = re.compile(r"[^\W_]+")
 
@@ -87,6 +87,7 @@ def corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
     return best[1] if best else None
 
 
+ALL = "all"  # the slug of the feed of everything
 # File names the output folder uses for itself: a category may not take them.
 _RESERVED_SLUGS = {ALL, "index", "feeds", "digest"}
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
-from feedsmith.digest import Layout, arrange, render_archive, render_issue, render_issues_feed
 from feedsmith.errors import (
     ConfigError,
     DeliveryError,
@@ -26,6 +25,7 @@ from feedsmith.errors import (
     OutcomeUnknown,
 )
 from feedsmith.files import write_if_changed
+from feedsmith.issue import Layout, arrange, render_archive, render_issue, render_issues_feed
 from feedsmith.ledger import (
     FAILED,
     OUTCOME_UNKNOWN,
@@ -60,11 +60,11 @@ class DigestReport:
     failed: list[DeliveryError] = field(default_factory=list)
 
 
-def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
-           rebuild: bool = False, send: bool = False, force: bool = False,
-           resend_unknown: bool = False, ignore_archive: bool = False,
-           wait: float = 60) -> DigestReport:
-    """Build (or reuse) the issue for `month`, write its files and, with `send`, deliver it.
+def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = False,
+              rebuild: bool = False, deliver: bool = False, force: bool = False,
+              resend_unknown: bool = False, ignore_archive: bool = False,
+              wait: float = 60) -> DigestReport:
+    """Build (or reuse) the issue for `month`, write its files and, with `deliver`, send it.
 
     An issue is frozen in the ledger when first built: later runs write and send the same
     subject, parts and number (each copy sent has its own To, Date and Message-ID). `rebuild`
@@ -97,7 +97,7 @@ def digest(config: Config, month: str, now: datetime, *, dry_run: bool = False,
         if dry_run:
             return report
         report.written = _write_digest_files(ledger, config, record.month, record.rendered)
-        if send:
+        if deliver:
             _deliver(ledger, config, record.month, record.number, record.rendered, now, force,
                      resend_unknown, report)
     return report
@@ -318,7 +318,7 @@ def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
                     config.schedule.catch_up)
     for month in report.plan.build + report.plan.retry:
         try:
-            result = digest(config, month, now, send=bool(config.digest.to), wait=wait)
+            result = run_issue(config, month, now, deliver=bool(config.digest.to), wait=wait)
         except FeedsmithError as error:
             report.errors.append(f"digest {month}: {error}")
             log.error("digest %s: %s", month, error)

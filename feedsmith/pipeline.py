@@ -19,10 +19,10 @@ from feedsmith import __version__
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.discovery import render_index, render_opml
-from feedsmith.entry import ALL, Feed
 from feedsmith.errors import Problem, SourceError
-from feedsmith.feeds import render_atom, render_rss
+from feedsmith.feeds import Feed, render_atom, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
+from feedsmith.identity import ALL
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
 
@@ -96,7 +96,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
             outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds, config)
             report.written, report.unchanged = publish(outputs, config.output.dir)
-            store.published(fingerprint, [feed.slug for feed in feeds])
+            store.mark_published(fingerprint, [feed.slug for feed in feeds])
         else:
             report.stored = store.count()
         _record_build(store, now, harvest.failures, ok=True, report=report)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from feedsmith.entry import ALL
-from feedsmith.identity import category_slug
+from feedsmith.identity import ALL, category_slug
 
 
 def _reslug(db: sqlite3.Connection) -> None:

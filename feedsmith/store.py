@@ -19,8 +19,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
-from feedsmith.entry import ALL, Entry, Feed, day_offsets
-from feedsmith.identity import category_slug, content_hash, corrected
+from feedsmith.entry import Entry, day_offsets
+from feedsmith.feeds import Feed
+from feedsmith.identity import ALL, category_slug, content_hash, corrected
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language")
@@ -273,7 +274,7 @@ class Store:
         """The slugs of the feeds the last publish listed (cheap: no scan of the entries)."""
         return json.loads(self.get_meta("published_feeds") or "[]")  # type: ignore[no-any-return]
 
-    def published(self, render_fingerprint: str, slugs: list[str]) -> None:
+    def mark_published(self, render_fingerprint: str, slugs: list[str]) -> None:
         """The pending feeds are written: forget them, remember how and which were rendered."""
         with self.transaction() as db:
             db.execute("DELETE FROM pending_feeds")

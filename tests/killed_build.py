@@ -47,6 +47,6 @@ if __name__ == "__main__":
     elif point.startswith("replace-"):
         _kill_at(os, "replace", int(point.removeprefix("replace-")))
     elif point == "published":
-        _kill_at(Store, "published")
+        _kill_at(Store, "mark_published")
     pipeline.build(load_config(config_path), now)
     sys.exit("the build finished: the kill point was never reached")

@@ -10,7 +10,8 @@ import pytest
 
 from feedsmith.cleantext import clean
 from feedsmith.dates import parse_date_line
-from feedsmith.sources.text import ListedItem, read_text_listing
+from feedsmith.sources.item import ListedItem
+from feedsmith.sources.text import read_text_listing
 
 from .conftest import DATA, REPO
 

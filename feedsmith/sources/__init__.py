@@ -22,7 +22,8 @@ from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
 from feedsmith.sources.decoding import decode_html, decode_text
-from feedsmith.sources.text import ListedItem, read_text_listing
+from feedsmith.sources.item import ListedItem
+from feedsmith.sources.text import read_text_listing
 from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source

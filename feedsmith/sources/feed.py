@@ -18,7 +18,7 @@ from lxml import etree
 
 from feedsmith.cleantext import clean
 from feedsmith.errors import Problem, SourceError
-from feedsmith.sources.text import ListedItem
+from feedsmith.sources.item import ListedItem
 
 _DECLARATION = re.compile(r"<!(ENTITY|ELEMENT|ATTLIST|NOTATION)\b", re.IGNORECASE)
 

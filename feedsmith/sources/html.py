@@ -15,7 +15,8 @@ from inscriptis import get_text
 from feedsmith.cleantext import clean
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem, SourceError
-from feedsmith.sources.text import ListedItem, read_text_listing
+from feedsmith.sources.item import ListedItem
+from feedsmith.sources.text import read_text_listing
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NEXT_WORDS = {"next", "next page", "next ›", "next »", "›", "»", "suivant", "page suivante",

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from feedsmith.cleantext import clean_document, fold
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
+from feedsmith.sources.item import ListedItem
 
 # "12. News", or "12." alone with the item's lines below it; any number of digits.
 _MARKER = re.compile(r"^(\d+)\.(?:\s+(\S.*))?$")
@@ -31,18 +31,6 @@ _BULLET = re.compile(r"^[*•]\s")
 _CREDIT = re.compile(r"^(©|\(c\)\s|copyright\b|photo\s*:|credit\s*:|image\s*:)", re.IGNORECASE)
 # A one-line numbered block such as "1. newsroom@ilo.org" under "Media contact" is not news.
 _CONTACT = re.compile(r"^(\S+@\S+|https?://\S+|\+?[\d ()./-]{6,})$", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class ListedItem:
-    """One item as the listing states it, before it becomes an Entry."""
-
-    line: int
-    title: str
-    day: date
-    category: str | None = None  # None: the listing gave no category line
-    summary: str = ""
-    link: str = ""  # absolute; only HTML listings and feeds give one
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""A month's selection -> the eNewsUpdate: email HTML (Jinja2 -> MJML -> HTML), web page, text.
+"""A month's selection -> the issue (the eNewsUpdate): email HTML (Jinja2 -> MJML -> HTML),
+web page, text.
 
 The email is kept under Gmail's clipping size (~102 KB): when a month has more than fits in
 `max_html_bytes`, the last items of the last sections become "N more items online" links to the

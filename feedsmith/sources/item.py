@@ -1,0 +1,18 @@
+"""What every reader (text, HTML, feed) gives the harvest: an item as its listing states it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """One item as the listing states it, before it becomes an Entry."""
+
+    line: int
+    title: str
+    day: date
+    category: str | None = None  # None: the listing gave no category line
+    summary: str = ""
+    link: str = ""  # absolute; only HTML listings and feeds give one
