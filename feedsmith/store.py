@@ -25,6 +25,7 @@ from feedsmith.identity import ALL, category_slug, content_hash, corrected
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language")
+_Row = tuple[str, str, str]  # a stored entry's content_hash, title and category_slug
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 
 
@@ -69,56 +70,65 @@ class Store:
         """Add new entries, refresh seen ones, record edits; all in one transaction."""
         result = MergeResult()
         stamp = utc_text(now)
-        with self.transaction() as db:
-            stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
-            aliases = self._aliases(e.id for e in entries if e.id not in stored)
-            for entry in entries:  # e.g. a link id for an entry stored under its title id
-                if entry.id not in stored and entry.id not in aliases:
-                    known = next((a for a in entry.aliases if a in stored), None)
-                    if known is not None:
-                        aliases[entry.id] = known
-                        db.execute("INSERT INTO aliases VALUES (?, ?)", (entry.id, known))
-            stored.update(self._stored_rows(aliases.values()))
-            fresh: list[Entry] = []
-            edits: list[tuple[str, Entry]] = []
-            seen: list[str] = []
-            for entry in entries:
-                target = entry.id if entry.id in stored else aliases.get(entry.id)
-                if target is None:
-                    fresh.append(entry)
-                elif stored[target][0] != content_hash(entry) or stored[target][1] != entry.title:
-                    edits.append((target, entry))
-                else:
-                    seen.append(target)
-            harvested = {entry.id for entry in entries} | set(aliases.values())
-            corrections = self._find_corrections(fresh, harvested)
+        with self.transaction():
+            stored, aliases = self._known(entries)
+            fresh, edits, seen = _classify(entries, stored, aliases)
+            corrections = self._find_corrections(
+                fresh, {entry.id for entry in entries} | set(aliases.values()))
             fresh = [entry for entry in fresh if entry.id not in corrections]
-            for alias, target in corrections.items():
-                db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)", (alias, target))
-                stored[target] = self._stored_rows([target])[target]
-            edits += [(target, entry) for entry in entries
-                      if (target := corrections.get(entry.id)) is not None]
+            edits += self._adopt_corrections(corrections, entries, stored)
             self._apply_edits(edits, stored, now, result)
             self._insert(fresh, stamp, result)
-            for chunk in _chunks(seen):
-                db.execute(f"UPDATE entries SET last_seen = ? WHERE id IN ({_marks(chunk)})",
-                           (stamp, *chunk))
-            result.seen = len(seen)
-            result.corrected = len(corrections)
-            db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
-                           [(path, print_, stamp) for path, print_ in fingerprints.items()])
-            db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
-                           [(url, etag, modified)
-                            for url, (etag, modified) in (validators or {}).items()])
+            self._mark_seen(seen, stamp)
+            self._remember_reads(fingerprints, validators or {}, stamp)
             if result.stale_feeds:
                 result.stale_feeds.add(ALL)
-            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
-                           [(slug,) for slug in sorted(result.stale_feeds)])
+            self._db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+                                 [(slug,) for slug in sorted(result.stale_feeds)])
+            result.seen, result.corrected = len(seen), len(corrections)
         return result
 
-    def _stored_rows(self, ids: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    def _known(self, entries: Sequence[Entry]) -> tuple[dict[str, _Row], dict[str, str]]:
+        """The stored rows the harvest's ids and aliases point to, and which harvested ids are
+        aliases of stored entries (recording new ones: a link id for an entry stored under its
+        title id)."""
+        stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
+        aliases = self._aliases(e.id for e in entries if e.id not in stored)
+        for entry in entries:
+            if entry.id not in stored and entry.id not in aliases:
+                known = next((a for a in entry.aliases if a in stored), None)
+                if known is not None:
+                    aliases[entry.id] = known
+                    self._db.execute("INSERT INTO aliases VALUES (?, ?)", (entry.id, known))
+        stored.update(self._stored_rows(aliases.values()))
+        return stored, aliases
+
+    def _adopt_corrections(self, corrections: dict[str, str], entries: Sequence[Entry],
+                           stored: dict[str, _Row]) -> list[tuple[str, Entry]]:
+        """Record corrected titles as aliases of their entries; the edits they make."""
+        for alias, stored_id in corrections.items():
+            self._db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)",
+                             (alias, stored_id))
+            stored[stored_id] = self._stored_rows([stored_id])[stored_id]
+        return [(corrections[entry.id], entry) for entry in entries if entry.id in corrections]
+
+    def _mark_seen(self, ids: list[str], stamp: str) -> None:
+        for chunk in _chunks(ids):
+            self._db.execute(f"UPDATE entries SET last_seen = ? WHERE id IN ({_marks(chunk)})",
+                             (stamp, *chunk))
+
+    def _remember_reads(self, fingerprints: dict[str, str],
+                        validators: dict[str, tuple[str, str]], stamp: str) -> None:
+        """What was read, so that an unchanged file or page is not parsed again."""
+        self._db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
+                             [(path, print_, stamp) for path, print_ in fingerprints.items()])
+        self._db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
+                             [(url, etag, modified)
+                              for url, (etag, modified) in validators.items()])
+
+    def _stored_rows(self, ids: Iterable[str]) -> dict[str, _Row]:
         """id -> (content_hash, title, category_slug) for those ids that are stored."""
-        rows: dict[str, tuple[str, str, str]] = {}
+        rows: dict[str, _Row] = {}
         for chunk in _chunks(list(dict.fromkeys(ids))):
             query = (f"SELECT id, content_hash, title, category_slug FROM entries "
                      f"WHERE id IN ({_marks(chunk)})")
@@ -155,7 +165,7 @@ class Store:
                 corrections[entry.id] = match
         return corrections
 
-    def _apply_edits(self, edits: list[tuple[str, Entry]], stored: dict[str, tuple[str, str, str]],
+    def _apply_edits(self, edits: list[tuple[str, Entry]], stored: dict[str, _Row],
                      now: datetime, result: MergeResult) -> None:
         # Edits of one build get distinct `updated` times, a microsecond apart, in id order.
         for offset, (target, entry) in enumerate(sorted(edits, key=lambda edit: edit[0])):
@@ -281,6 +291,24 @@ class Store:
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("render_fingerprint", render_fingerprint),
                 ("published_feeds", json.dumps(sorted(slugs)))])
+
+def _classify(entries: Sequence[Entry], stored: dict[str, _Row], aliases: dict[str, str]
+              ) -> tuple[list[Entry], list[tuple[str, Entry]], list[str]]:
+    """The harvest as new entries, edits of stored ones (stored id, entry), and ids seen again
+    unchanged."""
+    fresh: list[Entry] = []
+    edits: list[tuple[str, Entry]] = []
+    seen: list[str] = []
+    for entry in entries:
+        target = entry.id if entry.id in stored else aliases.get(entry.id)
+        if target is None:
+            fresh.append(entry)
+        elif stored[target][0] != content_hash(entry) or stored[target][1] != entry.title:
+            edits.append((target, entry))
+        else:
+            seen.append(target)
+    return fresh, edits, seen
+
 
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""
