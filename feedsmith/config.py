@@ -6,19 +6,19 @@ Unknown keys are errors: a misspelt `max_entires` must not silently fall back to
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
 from email import errors, policy
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
+from feedsmith.tables import Table, did_you_mean
 from feedsmith.urls import is_http_url, origin
 
 DEFAULT_CATEGORY = "Uncategorised"
@@ -130,86 +130,6 @@ class Config:
     fetch: FetchConfig = FetchConfig()
 
 
-_REQUIRED: Any = object()
-
-
-class _Table:
-    """One TOML table being read: typed lookups, then a check that nothing unknown was left."""
-
-    def __init__(self, data: Any, name: str, file: Path) -> None:
-        self.file, self.name = file, name
-        if not isinstance(data, dict):
-            self.fail(f"expected a table, got {type(data).__name__}")
-        self.data: dict[str, Any] = dict(data)
-        self.known: set[str] = set()  # every key asked for: what a misspelt key may have meant
-
-    def fail(self, message: str, key: str | None = None) -> NoReturn:
-        where = f"[{self.name}] {key}" if key else f"[{self.name}]"
-        raise ConfigError(f"{self.file}: {where}: {message}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED,
-            multiline: bool = False) -> Any:
-        """The value of `key`, of `kind`. Strings are never empty and hold no control
-        characters (no line breaks unless `multiline`): many reach mail headers and pages."""
-        self.known.add(key)
-        if key not in self.data:
-            if default is _REQUIRED:
-                self.fail("is required but missing", key)
-            return default
-        value = self.data.pop(key)
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-            self.fail(f"expected {_kind_name(kind)}, got {value!r}", key)
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str):
-                self._check_text(key, text, multiline)
-        return value
-
-    def _check_text(self, key: str, text: str, multiline: bool) -> None:
-        if not text.strip():
-            self.fail("must not be empty", key)
-        control = _CONTROL.search(re.sub("\r?\n", " ", text) if multiline else text)
-        if control:
-            code = f"U+{ord(control[0]):04X}"
-            what = "a line break" if control[0] in "\r\n\u2028\u2029\x85" else "a control character"
-            self.fail(f"contains {what} ({code}) at position {control.start() + 1}: write it on "
-                      f"one line, without control characters, got {text!r}", key)
-
-    def number(self, key: str, default: int, low: int, high: int) -> int:
-        """A whole number within [low, high]: every count, size and limit has a sane range."""
-        value: int = self.get(key, int, default)
-        if not low <= value <= high:
-            self.fail(f"expected a whole number from {low:,} to {high:,}, got {value:,}", key)
-        return value
-
-    def table(self, key: str) -> _Table:
-        self.known.add(key)
-        return _Table(self.data.pop(key, {}), key if self.name == "" else f"{self.name}.{key}",
-                      self.file)
-
-    def done(self) -> None:
-        if self.data:
-            unknown = ", ".join(f"{key}{_did_you_mean(key, self.known)}"
-                                for key in sorted(self.data))
-            self.fail(f"unknown key(s): {unknown} (see the README for the keys this table takes)")
-
-
-def _did_you_mean(key: str, known: set[str]) -> str:
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-_KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table",
-               bool: "true or false", float: "a number"}
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(_KIND_NAMES[k] for k in kinds)
-
-
 def load_config(path: Path) -> Config:
     """Read and check the config file at `path`; raise ConfigError naming the file and key."""
     path = path.resolve()
@@ -222,7 +142,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    root = _Table(raw, "", path)
+    root = Table(raw, "", path)
     folder = path.parent
     site = _site(root.table("site"))
     sources = _sources(root.data.pop("sources", None), path, folder, site.language)
@@ -232,21 +152,21 @@ def load_config(path: Path) -> Config:
     schedule = _schedule(root.table("schedule"), site)
     fetch = _fetch(root.table("fetch"), site)
     if root.data:
-        unknown = ", ".join(f"{key}{_did_you_mean(key, root.known | {'sources'})}"
+        unknown = ", ".join(f"{key}{did_you_mean(key, root.known | {'sources'})}"
                             for key in sorted(root.data))
         raise ConfigError(f"{path}: unknown table(s) or key(s): {unknown}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
                   digest=digest, schedule=schedule, fetch=fetch)
 
 
-def _url(table: _Table, key: str) -> str:
+def _url(table: Table, key: str) -> str:
     value: str = table.get(key, str)
     if not is_http_url(value):
         table.fail(f"expected an absolute http(s) URL, got {value!r}", key)
     return value
 
 
-def _site(table: _Table) -> SiteConfig:
+def _site(table: Table) -> SiteConfig:
     title = table.get("title", str)
     link = _url(table, "link")
     base_url = _url(table, "base_url").rstrip("/") + "/"
@@ -281,7 +201,7 @@ def _real_date(text: str) -> bool:
     return True
 
 
-def _author(table: _Table, default: str) -> tuple[str, str]:
+def _author(table: Table, default: str) -> tuple[str, str]:
     """"Name" or "Name <email>": parentheses are part of a name here, not an RFC 822 comment."""
     value: str = table.get("author", str, default)
     name, bracket, rest = value.partition("<")
@@ -293,7 +213,7 @@ def _author(table: _Table, default: str) -> tuple[str, str]:
     return name.strip(), email
 
 
-def _language(table: _Table, default: str = "en") -> str:
+def _language(table: Table, default: str = "en") -> str:
     """A BCP 47 language tag ("en", "fr-CH"); "en_US" and "EN-us" are accepted as "en-US"."""
     language: str = table.get("language", str, default)
     tag = language_tag(language)
@@ -310,7 +230,7 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
         raise ConfigError(f"{file}: `sources` must be written as [[sources]] tables")
     sources: list[SourceConfig] = []
     for number, data in enumerate(raw, start=1):
-        table = _Table(data, f"sources #{number}", file)
+        table = Table(data, f"sources #{number}", file)
         name = table.get("name", str)
         table.name = f"sources {name!r}"
         url = table.get("url", str, "")
@@ -340,7 +260,7 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
     return tuple(sources)
 
 
-def _origin(table: _Table, value: str) -> str:
+def _origin(table: Table, value: str) -> str:
     """"https://www.example.org" (scheme, host and port, nothing else), as `origin` spells it."""
     parts = urlsplit(value)
     if not is_http_url(value) or parts.path.strip("/") or parts.query or parts.fragment \
@@ -350,14 +270,14 @@ def _origin(table: _Table, value: str) -> str:
     return origin(value)
 
 
-def _output(table: _Table, folder: Path) -> OutputConfig:
+def _output(table: Table, folder: Path) -> OutputConfig:
     out_dir = folder / table.get("dir", str, "feeds")
     max_entries = table.number("max_entries", 50, 1, 10_000)
     table.done()
     return OutputConfig(dir=out_dir, max_entries=max_entries)
 
 
-def _store(table: _Table, folder: Path, output_dir: Path) -> StoreConfig:
+def _store(table: Table, folder: Path, output_dir: Path) -> StoreConfig:
     path = (folder / table.get("path", str, "feedsmith.db")).resolve()
     if path.is_relative_to(output_dir.resolve()):
         table.fail(f"{path} is inside the published folder {output_dir}: keep the state database "
@@ -366,7 +286,7 @@ def _store(table: _Table, folder: Path, output_dir: Path) -> StoreConfig:
     return StoreConfig(path=path)
 
 
-def _strings(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     values = table.get(key, (list, str), list(default))
     values = [values] if isinstance(values, str) else values
     if not all(isinstance(v, str) and v.strip() for v in values):
@@ -374,7 +294,7 @@ def _strings(table: _Table, key: str, default: tuple[str, ...]) -> tuple[str, ..
     return tuple(values)
 
 
-def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
+def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
     host = urlsplit(site.base_url).hostname or "localhost"
     sender = _mailbox(table, "from", table.get("from", str, f"{site.author_name} <digest@{host}>"))
     to = tuple(_mailbox(table, "to", value) for value in _strings(table, "to", ()))
@@ -408,7 +328,7 @@ def _digest(table: _Table, folder: Path, site: SiteConfig) -> DigestConfig:
     return digest
 
 
-def _mailbox(table: _Table, key: str, value: str) -> str:
+def _mailbox(table: Table, key: str, value: str) -> str:
     """One address, with or without a display name: "Name <a@example.org>" or "a@example.org"."""
     header = policy.default.header_factory("To", value)
     addresses = header.addresses
@@ -420,7 +340,7 @@ def _mailbox(table: _Table, key: str, value: str) -> str:
     return value
 
 
-def _smtp(table: _Table) -> SmtpConfig:
+def _smtp(table: Table) -> SmtpConfig:
     security = table.get("security", str, "starttls")
     if security not in ("starttls", "ssl", "none"):
         table.fail(f'expected "starttls", "ssl" or "none", got {security!r}', "security")
@@ -433,7 +353,7 @@ def _smtp(table: _Table) -> SmtpConfig:
     return smtp
 
 
-def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
+def _schedule(table: Table, site: SiteConfig) -> ScheduleConfig:
     from feedsmith.schedule import Jobs  # schedule imports no config
 
     defaults = ScheduleConfig()
@@ -452,7 +372,7 @@ def _schedule(table: _Table, site: SiteConfig) -> ScheduleConfig:
     return schedule
 
 
-def _selectors(table: _Table) -> tuple[tuple[str, str], ...]:
+def _selectors(table: Table) -> tuple[tuple[str, str], ...]:
     chosen = tuple((key, table.get(key, str)) for key in SELECTOR_KEYS if key in table.data)
     table.done()
     if chosen and not {"item", "title", "date"} <= dict(chosen).keys():
@@ -469,7 +389,7 @@ def _selectors(table: _Table) -> tuple[tuple[str, str], ...]:
     return chosen
 
 
-def _fetch(table: _Table, site: SiteConfig) -> FetchConfig:
+def _fetch(table: Table, site: SiteConfig) -> FetchConfig:
     defaults = FetchConfig()
     number = (int, float)
     seconds = {key: float(table.get(key, number, getattr(defaults, key)))
