@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -61,7 +63,12 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="feedsmith")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path, debug: bool) -> None:
-    """Turn news listing pages into RSS and Atom feeds."""
+    """Turn news listing pages into RSS and Atom feeds and a monthly email newsletter.
+
+    Start with `feedsmith init URL-OR-FILE` for a config, `feedsmith check` to see what it
+    reads, then `feedsmith build`; `feedsmith digest` makes the newsletter, `run-due` (cron) or
+    `schedule` (a service) do both on time.
+    """
     ctx.obj = _Options(config_path, debug)
 
 
@@ -91,6 +98,66 @@ def build(options: _Options, wait: float) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option("--items", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many items to show per source.")
+@click.pass_obj
+def check(options: _Options, items: int) -> None:
+    """Check the config and read every source (fetching URLs): show what each gives and every
+    warning, touching neither the store nor the output folder."""
+    from feedsmith.preview import check_sources
+
+    config = options.config()
+    click.echo(f"Config {config.path}: OK.")
+    failed = False
+    for preview in check_sources(config):
+        click.echo(f"\nSource {preview.name!r}: {len(preview.entries)} item(s), "
+                   f"{len(preview.problems)} warning(s), {len(preview.failures)} failure(s).")
+        _item_table([(e.category, e.day.isoformat(), e.title, e.link)
+                     for e in preview.entries[:items]])
+        for problem in preview.problems:
+            click.echo(f"  warning: {problem}")
+        for failure in preview.failures:
+            click.echo(f"  error: {failure}")
+        failed = failed or bool(preview.failures)
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("listing")
+@click.pass_obj
+def init(options: _Options, listing: str) -> None:
+    """Write a starter config for LISTING (a URL or a file): its format, date language and, for
+    an HTML page, selectors are detected. An existing config is never overwritten."""
+    from feedsmith.preview import detect, starter_config, write_new
+
+    target = options.config_path
+    if target.exists():  # before fetching anything
+        write_new(target, "")
+    found = detect(listing, target.resolve().parent)
+    click.echo(f"{listing}: {found.kind}, dates in {found.language!r}, {len(found.items)} "
+               f"item(s), {len(found.problems)} warning(s)"
+               + (", read with CSS selectors " + ", ".join(f"{k} = {v!r}" for k, v in
+                                                          found.selectors)
+                  if found.selectors else "") + ".")
+    _item_table([(i.category or "(none)", i.day.isoformat(), i.title, i.link)
+                 for i in found.items[:10]])
+    for problem in found.problems:
+        click.echo(f"  warning: {problem}")
+    write_new(target, starter_config(found, datetime.now(UTC).date()))
+    click.echo(f"Wrote {target}: change what is marked CHANGE, then run `feedsmith check`.")
+
+
+def _item_table(rows: list[tuple[str, str, str, str]]) -> None:
+    if not rows:
+        return
+    click.echo(f"  {'DATE':<10}  {'CATEGORY':<24}  {'TITLE':<48}  LINK")
+    for category, day, title, link in rows:
+        click.echo(f"  {day:<10}  {_shorten(category, 24):<24}  {_shorten(title, 48):<48}  "
+                   f"{link or '-'}")
+
+
 def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise click.BadParameter(f"expected YYYY-MM, e.g. 2023-11, got {value!r}")
@@ -106,7 +173,13 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
     """List what the store holds, newest first, and which feeds carry each entry."""
     config = options.config()
     with open_database(config.store.path, create=False) as database:
-        listed = Store(database).entries(config.site.timezone, category, month)
+        store = Store(database)
+        listed = store.entries(config.site.timezone, category, month)
+        categories = store.categories() if category and not listed else []
+    if categories:
+        raise click.UsageError(f"no entries in category {category!r}"
+                               + (f" for {month}" if month else "")
+                               + f"; the store's categories are: {', '.join(categories)}")
     cap = config.output.max_entries
     if listed and not long_:
         click.echo(f"{'DATE':<10}  {'FEEDS':<7}  {'CATEGORY':<30}  TITLE")
@@ -198,7 +271,19 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
                    f"unknown (it may have arrived); --resend-unknown sends it again.", err=True)
 
 
-def _logging(log_file: Path | None, quiet: bool) -> None:
+class _ZonedFormatter(logging.Formatter):
+    """Log times in the site's time zone, with its offset, as every other time feedsmith shows."""
+
+    def __init__(self, fmt: str, zone: ZoneInfo) -> None:
+        super().__init__(fmt)
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, self.zone)
+        return moment.isoformat(sep=" ", timespec="milliseconds")
+
+
+def _logging(log_file: Path | None, quiet: bool, zone: ZoneInfo) -> None:
     """Levels and timestamps on stderr (warnings and errors only with --quiet, so that cron mails
     only trouble) and everything in `log_file`."""
     console = logging.StreamHandler(sys.stderr)
@@ -206,8 +291,10 @@ def _logging(log_file: Path | None, quiet: bool) -> None:
     handlers: list[logging.Handler] = [console]
     if log_file is not None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = _ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", zone=zone)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
@@ -230,7 +317,7 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
     from feedsmith.newsletter import run_due as run_due_core
 
     config = options.config()
-    _logging(log_file, quiet)
+    _logging(log_file, quiet, config.site.timezone)
     report = run_due_core(config, _clock(config, now), wait)
     if report.build_error or report.errors or (report.build and report.build.failures):
         sys.exit(1)
@@ -257,7 +344,7 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
             times = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in next_runs(trigger, clock, 5))
             click.echo(f"{name:<6} ({getattr(config.schedule, name)}): {times}")
         return
-    _logging(log_file, quiet)
+    _logging(log_file, quiet, config.site.timezone)
 
     def build_job() -> None:  # the config is read again each time: edits apply without restart
         logged_build(options.config(), datetime.now(UTC))
@@ -314,7 +401,13 @@ def _row(item: ListedEntry, cap: int) -> str:
     in_all, in_category = item.rank_in_all <= cap, item.rank_in_category <= cap
     feeds = "all+cat" if in_all and in_category else "cat" if in_category else "all" if in_all else "-"
     entry = item.entry
-    return f"{entry.day}  {feeds:<7}  {entry.category[:30]:<30}  {entry.title}"
+    room = max(20, shutil.get_terminal_size((100, 24)).columns - 53)  # what the columns leave
+    category, title = _shorten(entry.category, 30), _shorten(entry.title, room)
+    return f"{entry.day}  {feeds:<7}  {category:<30}  {title}"
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
 def _describe(item: ListedEntry, cap: int) -> str:

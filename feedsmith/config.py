@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from email import errors, policy
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -296,7 +297,8 @@ def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...
 
 def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
     host = urlsplit(site.base_url).hostname or "localhost"
-    sender = _mailbox(table, "from", table.get("from", str, f"{site.author_name} <digest@{host}>"))
+    default_sender = str(Address(display_name=site.author_name, addr_spec=f"digest@{host}"))
+    sender = _mailbox(table, "from", table.get("from", str, default_sender))
     to = tuple(_mailbox(table, "to", value) for value in _strings(table, "to", ()))
     unsubscribe = _strings(table, "unsubscribe", ())
     for target in unsubscribe:

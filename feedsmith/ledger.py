@@ -130,6 +130,9 @@ class Ledger:
                  f"(SELECT entry_id FROM issue_entries) ORDER BY published DESC, id DESC")
         return [entry_from_row(row, self._zone) for row in self._db.execute(query, params)]
 
+    def has_entries(self) -> bool:
+        return bool(self._db.execute("SELECT EXISTS (SELECT 1 FROM entries)").fetchone()[0])
+
     def next_number(self, month: str, numbering: str, first: int) -> int:
         """Running numbers continue from the last issue (or `first`); yearly ones restart at 1."""
         if numbering == "yearly":

@@ -76,9 +76,13 @@ def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = Fals
     if now < month_end and not dry_run:
         raise DigestError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
                              "holds a whole month (--dry-run previews it)")
-    with exclusive(config.store.path, wait), open_database(config.store.path) as database:
+    with exclusive(config.store.path, wait), \
+            open_database(config.store.path, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
         record = ledger.issue(month)
+        if record is None and not ledger.has_entries():
+            raise DigestError(f"{config.store.path} holds no entries yet, so {month} would be "
+                              "recorded as having nothing new: run `feedsmith build` first")
         if record is None and not dry_run and not ignore_archive:
             _refuse_if_published(config, month)
         if record is not None and (rebuild or record.number is None) and not dry_run:

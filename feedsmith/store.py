@@ -203,6 +203,11 @@ class Store:
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
+    def categories(self) -> list[str]:
+        """Every category name the store holds, alphabetically."""
+        names = [c for (c,) in self._db.execute("SELECT DISTINCT category FROM entries")]
+        return sorted(names, key=str.casefold)
+
     def feed_slugs(self) -> list[str]:
         return [s for (s,) in self._db.execute("SELECT DISTINCT category_slug FROM entries")]
 

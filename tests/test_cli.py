@@ -10,6 +10,7 @@ import feedparser
 import pytest
 from click.testing import Result
 
+from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
 
 MINIMAL = """
@@ -172,3 +173,57 @@ def test_usage_errors_exit_2(cli: Callable[..., Result]) -> None:
     result = cli("bild")
     assert result.exit_code == 2
     assert "No such command 'bild'" in result.stderr
+
+
+def test_the_top_level_help_names_every_stage(cli: Callable[..., Result]) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    assert "newsletter" in result.stdout and "feedsmith init" in result.stdout
+    for command in ("build", "check", "init", "digest", "run-due", "schedule", "status"):
+        assert re.search(rf"^  {command}\s", result.stdout, re.MULTILINE), command
+
+
+def test_entries_for_an_unknown_category_names_the_ones_there_are(
+        cli: Callable[..., Result]) -> None:
+    assert cli("build").exit_code == 0
+    result = cli("entries", "--category", "Spotlight")
+    assert result.exit_code == 2
+    assert "no entries in category 'Spotlight'; the store's categories are: Blog, " in result.stderr
+    assert "Spotlight Interviews with Co-operators" in result.stderr
+
+
+def test_entries_fits_its_columns(cli: Callable[..., Result],
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    assert cli("build").exit_code == 0
+    lines = cli("entries", "--month", "2023-11").stdout.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    assert lines[1] == ("2023-11-30  all+cat  News                            ILO offers a clinic "
+                        "on the cooperative model f…")
+    assert any("Spotlight Interviews with Co-…  Interview with Ekaterina Dimitrova" in line
+               for line in lines)
+
+
+def test_a_digest_before_any_build_says_to_build_first(cli: Callable[..., Result]) -> None:
+    result = cli("digest", "--month", "2023-11", "--now", "2023-12-01T08:00")
+    assert result.exit_code == 1
+    assert "no state database yet: run `feedsmith build` first" in result.stderr
+    assert cli("build").exit_code == 0
+    with_store = cli("digest", "--month", "2023-11", "--now", "2023-12-01T08:00", "--dry-run")
+    assert with_store.exit_code == 0 and "(new)" in with_store.stdout
+
+
+def test_log_times_are_in_the_sites_time_zone(project: Path, cli: Callable[..., Result]) -> None:
+    log_file = project / "feedsmith.log"
+    assert cli("run-due", "--quiet", "--log-file", str(log_file), "--now",
+               "2023-11-15T10:00").exit_code == 0
+    first = log_file.read_text().splitlines()[0]
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0[12]:00 INFO feedsmith: ", first)
+
+
+def test_a_site_title_with_a_comma_makes_a_valid_default_sender(
+        project: Path, cli: Callable[..., Result]) -> None:
+    _config(project, MINIMAL.replace('title = "Minimal"', 'title = "News, stories, statements"'))
+    assert cli("check").exit_code == 0
+    config = load_config(project / "config.toml")
+    assert config.digest.sender == '"News, stories, statements" <digest@feeds.example.org>'

@@ -145,7 +145,7 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             harvest.files_unchanged += 1
             continue
         try:
-            items, problems, _ = _parse(raw, str(path), source, site)
+            items, problems, _ = parse_listing(raw, str(path), source, site)
         except SourceError as failure:
             harvest.failures.append(failure)
             continue
@@ -176,7 +176,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
             harvest.fingerprints[source.url] = fingerprint
             harvest.validators[source.url] = (page.etag, page.last_modified)
             return
-        items, problems, following = _parse(page.body, page.url, source, site, page.content_type)
+        items, problems, following = parse_listing(page.body, page.url, source, site, page.content_type)
     except SourceError as failure:
         harvest.failures.append(failure)
         return
@@ -195,7 +195,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
         visited.add(following)
         try:
             more = fetch(session, following, config, source.name, allowed)
-            extra, extra_problems, following = _parse(more.body, more.url, source, site,
+            extra, extra_problems, following = parse_listing(more.body, more.url, source, site,
                                                       more.content_type)
         except SourceError as failure:
             problems.append(Problem(f"{following} (page {number})", f"{failure}; the pages "
@@ -239,7 +239,7 @@ def detect_format(raw: bytes, content_type: str = "") -> str:
     return "text"
 
 
-def _parse(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
+def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
            content_type: str = "") -> tuple[list[ListedItem], list[Problem], str | None]:
     """Items of one file or page in the source's format, the items left out, and the next page."""
     kind = source.format if source.format != "auto" else detect_format(raw, content_type)

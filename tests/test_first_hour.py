@@ -1,0 +1,95 @@
+"""A new user's first hour: `feedsmith init` writes a config for a listing, `feedsmith check`
+shows what the sources give; neither touches a store or an output folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+from click.testing import Result
+
+from feedsmith.config import load_config
+
+from .conftest import DATA, REPO, Site
+
+
+def test_check_shows_each_sources_items_and_touches_nothing(
+        project: Path, cli: Callable[..., Result]) -> None:
+    result = cli("check", "--items", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Config {project / 'config.toml'}: OK."
+    assert "Source 'ilo-coop': 50 item(s), 0 warning(s), 0 failure(s)." in lines
+    header = lines.index("Source 'ilo-coop': 50 item(s), 0 warning(s), 0 failure(s).") + 1
+    assert lines[header].split() == ["DATE", "CATEGORY", "TITLE", "LINK"]
+    assert lines[header + 1].split()[:3] == ["2023-12-01", "News", "ILO"]
+    assert len([line for line in lines if line.startswith("  20")]) == 2
+    assert not (project / "feedsmith.db").exists() and not (project / "feeds").exists()
+
+
+def test_check_reports_warnings_and_a_failing_source(project: Path, cli: Callable[..., Result],
+                                                     web: Site) -> None:
+    (project / "listings" / "000_254e8c6e76770959.txt").write_text(
+        "  1. News\n\n    An undated item\n", encoding="utf-8")
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace(
+        "[output]", f'[[sources]]\nname = "gone"\nurl = "{web.base}/x"\n\n[output]'))
+    result = cli("check")
+    assert result.exit_code == 1
+    assert "no listing item found" in result.stdout  # the emptied file fails as a whole
+    assert f"error: source 'gone': {web.base}/x: HTTP 404 Not Found" in result.stdout
+    assert not (project / "feedsmith.db").exists()
+
+
+def test_init_writes_a_config_that_loads_checks_and_builds(tmp_path: Path,
+                                                            cli: Callable[..., Result]) -> None:
+    listing = DATA / "listings" / "french.txt"
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    result = cli("init", str(listing), config=config)
+    assert result.exit_code == 0, result.output
+    assert "text, dates in 'fr', 2 item(s)" in result.stdout
+    loaded = load_config(config)
+    assert loaded.sources[0].language == "fr" and loaded.sources[0].format == "text"
+    assert Path(loaded.sources[0].paths[0]) == listing.resolve()
+    assert cli("check", config=config).exit_code == 0
+    assert cli("build", config=config).exit_code == 0
+    titles = [e.title for e in feedparser.parse(config.parent / "feeds" / "all.atom").entries]
+    assert len(titles) == 2
+
+
+def test_init_proposes_selectors_for_an_html_page(tmp_path: Path, cli: Callable[..., Result],
+                                                  web: Site) -> None:
+    web.route("/fr/actualites", (DATA / "web" / "plain-markup.html").read_bytes())
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    result = cli("init", f"{web.base}/fr/actualites", config=config)
+    assert result.exit_code == 0, result.output
+    assert ("read with CSS selectors item = 'div.row', title = 'a.headline', "
+            "date = 'span.when'") in result.stdout
+    assert f"{web.base}/fr/articles/cafe-coop.html" in result.stdout  # links made absolute
+    source = load_config(config).sources[0]
+    assert (source.url, source.language) == (f"{web.base}/fr/actualites", "fr")
+    assert cli("build", config=config).exit_code == 0
+    entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == ["Les coopératives du café & la sécurité au travail",
+                                          "Sensibilisation au modèle coopératif au Laos"]
+
+
+def test_an_ilo_page_needs_no_selectors(tmp_path: Path, cli: Callable[..., Result],
+                                        web: Site) -> None:
+    web.route("/news", (DATA / "web" / "ilo-page1.html").read_bytes())
+    config = tmp_path / "new.toml"
+    result = cli("init", f"{web.base}/news", config=config)
+    assert result.exit_code == 0 and "selectors" not in result.stdout
+    assert "html, dates in 'en', 2 item(s)" in result.stdout
+
+
+def test_init_never_overwrites_a_config(project: Path, cli: Callable[..., Result]) -> None:
+    config = project / "config.toml"
+    before = config.read_bytes()
+    result = cli("init", str(REPO / "listings" / "000_254e8c6e76770959.txt"))
+    assert result.exit_code == 1
+    assert "already exists; `feedsmith init` never overwrites a config" in result.stderr
+    assert config.read_bytes() == before
