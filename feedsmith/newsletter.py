@@ -189,19 +189,7 @@ def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: 
     recipients get a new one.
     """
     options = config.digest
-    if not options.to:
-        raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
-    states = {d.recipient: d.state for d in ledger.deliveries(month)}
-
-    def wanted(recipient: str) -> bool:
-        state = states.get(recipient)
-        if force or state is None or state == FAILED:
-            return True
-        return state in OUTCOME_UNKNOWN and resend_unknown
-
-    report.already_sent = [r for r in options.to if states.get(r) == SENT and not force]
-    report.unknown = [r for r in options.to if states.get(r) in OUTCOME_UNKNOWN and not wanted(r)]
-    pending = [r for r in options.to if wanted(r)]
+    pending = _recipients(ledger, config, month, force, resend_unknown, report)
     with contextlib.ExitStack() as connections:
         session = None
         for index, recipient in enumerate(pending):
@@ -226,11 +214,30 @@ def _deliver(ledger: Ledger, config: Config, month: str, number: int, rendered: 
                 state = UNKNOWN if isinstance(error, OutcomeUnknown) else FAILED
                 ledger.mark(month, recipient, state, msg_id, now, str(error))
                 report.failed.append(error)
-                if error.connection_lost:
-                    session = None
+                session = None if error.connection_lost else session
                 continue
             ledger.mark(month, recipient, SENT, msg_id, now)
             report.sent.append(recipient)
+
+
+def _recipients(ledger: Ledger, config: Config, month: str, force: bool, resend_unknown: bool,
+                report: DigestReport) -> list[str]:
+    """Who gets a copy this time: never tried or refused before; with `resend_unknown` those
+    whose copy's fate is unknown; with `force` everyone. The report says who was left out."""
+    if not config.digest.to:
+        raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
+    states = {d.recipient: d.state for d in ledger.deliveries(month)}
+
+    def wanted(recipient: str) -> bool:
+        state = states.get(recipient)
+        if force or state is None or state == FAILED:
+            return True
+        return state in OUTCOME_UNKNOWN and resend_unknown
+
+    to = config.digest.to
+    report.already_sent = [r for r in to if states.get(r) == SENT and not force]
+    report.unknown = [r for r in to if states.get(r) in OUTCOME_UNKNOWN and not wanted(r)]
+    return [r for r in to if wanted(r)]
 
 
 log = logging.getLogger("feedsmith")
