@@ -129,21 +129,6 @@ def test_a_feed_is_decoded_by_its_header_charset(project: Path, cli: Callable[..
     assert _entries(project)[0].title == "Кооперативы"
 
 
-def test_an_entity_declared_after_a_long_comment_is_refused(
-        project: Path, cli: Callable[..., Result], web: Site) -> None:
-    feed = (b'<?xml version="1.0"?><!-- ' + b"padding " * 20_000 + b'-->'
-            b'<!DOCTYPE rss [<!ENTITY a "EXPANDED-ENTITY">]><rss version="2.0"><channel>'
-            b"<title>x</title><item><title>&a;</title>"
-            b"<pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate></item></channel></rss>")
-    web.route("/feed", feed, content_type="application/rss+xml")
-    _ilo_site(web)
-    _config(project, _source("feed", f"{web.base}/feed"), _source("ilo", f"{web.base}/news"))
-    result = cli("build")
-    assert result.exit_code == 1
-    assert "feed: not a usable RSS/Atom feed (its DTD declares" in result.stderr
-    assert "EXPANDED-ENTITY" not in (project / "feeds" / "all.atom").read_text()
-
-
 def test_a_feed_with_an_external_doctype_only_is_read(project: Path, cli: Callable[..., Result],
                                                        web: Site) -> None:
     feed = (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS '
