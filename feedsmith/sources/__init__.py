@@ -71,7 +71,6 @@ class Harvest:
             source=source.name, origin=origin, aliases=aliases,
             language=source.language))
 
-
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make
         every later build fail (lxml refuses text nodes over 10 MB)."""
