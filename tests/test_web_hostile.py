@@ -196,3 +196,15 @@ def test_an_edited_link_updates_the_entry_and_keeps_its_id(
     after = _entries(project)[0]
     assert (after.id, after.link) == (before.id, f"{web.base}/resource/news/coffeepeople-2023")
     assert after.updated > before.updated
+
+
+def test_a_feed_that_only_mentions_entities_in_its_text_is_read(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item>'
+            b"<title>XML tips</title><description><![CDATA[Never write <!ENTITY x> in a feed."
+            b"]]></description><pubDate>Tue, 14 Nov 2023 10:00:00 +0000</pubDate></item>"
+            b"</channel></rss>")
+    web.route("/feed", feed, content_type="application/rss+xml")
+    _config(project, _source("feed", f"{web.base}/feed"))
+    assert cli("build").exit_code == 0
+    assert [e.title for e in _entries(project)] == ["XML tips"]

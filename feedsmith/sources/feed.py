@@ -32,8 +32,11 @@ def _declares_anything(body: bytes) -> bool:
         dtd = etree.fromstring(body, parser).getroottree().docinfo.internalDTD
     except (etree.XMLSyntaxError, ValueError):
         dtd = None  # not well-formed: the scan below still sees any declaration
-    if dtd is not None and (list(dtd.entities()) or list(dtd.elements())):
-        return True
+    else:
+        if dtd is None:
+            return False  # no DOCTYPE at all: nothing declared (and "<!ENTITY" in text is text)
+        if list(dtd.entities()) or list(dtd.elements()):
+            return True
     utf16 = body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     text = body.decode("utf-16" if utf16 else "latin-1", errors="replace")
     return _DECLARATION.search(text) is not None

@@ -49,7 +49,7 @@ def client(config: FetchConfig) -> httpx.Client:
 def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
           allowed: Collection[str], validators: tuple[str, str] = ("", "")) -> Fetched:
     """GET `url` (an allowed origin's); SourceError (naming the source and URL) when it cannot
-    be had. `allowed` holds origins as `feedsmith.config.origin` writes them."""
+    be had. `allowed` holds origins as `feedsmith.urls.origin` writes them."""
     _check_target(url, url, allowed, source)
     headers = {}
     etag, last_modified = validators
