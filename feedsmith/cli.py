@@ -356,6 +356,31 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
 
 
 @main.command()
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.pass_obj
+def serve(options: _Options, bind: str, port: int) -> None:
+    """Preview the output folder in a browser, with the headers production needs."""
+    from feedsmith.serve import make_server
+
+    config = options.config()
+    folder = config.output.dir
+    if not (folder / "index.html").is_file():
+        raise click.ClickException(f"{_shown(folder)} has no index.html yet: run `feedsmith build`")
+    try:
+        server = make_server(folder, bind, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    click.echo(f"Serving {_shown(folder)} at http://{bind}:{server.server_port}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
 @click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
 @click.pass_obj
 def status(options: _Options, now: str | None) -> None:

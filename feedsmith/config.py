@@ -40,6 +40,8 @@ class SiteConfig:
     language: str = "en"
     author_name: str = ""
     author_email: str = ""
+    icon: str = ""  # absolute URLs of a small square icon and a wider logo, for pages and feeds
+    logo: str = ""
 
 
 SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary")
@@ -186,10 +188,22 @@ def _site(table: Table) -> SiteConfig:
                    "timezone")
     language = _language(table)
     author_name, author_email = _author(table, title)
+    icon, logo = (_image(table, key, base_url) for key in ("icon", "logo"))
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
-                      author_email=author_email)
+                      author_email=author_email, icon=icon, logo=logo)
+
+
+def _image(table: Table, key: str, base_url: str) -> str:
+    """An absolute http(s) URL, or a file in the output folder ("logo.png": under base_url)."""
+    value: str = table.get(key, str, "")
+    if value and not is_http_url(value):
+        if ":" in value or value.startswith("/") or "\\" in value or ".." in value.split("/"):
+            table.fail(f"expected an http(s) URL or a file name under base_url, got {value!r}",
+                       key)
+        value = base_url + value
+    return value
 
 
 def _real_date(text: str) -> bool:

@@ -12,7 +12,7 @@ from datetime import date
 from functools import cache
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import get_month_names
+from babel.dates import format_date, get_month_names
 
 from feedsmith.cleantext import fold_accents
 
@@ -83,3 +83,10 @@ def _parse_date_shape(line: str, language: str) -> date | None:
         return date(int(match["year"]), month, int(match["day"]))
     except ValueError:  # "31 February 2023"
         return None
+
+
+def month_label(month: str, language: str) -> str:
+    """"2023-11" -> "November 2023" in the site's language (for pages, digests and subjects)."""
+    year, number = map(int, month.split("-"))
+    locale = babel_locale(language)
+    return str(format_date(date(year, number, 1), format="LLLL yyyy", locale=locale)).capitalize()

@@ -38,10 +38,17 @@ class Entry:
     origin: str = ""  # "path:line" of the listing it was read from, for messages
     aliases: tuple[str, ...] = ()  # other ids it may already be stored under (see `link_id`)
     language: str = ""  # of its listing, as a BCP 47 tag ("fr", "es-ES"); "" = the site's
+    # Its permanent place in the web edition, relative to the site's base_url
+    # ("archive/2023-11.html#item-…"); set by the store (see `feedsmith.identity.permalink`).
+    home: str = ""
 
     @property
     def day(self) -> date:
         return self.published.date()
+
+    def url(self, base_url: str) -> str:
+        """Where a click on the item goes: its own link, else its permalink in the web edition."""
+        return self.link or (base_url + self.home if self.home else "")
 
 
 def dated(day: date, zone: ZoneInfo) -> datetime:

@@ -1,13 +1,22 @@
-"""Feeds -> RSS 2.0 and Atom 1.0 documents, one pair per category and one for everything.
+"""Feeds -> RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents, one set per category and one for
+everything, and the OPML that subscribes to the categories.
 
 Everything a feed says is derived from its entries, never from the clock: the feed's `updated` and
 `lastBuildDate` are its newest entry's `updated`, so unchanged input gives unchanged bytes.
+
+Every item links somewhere: its own link, else its permalink in the web edition (`Entry.url`).
+RSS and Atom name `feed.css`, so a person who opens a feed in a browser reads a page, not markup:
+browsers are dropping XSLT, while a CSS stylesheet for XML works wherever the feed is served as
+XML (see `feedsmith.serve`).
 """
 
 from __future__ import annotations
 
+import json
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -15,10 +24,12 @@ from lxml import etree
 from feedsmith.config import SiteConfig
 from feedsmith.entry import EPOCH, Entry
 
+FEED_STYLESHEET = "feed.css"  # beside the feeds in the output folder
+
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """One published feed: `<slug>.rss` and `<slug>.atom` carry `entries`, newest first."""
+    """One published feed: `<slug>.rss`, `.atom` and `.json` carry `entries`, newest first."""
 
     slug: str
     category: str | None  # None for the feed of everything; else its newest entry's spelling
@@ -34,23 +45,42 @@ class Feed:
         return f"{self.slug}.atom"
 
     @property
+    def json_name(self) -> str:
+        return f"{self.slug}.json"
+
+    @property
+    def page_name(self) -> str:
+        """The same feed as a web page: the home page for everything, else `<slug>.html`."""
+        return "index.html" if self.category is None else f"{self.slug}.html"
+
+    def page_url(self, base_url: str) -> str:
+        return base_url if self.category is None else base_url + self.page_name
+
+    @property
     def updated(self) -> datetime | None:
         return max((e.updated for e in self.entries), default=None)
 
     def title(self, site_title: str) -> str:
         return f"{site_title}: {self.category}" if self.category else site_title
 
+    def description(self, site_title: str) -> str:
+        what = f"“{self.category}” items" if self.category else "All items"
+        return f"{what} from {site_title}"
+
 
 def render_atom(feed: Feed, site: SiteConfig) -> bytes:
     generator = _generator(feed, site, feed.atom_name, "application/atom+xml")
+    if site.icon:
+        generator.icon(site.icon)
+    if site.logo:
+        generator.logo(site.logo)
     for entry in feed.entries:
         item = generator.add_entry(order="append")
-        _common(item, entry)
-        # Atom wants content or an alternate link; listings rarely give links.
+        _common(item, entry, site.base_url)
         item.content(entry.summary or entry.title, type="text")
     document = bytes(generator.atom_str(pretty=True))
     foreign = {e.id: e.language for e in feed.entries if e.language and e.language != site.language}
-    return _with_entry_languages(document, foreign) if foreign else document
+    return _styled(_with_entry_languages(document, foreign) if foreign else document)
 
 
 def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
@@ -65,23 +95,87 @@ def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
 
 def render_rss(feed: Feed, site: SiteConfig) -> bytes:
     generator = _generator(feed, site, feed.rss_name, "application/rss+xml")
+    if site.logo:
+        # The validator wants the image's title and link to be the channel's.
+        generator.image(site.logo, title=feed.title(site.title), link=feed.page_url(site.base_url))
     for entry in feed.entries:
         item = generator.add_entry(order="append")
-        _common(item, entry)
+        _common(item, entry, site.base_url)
         if entry.summary:
             item.description(entry.summary)
-    return bytes(generator.rss_str(pretty=True))
+    return _styled(bytes(generator.rss_str(pretty=True)))
+
+
+def render_json(feed: Feed, site: SiteConfig) -> bytes:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the same items, ids, order and links."""
+    document: dict[str, Any] = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title(site.title),
+        "home_page_url": feed.page_url(site.base_url),
+        "feed_url": site.base_url + feed.json_name,
+        "description": feed.description(site.title),
+        "language": site.language,
+        "authors": [{"name": site.author_name}],
+    }
+    if site.logo:
+        document["icon"] = site.logo
+    if site.icon:
+        document["favicon"] = site.icon
+    document["items"] = [_json_item(entry, site) for entry in feed.entries]
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _json_item(entry: Entry, site: SiteConfig) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "url": entry.url(site.base_url),
+        "title": entry.title,
+        "content_text": entry.summary or entry.title,
+        "date_published": entry.published.isoformat(),
+        "date_modified": entry.updated.isoformat(),
+        "tags": [entry.category],
+    }
+    if entry.summary:
+        item["summary"] = entry.summary
+    if entry.language and entry.language != site.language:
+        item["language"] = entry.language
+    return item
+
+
+def render_opml(feeds: list[Feed], site: SiteConfig) -> bytes:
+    """OPML 2.0 subscribing to each category once (Atom), so that one import shows every item
+    exactly once. With the feed of everything too, a reader would show each item twice, or (keying
+    items by id) one of the two feeds empty; that feed is offered on its own on the home page.
+    """
+    opml = ET.Element("opml", version="2.0")
+    head = ET.SubElement(opml, "head")
+    ET.SubElement(head, "title").text = f"{site.title}: every category"
+    body = ET.SubElement(opml, "body")
+    for feed in feeds:
+        if feed.category is None:
+            continue
+        title = feed.title(site.title)
+        ET.SubElement(body, "outline", type="rss", text=title, title=title,
+                      xmlUrl=site.base_url + feed.atom_name, htmlUrl=feed.page_url(site.base_url))
+    ET.indent(opml)
+    return bytes(ET.tostring(opml, encoding="UTF-8", xml_declaration=True)) + b"\n"
+
+
+def _styled(document: bytes) -> bytes:
+    """The document naming the stylesheet browsers show it with, after the XML declaration."""
+    declaration, _, rest = document.partition(b"\n")
+    stylesheet = f'<?xml-stylesheet type="text/css" href="{FEED_STYLESHEET}"?>'.encode()
+    return b"\n".join((declaration, stylesheet, rest))
 
 
 def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) -> FeedGenerator:
     generator = FeedGenerator()
     generator.id(f"tag:{site.id_authority}:feeds/{feed.slug}")
     generator.title(feed.title(site.title))
-    what = f"“{feed.category}” items" if feed.category else "All items"
-    generator.description(f"{what} from {site.title}")
+    generator.description(feed.description(site.title))
     # Order matters: feedgen 1.0.0 makes the *last* link the RSS channel <link>.
     generator.link(href=site.base_url + file_name, rel="self", type=media_type)
-    generator.link(href=site.link, rel="alternate")
+    generator.link(href=feed.page_url(site.base_url), rel="alternate", type="text/html")
     generator.language(site.language)
     author = {"name": site.author_name}
     if site.author_email:
@@ -95,14 +189,14 @@ def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) ->
     return generator
 
 
-def _common(item: object, entry: Entry) -> None:
+def _common(item: object, entry: Entry, base_url: str) -> None:
     item.guid(entry.id, permalink=False)  # type: ignore[attr-defined]
     item.title(entry.title)  # type: ignore[attr-defined]
     item.published(entry.published)  # type: ignore[attr-defined]
     item.updated(entry.updated)  # type: ignore[attr-defined]
     item.category(term=entry.category)  # type: ignore[attr-defined]
-    if entry.link:
-        item.link(href=entry.link, rel="alternate")  # type: ignore[attr-defined]
+    if link := entry.url(base_url):
+        item.link(href=link, rel="alternate")  # type: ignore[attr-defined]
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

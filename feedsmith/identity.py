@@ -62,6 +62,24 @@ def ids_for(authority: str, day: date, title: str, link: str) -> tuple[str, tupl
     return (link_id(authority, link), (title_id,)) if link else (title_id, ())
 
 
+def permalink(entry_id: str, listed_day: str) -> str:
+    """An entry's place in the web edition, relative to base_url: the archive page of the month it
+    is listed in (the store's frozen `day`, "YYYY-MM-DD"), at an anchor taken from its id:
+    "archive/2023-11.html#item-2023-11-30-9f86d081884c7d65". Neither part can change once the
+    entry is stored, so the link in a feed, a digest or a bookmark keeps working."""
+    return f"{archive_page(listed_day[:7])}#{anchor(entry_id)}"
+
+
+def archive_page(month: str) -> str:
+    """The web edition's page for a month ("YYYY-MM"), relative to base_url."""
+    return f"archive/{month}.html"
+
+
+def anchor(entry_id: str) -> str:
+    """An HTML id from an entry id: its part after the tagging entity, made id-safe."""
+    return "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", entry_id.rsplit(":", 1)[-1])
+
+
 def content_hash(entry: Entry) -> str:
     """What counts as an edit of an item once its id is fixed: category, summary and link."""
     material = f"{entry.category}\x1f{entry.summary}\x1f{entry.link}"

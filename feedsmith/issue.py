@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from babel.dates import format_date
@@ -18,7 +17,7 @@ from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from feedsmith.config import Config
-from feedsmith.dates import babel_locale
+from feedsmith.dates import babel_locale, month_label
 from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
 from feedsmith.ledger import IssueRecord, Rendered
@@ -138,13 +137,6 @@ def _long_date(language: str) -> Callable[[Entry], str]:
         return str(format_date(entry.published, format="long", locale=locale))
 
     return long_date
-
-
-def month_label(month: str, language: str) -> str:
-    """"2023-11" -> "November 2023" in the site's language."""
-    year, number = map(int, month.split("-"))
-    locale = babel_locale(language)
-    return str(format_date(date(year, number, 1), format="LLLL yyyy", locale=locale)).capitalize()
 
 
 def web_url(config: Config, month: str) -> str:

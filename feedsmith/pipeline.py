@@ -1,8 +1,8 @@
-"""The order of the feed stages: sources -> store (merge) -> stale feeds, index and OPML -> files.
+"""The order of the feed stages: sources -> store (merge) -> stale feeds and pages -> files.
 (The monthly digest and `run-due` chain their stages in `newsletter`.)
 
-A build holds the store's lock from start to end. Only feeds the merge made stale are rendered,
-all of them in memory before the first write, so a failing render leaves the published folder as it
+A build holds the store's lock from start to end. Only feeds and archive months the merge made
+stale are rendered (with the home page, OPML and stylesheets), all in memory before the first write, so a failing render leaves the published folder as it
 was; a build killed while writing leaves the feeds pending in the store for the next build.
 """
 
@@ -18,15 +18,22 @@ from pathlib import Path
 from feedsmith import __version__
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
-from feedsmith.discovery import render_index, render_opml
 from feedsmith.errors import Problem, SourceError
-from feedsmith.feeds import Feed, render_atom, render_rss
+from feedsmith.feeds import Feed, render_atom, render_json, render_opml, render_rss
 from feedsmith.files import remove_stale_temp_files, write_if_changed
-from feedsmith.identity import ALL
+from feedsmith.identity import ALL, archive_page
+from feedsmith.pages import (
+    STYLESHEETS,
+    neighbours,
+    render_category,
+    render_home,
+    render_month,
+    stylesheets,
+)
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
 
-INDEX_FILES = ("index.html", "feeds.opml")
+SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
 
 @dataclass(slots=True)
@@ -89,14 +96,21 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                              problems=harvest.problems, failures=harvest.failures)
         fingerprint = render_fingerprint(config)
         stale = _stale_feeds(store, config, fingerprint)
-        if stale:
+        stale_months = _stale_months(store, config, fingerprint)
+        if stale or stale_months:
             feeds = store.feeds(config.site.timezone, config.output.max_entries)
             report.stored = feeds[0].total
             # A category whose last entry moved away is written empty rather than left stale.
             emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
-            outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds, config)
+            months = store.months()
+            outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds,
+                                     months, config)
+            for month in sorted(neighbours(stale_months, list(months))):
+                entries = store.month_entries(month, config.site.timezone)
+                outputs[archive_page(month)] = render_month(month, entries, list(months),
+                                                            config.site)
             report.written, report.unchanged = publish(outputs, config.output.dir)
-            store.mark_published(fingerprint, [feed.slug for feed in feeds])
+            store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
         else:
             report.stored = store.count()
         _record_build(store, now, harvest.failures, ok=True, report=report)
@@ -123,31 +137,51 @@ def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
         return {ALL, *store.feed_slugs()} | pending
     out = config.output.dir
     missing = {slug for slug in store.published_feeds()
-               if not (out / f"{slug}.rss").exists() or not (out / f"{slug}.atom").exists()}
-    if any(not (out / name).exists() for name in INDEX_FILES):
+               if not all((out / f"{slug}.{kind}").exists() for kind in ("rss", "atom", "json"))
+               or slug != ALL and not (out / f"{slug}.html").exists()}
+    if any(not (out / name).exists() for name in SITE_FILES):
         missing.add(ALL)
     return pending | missing
+
+
+def _stale_months(store: Store, config: Config, fingerprint: str) -> set[str]:
+    """Archive pages to write: months whose entries changed, all of them when the way pages are
+    rendered changed, and any whose page has gone missing. Unchanged months are not rendered."""
+    if store.get_meta("render_fingerprint") != fingerprint:
+        return set(store.months())
+    missing = {month for month in store.published_months()
+               if not (config.output.dir / archive_page(month)).exists()}
+    return store.pending_months() | missing
 
 
 def render_fingerprint(config: Config) -> str:
     """Everything besides the entries that shapes the published files."""
     site = config.site
-    template = (files("feedsmith.templates") / "index.html.j2").read_bytes()
+    shipped = files("feedsmith.templates")
+    templates = b"".join((shipped / name).read_bytes()
+                         for name in sorted(p.name for p in shipped.iterdir() if p.is_file()))
     settings = "\x1f".join((__version__, site.title, site.link, site.base_url, site.language,
                             site.author_name, site.author_email, site.id_authority,
-                            site.timezone.key, str(config.output.max_entries)))
-    return hashlib.sha256(settings.encode() + template).hexdigest()
+                            site.timezone.key, site.icon, site.logo,
+                            str(config.output.max_entries)))
+    return hashlib.sha256(settings.encode() + templates).hexdigest()
 
 
-def render_outputs(stale: list[Feed], every_feed: list[Feed], config: Config) -> dict[str, bytes]:
-    """The stale feeds in both formats, and the index and OPML (which list every feed)."""
+def render_outputs(stale: list[Feed], every_feed: list[Feed], months: dict[str, int],
+                   config: Config) -> dict[str, bytes]:
+    """The stale feeds in every format with their pages, and the home page, OPML and stylesheets
+    (which list or serve every feed)."""
     site = config.site
     outputs: dict[str, bytes] = {}
     for feed in stale:
         outputs[feed.rss_name] = render_rss(feed, site)
         outputs[feed.atom_name] = render_atom(feed, site)
-    outputs["index.html"] = render_index(every_feed, site, config.output.max_entries)
+        outputs[feed.json_name] = render_json(feed, site)
+        if feed.slug != ALL:
+            outputs[feed.page_name] = render_category(feed, site)
+    outputs["index.html"] = render_home(every_feed, months, site)
     outputs["feeds.opml"] = render_opml(every_feed, site)
+    outputs.update(stylesheets())
     return outputs
 
 

@@ -106,5 +106,9 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE entries ADD COLUMN language TEXT NOT NULL DEFAULT '';
     """,
     _reslug,
+    """
+    -- months ('YYYY-MM') whose archive page is not yet rewritten since their entries changed
+    CREATE TABLE pending_months (month TEXT PRIMARY KEY);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry, day_offsets
 from feedsmith.feeds import Feed
-from feedsmith.identity import ALL, category_slug, content_hash, corrected
+from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
-                 "language")
-_Row = tuple[str, str, str]  # a stored entry's content_hash, title and category_slug
+                 "language, day")
+_ENTRY_WIDTH = 11  # columns in ENTRY_COLUMNS
+_Row = tuple[str, str, str, str]  # a stored entry's content_hash, title, category_slug and day
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 
 
@@ -38,6 +39,7 @@ class MergeResult:
     corrected: int = 0  # new ids recognised as corrected titles of stored entries
     seen: int = 0
     stale_feeds: set[str] = field(default_factory=set)
+    stale_months: set[str] = field(default_factory=set)  # "YYYY-MM" archive pages to rewrite
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class Store:
                 result.stale_feeds.add(ALL)
             self._db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
                                  [(slug,) for slug in sorted(result.stale_feeds)])
+            self._db.executemany("INSERT OR IGNORE INTO pending_months VALUES (?)",
+                                 [(month,) for month in sorted(result.stale_months)])
             result.seen, result.corrected = len(seen), len(corrections)
         return result
 
@@ -127,10 +131,10 @@ class Store:
                               for url, (etag, modified) in validators.items()])
 
     def _stored_rows(self, ids: Iterable[str]) -> dict[str, _Row]:
-        """id -> (content_hash, title, category_slug) for those ids that are stored."""
+        """id -> (content_hash, title, category_slug, day) for those ids that are stored."""
         rows: dict[str, _Row] = {}
         for chunk in _chunks(list(dict.fromkeys(ids))):
-            query = (f"SELECT id, content_hash, title, category_slug FROM entries "
+            query = (f"SELECT id, content_hash, title, category_slug, day FROM entries "
                      f"WHERE id IN ({_marks(chunk)})")
             rows.update((row[0], row[1:]) for row in self._db.execute(query, chunk))
         return rows
@@ -177,6 +181,7 @@ class Store:
                  content_hash(entry), utc_text(now + timedelta(microseconds=offset)), utc_text(now),
                  entry.origin, target))
             result.stale_feeds |= {stored[target][2], slug}
+            result.stale_months.add(stored[target][3][:7])
             result.changed += 1
 
     def _insert(self, fresh: list[Entry], stamp: str, result: MergeResult) -> None:
@@ -192,6 +197,7 @@ class Store:
                          entry.link, entry.day.isoformat(), offset, moment, moment,
                          content_hash(entry), stamp, stamp, entry.origin, entry.language))
             result.stale_feeds.add(slug)
+            result.stale_months.add(entry.day.isoformat()[:7])
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
         result.new += len(rows)
 
@@ -199,6 +205,23 @@ class Store:
 
     def pending_feeds(self) -> set[str]:
         return {slug for (slug,) in self._db.execute("SELECT slug FROM pending_feeds")}
+
+    def pending_months(self) -> set[str]:
+        """Archive months ("YYYY-MM") whose entries changed since their page was written."""
+        return {month for (month,) in self._db.execute("SELECT month FROM pending_months")}
+
+    def months(self) -> dict[str, int]:
+        """Every month with entries ("YYYY-MM", by listed day) -> how many, oldest first."""
+        rows = self._db.execute(
+            "SELECT substr(day, 1, 7) AS month, COUNT(*) FROM entries GROUP BY month ORDER BY month")
+        return dict(rows)
+
+    def month_entries(self, month: str, zone: ZoneInfo) -> list[Entry]:
+        """The entries listed in a month ("YYYY-MM"), newest first: its archive page."""
+        query = (f"SELECT {ENTRY_COLUMNS} FROM entries WHERE day >= ? AND day < ? "
+                 f"ORDER BY published DESC, id DESC")
+        rows = self._db.execute(query, (f"{month}-01", f"{month}-32"))
+        return [entry_from_row(row, zone) for row in rows]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
@@ -244,13 +267,13 @@ class Store:
         wanted_slug = category_slug(category) if category else None
         listed = []
         for row in self._db.execute(query):
-            entry = entry_from_row(row[:10], zone)
-            if wanted_slug not in (None, row[14]):
+            entry = entry_from_row(row[:_ENTRY_WIDTH], zone)
+            ranks, seen, slug = row[_ENTRY_WIDTH:_ENTRY_WIDTH + 2], row[-3:-1], row[-1]
+            if wanted_slug not in (None, slug):
                 continue
             if month and entry.published.strftime("%Y-%m") != month:
                 continue
-            listed.append(ListedEntry(entry, row[10], row[11], from_utc_text(row[12], zone),
-                                      from_utc_text(row[13], zone)))
+            listed.append(ListedEntry(entry, *ranks, *(from_utc_text(t, zone) for t in seen)))
         return listed
 
     # --- after publishing ----------------------------------------------------------------------
@@ -289,13 +312,20 @@ class Store:
         """The slugs of the feeds the last publish listed (cheap: no scan of the entries)."""
         return json.loads(self.get_meta("published_feeds") or "[]")  # type: ignore[no-any-return]
 
-    def mark_published(self, render_fingerprint: str, slugs: list[str]) -> None:
-        """The pending feeds are written: forget them, remember how and which were rendered."""
+    def published_months(self) -> list[str]:
+        """The archive months the last publish wrote pages for."""
+        return json.loads(self.get_meta("published_months") or "[]")  # type: ignore[no-any-return]
+
+    def mark_published(self, render_fingerprint: str, slugs: list[str], months: list[str]) -> None:
+        """The pending feeds and pages are written: forget them, remember how and which were
+        rendered."""
         with self.transaction() as db:
             db.execute("DELETE FROM pending_feeds")
+            db.execute("DELETE FROM pending_months")
             db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
                 ("render_fingerprint", render_fingerprint),
-                ("published_feeds", json.dumps(sorted(slugs)))])
+                ("published_feeds", json.dumps(sorted(slugs))),
+                ("published_months", json.dumps(sorted(months)))])
 
 def _classify(entries: Sequence[Entry], stored: dict[str, _Row], aliases: dict[str, str]
               ) -> tuple[list[Entry], list[tuple[str, Entry]], list[str]]:
@@ -317,10 +347,12 @@ def _classify(entries: Sequence[Entry], stored: dict[str, _Row], aliases: dict[s
 
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""
-    entry_id, title, category, published, updated, summary, link, source, origin, lang = row[:10]
+    (entry_id, title, category, published, updated, summary, link, source, origin, lang,
+     day) = row[:_ENTRY_WIDTH]
     return Entry(id=entry_id, title=title, category=category,
                  published=from_utc_text(published, zone), updated=from_utc_text(updated, zone),
-                 summary=summary, link=link, source=source, origin=origin, language=lang)
+                 summary=summary, link=link, source=source, origin=origin, language=lang,
+                 home=permalink(entry_id, day))
 
 
 def _marks(values: Sequence[object]) -> str:

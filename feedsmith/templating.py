@@ -1,9 +1,11 @@
 """The one Jinja2 environment for pages and email: the operator's template folder first (if
 configured), then the shipped templates; HTML escaped by default, text templates (`*.txt.j2`)
-not; a missing variable is an error, not an empty string."""
+not; a missing variable is an error, not an empty string. One per folder for the process: it
+compiles each template once, and reloads one whose file changed (Jinja's auto_reload)."""
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import jinja2
 from feedsmith.errors import ConfigError
 
 
+@cache
 def environment(operator_folder: Path | None = None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if operator_folder is not None:

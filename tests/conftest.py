@@ -25,6 +25,17 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` (relative path) -> its bytes and mtime: what a build published."""
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def contents(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative path) -> its bytes."""
+    return {name: data for name, (data, _) in tree(folder).items()}
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh copy of the shipped example: config.toml and listings/, output into feeds/."""

@@ -16,6 +16,7 @@ from feedsmith import feeds, pipeline
 from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
+from tests.conftest import tree
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News
@@ -28,10 +29,6 @@ ITEM = """  {n}. News
 """
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
-
-
 def _listing(*items: tuple[str, str, str]) -> str:
     body = "".join(ITEM.format(n=n, title=t, day=d, summary=s)
                    for n, (t, d, s) in enumerate(items, start=1))
@@ -41,23 +38,23 @@ def _listing(*items: tuple[str, str, str]) -> str:
 def test_same_input_same_bytes_and_no_rewrite(project: Path, cli: Callable[..., Result],
                                                tmp_path_factory: pytest.TempPathFactory) -> None:
     assert cli("build").exit_code == 0
-    first = _snapshot(project / "feeds")
+    first = tree(project / "feeds")
     second_run = cli("build")
     assert second_run.exit_code == 0
     assert "is up to date, nothing written" in second_run.output
-    assert _snapshot(project / "feeds") == first  # bytes and mtimes
+    assert tree(project / "feeds") == first  # bytes and mtimes
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     shutil.copy(project / "config.toml", elsewhere / "config.toml")
     shutil.copytree(project / "listings", elsewhere / "listings")
     assert cli("build", config=elsewhere / "config.toml").exit_code == 0
-    assert {n: b for n, (b, _) in _snapshot(elsewhere / "feeds").items()} == \
+    assert {n: b for n, (b, _) in tree(elsewhere / "feeds").items()} == \
            {n: b for n, (b, _) in first.items()}
 
 
 def test_a_run_with_nothing_readable_leaves_the_feeds_as_they_were(
         project: Path, cli: Callable[..., Result]) -> None:
     assert cli("build").exit_code == 0
-    before = _snapshot(project / "feeds")
+    before = tree(project / "feeds")
     for listing in (project / "listings").glob("*.txt"):
         listing.write_text("<html><body>Service unavailable</body></html>\n")
     result = cli("build")
@@ -65,7 +62,7 @@ def test_a_run_with_nothing_readable_leaves_the_feeds_as_they_were(
     assert "Error: nothing could be read, the feeds are left as they were" in result.stderr
     assert "000_254e8c6e76770959.txt: no listing item found" in result.stderr
     assert "Traceback" not in result.output
-    assert _snapshot(project / "feeds") == before
+    assert tree(project / "feeds") == before
 
 
 def test_a_render_failure_writes_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

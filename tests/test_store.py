@@ -21,6 +21,7 @@ from feedsmith.config import load_config
 from feedsmith.database import open_database
 from feedsmith.schema import SCHEMA_VERSION
 from feedsmith.store import Store
+from tests.conftest import contents, tree
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -42,10 +43,6 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
-
-
 def test_feeds_keep_items_that_dropped_off_the_listing(project: Path) -> None:
     _build(project)
     (project / "listings" / SAMPLE_000).unlink()  # the listing page moved on
@@ -62,7 +59,9 @@ def test_an_edited_summary_keeps_the_id_gets_a_new_updated_and_rewrites_only_its
     _edit(project / "listings" / SAMPLE_000, "Facilitators were trained", "Facilitators trained")
     report = _build(project, LATER)
     assert (report.merge.new, report.merge.changed) == (0, 1)
-    assert sorted(report.written) == ["all.atom", "all.rss", "news.atom", "news.rss"]
+    assert sorted(report.written) == ["all.atom", "all.json", "all.rss", "archive/2023-11.html",
+                                      "index.html", "news.atom", "news.html", "news.json",
+                                      "news.rss"]
     after = {e.id: e for e in _entries(project)}
     assert after.keys() == before.keys()
     edited = next(e for e in after.values() if e.summary.startswith("Facilitators trained"))
@@ -140,11 +139,11 @@ def test_titles_that_are_not_corrections_make_new_entries(project: Path, old: st
 
 def test_a_no_change_build_parses_nothing_and_touches_nothing(project: Path) -> None:
     _build(project)
-    before = {p.name: p.stat().st_mtime_ns for p in (project / "feeds").iterdir()}
+    before = tree(project / "feeds")
     report = _build(project, LATER)
     assert (report.files_read, report.files_unchanged) == (0, 5)
     assert report.written == report.unchanged == []
-    assert {p.name: p.stat().st_mtime_ns for p in (project / "feeds").iterdir()} == before
+    assert tree(project / "feeds") == before
 
 
 def test_a_deleted_feed_file_is_written_again(project: Path) -> None:
@@ -160,7 +159,7 @@ def test_a_config_change_rewrites_every_feed(project: Path) -> None:
     _build(project)
     _edit(project / "config.toml", 'title = "ILO COOP: ', 'title = "ILO Cooperatives: ')
     report = _build(project, LATER)
-    assert len(report.written) == 24
+    assert len(report.written) == 59  # all but the stylesheets
     assert feedparser.parse(project / "feeds" / "all.atom").feed.title.startswith("ILO Cooperatives")
 
 
@@ -208,7 +207,7 @@ def test_concurrent_builds_do_the_work_once(project: Path) -> None:
 def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
         project: Path, cli: Callable[..., Result]) -> None:
     assert cli("build").exit_code == 0
-    feeds = _snapshot(project / "feeds")
+    feeds = contents(project / "feeds")
     store = project / "feedsmith.db"
     for leftover in project.glob("feedsmith.db-*"):
         leftover.unlink()
@@ -219,7 +218,7 @@ def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
     assert result.stderr.startswith(f"Error: {store}: the state database is unreadable or corrupt")
     assert "Traceback" not in result.output
     assert store.read_bytes() == damaged
-    assert _snapshot(project / "feeds") == feeds
+    assert contents(project / "feeds") == feeds
 
 
 def test_schema_is_versioned_and_a_newer_store_is_refused(project: Path,
@@ -271,14 +270,14 @@ def test_a_build_killed_anywhere_is_completed_by_the_next(
     held_back = new_page.read_bytes()
     new_page.unlink()
     _build(project)  # state A: four listings
-    old_feeds = _snapshot(project / "feeds")
+    old_feeds = contents(project / "feeds")
     new_page.write_bytes(held_back)  # state B: a new page and an edited summary
     _edit(project / "listings" / "001_8fbb353530fffbeb.txt", "My.Coop – Training", "My.Coop training")
 
     reference = tmp_path_factory.mktemp("reference")
     shutil.copytree(project, reference, dirs_exist_ok=True)
     _build(reference, LATER)
-    new_feeds = _snapshot(reference / "feeds")
+    new_feeds = contents(reference / "feeds")
     assert new_feeds != old_feeds
 
     killed = subprocess.run([sys.executable, str(Path(__file__).parent / "killed_build.py"),
@@ -287,12 +286,12 @@ def test_a_build_killed_anywhere_is_completed_by_the_next(
     assert killed.returncode == -9, killed.stderr
     with sqlite3.connect(project / "feedsmith.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    for name, data in _snapshot(project / "feeds").items():
+    for name, data in contents(project / "feeds").items():
         if not name.endswith(".feedsmith-tmp"):
             assert data in (old_feeds.get(name), new_feeds[name]), name
 
     _build(project, LATER)
-    assert _snapshot(project / "feeds") == new_feeds
+    assert contents(project / "feeds") == new_feeds
     with open_database(project / "feedsmith.db") as database:
         assert Store(database).pending_feeds() == set()
 

@@ -18,16 +18,12 @@ import pytest
 from click.testing import Result
 
 from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
+from tests.conftest import contents
 
 from .conftest import Inbox, set_smtp
 
 NOW = "2023-12-01T08:00"
 READER = "reader@example.org"
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
 
 
 def test_an_emptied_store_is_refused_and_the_issue_is_not_sent_again(
@@ -40,14 +36,14 @@ def test_an_emptied_store_is_refused_and_the_issue_is_not_sent_again(
     for leftover in project.glob("feedsmith.db-*"):
         leftover.unlink()
     store.write_bytes(b"")  # a botched restore, a full disk at the wrong moment
-    published = _snapshot(project / "feeds")
+    published = contents(project / "feeds")
     for command in (("run-due", "--now", NOW), ("build",), ("status",), ("entries",)):
         result = cli(*command)
         assert result.exit_code == 1, command
         assert f"{store}: the state database is an empty file (0 bytes)" in result.stderr
         assert "Traceback" not in result.output
     assert store.read_bytes() == b"" and len(server.messages) == 1
-    assert _snapshot(project / "feeds") == published
+    assert contents(project / "feeds") == published
 
 
 def test_an_issue_the_ledger_lost_but_the_archive_lists_is_not_sent_again(

@@ -152,9 +152,9 @@ def test_only_http_links_are_published(project: Path, cli: Callable[..., Result]
     assert f"{web.base}/news item 1: link " in result.stderr
     assert "is not an http(s) URL; the item is published without it" in result.stderr
     entries = {e.title: e for e in _entries(project)}
-    assert not entries["First item"].get("links")
+    assert entries["First item"].link.startswith("https://feeds.example.org/archive/2023-12.html#")
     assert entries["Second item"].link == f"{web.base}/ok"
-    for name in ("all.atom", "all.rss", "index.html"):
+    for name in ("all.atom", "all.rss", "all.json", "index.html", "archive/2023-12.html"):
         assert href.split(":")[0] + ":" not in (project / "feeds" / name).read_text()
 
 
