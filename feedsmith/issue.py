@@ -86,7 +86,7 @@ def render_issue(layout: Layout, number: int, month: str, config: Config) -> Ren
     subject = f"{digest.title} Issue No. {number}, {label}"
     context: dict[str, Any] = {
         "title": digest.title, "number": number, "month_label": label, "subject": subject,
-        "language": site.language, "contact": digest.contact,
+        "language": site.language, "contact": digest.contact, "base_url": site.base_url,
         "web_url": web_url(config, month), "archive_url": archive_url(config),
         "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
                                 digest.unsubscribe[0] if digest.unsubscribe else ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import email
 import json
+import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
@@ -23,6 +24,18 @@ from feedsmith.config import SiteConfig
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def require(program: str, why: str) -> str:
+    """The path of a system program a test drives, or skip saying why (fail under CI=true, where
+    `tests/system-packages` should have installed it)."""
+    found = shutil.which(program)
+    if found is None:
+        message = f"{program} is not installed ({why}); tests/system-packages installs it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
 
 
 def tree(folder: Path) -> dict[str, tuple[bytes, int]]:

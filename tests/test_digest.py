@@ -79,6 +79,21 @@ def test_the_november_2023_issue_holds_exactly_its_nine_items_by_category(
         assert " ".join(title.split()) in " ".join(text.replace("\n  ", " ").split())
 
 
+def test_every_story_links_where_the_feeds_link_it(mail_project: Path,
+                                                   cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0
+    links = {e.title: e.link for e in feedparser.parse(mail_project / "feeds" / "all.atom").entries}
+    message = _eml(mail_project)
+    page = lxml_html.fromstring(message.get_body(("html",)).get_content())  # type: ignore[union-attr]
+    stories = {a.text_content().strip(): a.get("href") for a in page.iter("a")
+               if a.text_content().strip() in _november_titles()}
+    assert stories == {title: links[title] for title in _november_titles()}
+    assert all(link.startswith("https://feeds.example.org/ilo-coop/archive/2023-11.html#item-")
+               for link in stories.values())
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert all(link in text for link in stories.values())
+
+
 def test_the_eml_has_the_parts_and_headers_a_list_mail_needs(mail_project: Path,
                                                             cli: Callable[..., Result]) -> None:
     assert _digest(cli).exit_code == 0

@@ -1,0 +1,365 @@
+"""The web edition as readers meet it: permalinks that resolve and never move, pages in a real
+browser at phone and desktop widths, feeds opened in that browser, the OPML in a real feed reader,
+JSON Feed read by an independent parser, and the preview server's headers."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import feedparser
+import jsonfeed
+import pytest
+from click.testing import Result
+from lxml import html
+
+from feedsmith.config import load_config
+from feedsmith.pipeline import build
+from feedsmith.serve import make_server
+from tests.conftest import REPO, require, tree
+
+BASE = "https://feeds.example.org/ilo-coop/"
+LISTING = "000_254e8c6e76770959.txt"
+NEW_ITEM = """  1. News
+
+    A brand-new item on top of the listing
+
+    02 December 2023
+
+"""
+
+
+def _build(project: Path, now: datetime = datetime(2026, 11, 23, tzinfo=UTC)) -> list[str]:
+    return build(load_config(project / "config.toml"), now).written
+
+
+def _links(feed: Path) -> dict[str, str]:
+    return {e.id: e.link for e in feedparser.parse(feed).entries}
+
+
+def _ids_in(page: Path) -> set[str]:
+    return set(html.parse(str(page)).getroot().xpath("//@id"))
+
+
+def _set(project: Path, old: str, new: str) -> None:
+    config = project / "config.toml"
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new, 1))
+
+
+# --- permalinks --------------------------------------------------------------------------------
+
+
+def test_every_item_links_to_its_place_in_the_archive(project: Path) -> None:
+    _set(project, "max_entries = 50", "max_entries = 3")
+    _build(project)
+    feeds = project / "feeds"
+    anchored: set[str] = set()
+    for page in (feeds / "archive").glob("*.html"):
+        anchored |= {f"{BASE}archive/{page.name}#{i}" for i in _ids_in(page) if i != "main"}
+    assert len(anchored) == 50  # every entry in the store, not only the newest 3 per feed
+    for feed in feeds.glob("*.atom"):
+        for entry_id, link in _links(feed).items():
+            assert link in anchored, (feed.name, entry_id)
+            month = entry_id.split(":")[-1][:7]  # a date-and-title id: its listed day
+            assert link.startswith(f"{BASE}archive/{month}.html#item-")
+
+
+def test_permalinks_never_move_and_unchanged_months_are_not_rewritten(project: Path) -> None:
+    _build(project)
+    feeds = project / "feeds"
+    links = _links(feeds / "all.atom")
+    before = tree(feeds / "archive")
+    listing = project / "listings" / LISTING
+    text = listing.read_text(encoding="utf-8")
+    marker = "  1. "
+    listing.write_text(text.replace(marker, NEW_ITEM + marker, 1), encoding="utf-8")
+    written = _build(project, datetime(2026, 11, 24, tzinfo=UTC))
+    assert sorted(w for w in written if w.startswith("archive/")) == ["archive/2023-12.html"]
+    after = tree(feeds / "archive")
+    assert {k: v for k, v in after.items() if k != "2023-12.html"} == \
+        {k: v for k, v in before.items() if k != "2023-12.html"}  # bytes and mtimes
+    again = _links(feeds / "all.atom")
+    assert {i: again[i] for i in links if i in again} == {i: links[i] for i in links if i in again}
+    new = next(e for e in feedparser.parse(feeds / "all.atom").entries if "brand-new" in e.title)
+    assert urldefrag(new.link).fragment in _ids_in(feeds / "archive" / "2023-12.html")
+
+
+def test_a_new_month_gets_linked_from_its_neighbour(project: Path) -> None:
+    _build(project)
+    listing = project / "listings" / LISTING
+    text = listing.read_text(encoding="utf-8")
+    new = NEW_ITEM.replace("02 December 2023", "05 January 2024")
+    listing.write_text(text.replace("  1. ", new + "  1. ", 1), encoding="utf-8")
+    written = _build(project, datetime(2026, 11, 24, tzinfo=UTC))
+    assert {"archive/2024-01.html", "archive/2023-12.html"} <= set(written)
+    december = html.parse(str(project / "feeds" / "archive" / "2023-12.html"))
+    assert december.xpath("//a[@rel='next']/@href") == ["2024-01.html"]
+
+
+def test_an_item_with_a_link_of_its_own_keeps_it_everywhere(project: Path) -> None:
+    _build(project)
+    db = sqlite3.connect(project / "feedsmith.db")  # as a listing with links would have stored it
+    with db:
+        db.execute("UPDATE entries SET link = 'https://www.ilo.org/x' WHERE title LIKE "
+                   "'The ILO conducts a cooperative audit%'")
+        db.execute("INSERT INTO pending_feeds VALUES ('all'), ('news')")
+        db.execute("INSERT OR IGNORE INTO pending_months SELECT substr(day, 1, 7) FROM entries "
+                   "WHERE link != ''")
+    db.close()
+    _build(project)
+    feeds = project / "feeds"
+    [entry] = [e for e in feedparser.parse(feeds / "news.rss").entries if "cooperative audit" in e.title]
+    assert entry.link == "https://www.ilo.org/x"
+    pages = [feeds / "index.html", feeds / "news.html", *(feeds / "archive").glob("*.html")]
+    hrefs = [a for page in pages for a in html.parse(str(page)).xpath(
+        "//a[starts-with(normalize-space(), 'The ILO conducts a cooperative audit')]/@href")]
+    assert hrefs and set(hrefs) == {"https://www.ilo.org/x"}
+
+
+# --- feeds in every format ---------------------------------------------------------------------
+
+
+def test_json_feed_carries_the_same_items_ids_order_and_links(project: Path) -> None:
+    _build(project)
+    feeds = project / "feeds"
+    for atom in sorted(feeds.glob("*.atom")):
+        parsed = jsonfeed.Feed.parse_string(atom.with_suffix(".json").read_text(encoding="utf-8"))
+        entries = feedparser.parse(atom).entries
+        assert [(i.id, i.url, i.title) for i in parsed.items] == \
+            [(e.id, e.link, e.title) for e in entries]
+        assert parsed.feed_url == BASE + atom.with_suffix(".json").name
+        assert all(i.content_text and i.date_published for i in parsed.items)
+
+
+def test_icon_and_logo_appear_in_pages_and_feeds(project: Path, cli: Callable[..., Result]) -> None:
+    _set(project, 'language = "en"',
+         'language = "en"\nicon = "icon.png"\nlogo = "https://www.ilo.org/logo.svg"')
+    _build(project)
+    feeds = project / "feeds"
+    atom = feedparser.parse(feeds / "all.atom").feed
+    assert (atom.icon, atom.logo) == (BASE + "icon.png", "https://www.ilo.org/logo.svg")
+    assert feedparser.parse(feeds / "news.rss").feed.image.href == "https://www.ilo.org/logo.svg"
+    parsed = jsonfeed.Feed.parse_string((feeds / "all.json").read_text(encoding="utf-8"))
+    assert (parsed.favicon, parsed.icon) == (BASE + "icon.png", "https://www.ilo.org/logo.svg")
+    for page in (feeds / "index.html", feeds / "archive" / "2023-11.html"):
+        tree_ = html.parse(str(page))
+        assert tree_.xpath("//link[@rel='icon']/@href") == [BASE + "icon.png"]
+        assert tree_.xpath("//img[@class='logo']/@alt") == [load_config(
+            project / "config.toml").site.title]
+    _set(project, 'icon = "icon.png"', 'icon = "javascript:alert(1)"')
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "[site] icon: expected an http(s) URL or a file name under base_url" in result.output
+
+
+# --- the preview server ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[tuple[Path, int]]:
+    _build(project)
+    server = make_server(project / "feeds", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield project / "feeds", server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def _get(port: int, path: str, method: str = "GET",
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    answer = response.status, dict(response.getheaders()), response.read()
+    connection.close()
+    return answer
+
+
+@pytest.mark.parametrize(("path", "media_type"), [
+    ("/", "text/html; charset=utf-8"),
+    ("/news.html", "text/html; charset=utf-8"),
+    ("/archive/2023-11.html", "text/html; charset=utf-8"),
+    ("/style.css", "text/css; charset=utf-8"),
+    ("/news.rss", "application/xml; charset=utf-8"),
+    ("/news.atom", "application/xml; charset=utf-8"),
+    ("/news.json", "application/feed+json; charset=utf-8"),
+    ("/feeds.opml", "text/x-opml; charset=utf-8"),
+])
+def test_serve_answers_with_types_and_validators(served: tuple[Path, int], path: str,
+                                                  media_type: str) -> None:
+    folder, port = served
+    status, headers, body = _get(port, path)
+    assert status == 200 and headers["Content-Type"] == media_type
+    name = path.lstrip("/") or "index.html"
+    assert body == (folder / name).read_bytes()
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    assert _get(port, path, headers={"If-None-Match": etag})[0] == 304
+    assert _get(port, path, headers={"If-None-Match": '"other"'})[0] == 200
+    assert _get(port, path, headers={"If-Modified-Since": modified})[0] == 304
+    assert _get(port, path, headers={"If-Modified-Since": "Thu, 01 Jan 1998 00:00:00 GMT"})[0] \
+        == 200
+    head = _get(port, path, "HEAD")
+    assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
+
+
+def test_serve_gives_nothing_from_outside_the_folder(served: tuple[Path, int]) -> None:
+    folder, port = served
+    (folder / ".all.atom.x.feedsmith-tmp").write_text("partial")
+    (folder / "escape").symlink_to(folder.parent / "config.toml")
+    for path in ("/../config.toml", "/%2e%2e/config.toml", "/archive/../../config.toml",
+                 "/..%2fconfig.toml", "/escape", "/.all.atom.x.feedsmith-tmp", "/archive/",
+                 "/missing.rss", "//etc/passwd"):
+        status, _, body = _get(port, path)
+        assert status == 404, path
+        assert b"id_authority" not in body and b"partial" not in body
+
+
+def test_serve_command_prints_where_it_listens(project: Path) -> None:
+    _build(project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feedsmith",
+         "--config", str(project / "config.toml"), "serve", "--port", "0"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Serving ") and "http://127.0.0.1:" in line, line
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        assert _get(port, "/")[2] == (project / "feeds" / "index.html").read_bytes()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+# --- in a real browser and a real feed reader --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """The example built with its base_url at a local server that serves it: every absolute link
+    then points into the output folder, as it would in production."""
+    project = tmp_path_factory.mktemp("live")
+    shutil.copy(REPO / "config.toml", project / "config.toml")
+    shutil.copytree(REPO / "listings", project / "listings")
+    (project / "feeds").mkdir()
+    server = make_server(project / "feeds", "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{server.server_port}/"
+    _set(project, f'base_url = "{BASE}"', f'base_url = "{base}"')
+    _build(project)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield project / "feeds", base
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = require("chromium", "pages and feeds are checked as Chromium shows them")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield launched
+        launched.close()
+
+
+def _pages(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
+
+
+@pytest.mark.parametrize("width", [375, 1024])
+def test_pages_fit_the_screen_and_every_link_resolves(live: tuple[Path, str], browser: Any,
+                                                      width: int) -> None:
+    folder, base = live
+    listing = load_config(folder.parent / "config.toml").site.link
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    for name in _pages(folder):
+        response = page.goto(base + name)
+        assert response.status == 200
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+        assert page.evaluate("document.scripts.length") == 0
+        assert page.locator("h1").count() == 1
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            if href == listing:
+                continue
+            target, fragment = urldefrag(href)
+            assert target.startswith(base), (name, href)
+            path = folder / (urlsplit(target).path.lstrip("/") or "index.html")
+            assert path.is_file(), (name, href)
+            assert not fragment or fragment in _ids_in(path), (name, href)
+    assert all(url.startswith(base) for url in requests)  # no fonts, CDNs or trackers
+    page.close()
+
+
+def test_focus_is_visible(live: tuple[Path, str], browser: Any) -> None:
+    _, base = live
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(base)
+    page.keyboard.press("Tab")
+    style = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                          " return [document.activeElement.tagName, s.outlineStyle]; })()")
+    assert style == ["A", "solid"]
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["news.rss", "news.atom", "all.atom"])
+def test_a_feed_opened_in_the_browser_reads_as_a_page(live: tuple[Path, str], browser: Any,
+                                                      name: str) -> None:
+    folder, base = live
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    response = page.goto(base + name)
+    assert response.headers["content-type"] == "application/xml; charset=utf-8"
+    assert page.evaluate("document.styleSheets.length") == 1  # feed.css applied, not plain text
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    root = page.evaluate("getComputedStyle(document.documentElement, '::before').content")
+    assert "To subscribe, copy the address of this page" in root
+    feed = feedparser.parse(folder / name)
+    web_page = base if name.startswith("all.") else base + name.split(".")[0] + ".html"
+    visible = page.evaluate(
+        "[...document.documentElement.querySelectorAll('*')]"
+        ".filter(e => getComputedStyle(e).display !== 'none')"
+        ".map(e => e.localName + ' ' + (e.getAttribute('href') ?? e.textContent.trim()))")
+    assert f"link {web_page}" in visible  # the same feed as a web page
+    titles = [t for t in visible if t.startswith("title ")]
+    assert titles == [f"title {t}" for t in [feed.feed.title, *(e.title for e in feed.entries)]]
+    assert not any(t.startswith(("guid ", "id ", "category ")) for t in visible)
+    page.close()
+
+
+def test_the_opml_shows_every_item_once_in_newsboat(live: tuple[Path, str],
+                                                    tmp_path: Path) -> None:
+    newsboat = require("newsboat", "the OPML is imported into a real feed reader")
+    folder, _ = live
+    urls, cache = tmp_path / "urls", tmp_path / "cache.db"
+    (tmp_path / "config").write_text("")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    common = ["-u", str(urls), "-c", str(cache), "-C", str(tmp_path / "config")]
+    subprocess.run([newsboat, "-i", str(folder / "feeds.opml"), *common], env=env, check=True,
+                   capture_output=True, timeout=60)
+    subprocess.run([newsboat, *common, "-x", "reload"], env=env, check=True, capture_output=True,
+                   timeout=120)
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT guid, feedurl FROM rss_item").fetchall()
+        feeds = {url for (url,) in db.execute("SELECT rssurl FROM rss_feed")}
+    everything = {e.id for e in feedparser.parse(folder / "all.atom").entries}
+    assert len(feeds) == len(list(folder.glob("*.atom"))) - 1  # every category, not "all"
+    assert sorted(guid for guid, _ in rows) == sorted(everything)  # each item exactly once
