@@ -90,10 +90,10 @@ def build(options: _Options, wait: float) -> None:
     click.echo(f"Entries: {merge.new} new, {merge.changed} updated, {report.stored} in the store.")
     out = _shown(config.output.dir)
     if report.written or report.unchanged:
-        click.echo(f"Feeds: {len(report.written)} file(s) written to {out}, "
+        click.echo(f"Output: {len(report.written)} file(s) written to {out}, "
                    f"{len(report.unchanged)} unchanged.")
     else:
-        click.echo(f"Feeds: {out} is up to date, nothing written.")
+        click.echo(f"Output: {out} is up to date, nothing written.")
     if report.failures:
         sys.exit(1)
 

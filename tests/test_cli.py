@@ -38,10 +38,10 @@ def test_build_prints_a_summary(cli: Callable[..., Result]) -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == ["Sources: 5 file(s) read, 0 unchanged, 0 failed; 0 warning(s).",
                          "Entries: 50 new, 0 updated, 50 in the store."]
-    assert re.fullmatch(r"Feeds: 61 file\(s\) written to .*feeds/, 0 unchanged\.", lines[2])
+    assert re.fullmatch(r"Output: 61 file\(s\) written to .*feeds/, 0 unchanged\.", lines[2])
     again = cli("build").stdout.splitlines()
     assert again[0] == "Sources: 0 file(s) read, 5 unchanged, 0 failed; 0 warning(s)."
-    assert re.fullmatch(r"Feeds: .*feeds/ is up to date, nothing written\.", again[2])
+    assert re.fullmatch(r"Output: .*feeds/ is up to date, nothing written\.", again[2])
 
 
 def test_optional_keys_take_their_documented_defaults(project: Path,
