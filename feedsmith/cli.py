@@ -207,9 +207,21 @@ def _clock(config: Config, value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=config.site.timezone)
 
 
+def _week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", value):
+        raise click.BadParameter(f"expected an ISO week YYYY-Www, e.g. 2023-W47, got {value!r}")
+    return value
+
+
 @main.command()
-@click.option("--month", callback=_month, help="The issue's month (YYYY-MM); default: last month.")
-@click.option("--dry-run", is_flag=True, help="Show what the issue would hold; record nothing.")
+@click.option("--month", callback=_month,
+              help="The issue's month (YYYY-MM); default: the last whole month.")
+@click.option("--week", callback=_week,
+              help="The issue's ISO week (YYYY-Www), with [digest] cadence = \"weekly\"; "
+                   "default: the last whole week.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what the issue would hold and write its HTML to a temporary file; "
+                   "record nothing.")
 @click.option("--send", is_flag=True, help="Deliver the issue to [digest] to, once.")
 @click.option("--force", is_flag=True, help="With --send: send again to those already sent to.")
 @click.option("--rebuild", is_flag=True, help="Select and render an unsent issue again.")
@@ -221,17 +233,21 @@ def _clock(config: Config, value: str | None) -> datetime:
 @click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
               help="Seconds to wait for another run that holds the store.")
 @click.pass_obj
-def digest(options: _Options, month: str | None, dry_run: bool, send: bool, force: bool,
-           rebuild: bool, resend_unknown: bool, ignore_archive: bool, now: str | None,
-           wait: float) -> None:
-    """Build the monthly digest: web page, text and .eml under <output>/digest/; --send mails it."""
-    from feedsmith.ledger import add_months, month_of
+def digest(options: _Options, month: str | None, week: str | None, dry_run: bool, send: bool,
+           force: bool, rebuild: bool, resend_unknown: bool, ignore_archive: bool,
+           now: str | None, wait: float) -> None:
+    """Build the newsletter issue of a month (or week): web page, text and .eml under
+    <output>/digest/; --send mails it."""
     from feedsmith.newsletter import run_issue
+    from feedsmith.period import Period
 
+    if month and week:
+        raise click.UsageError("give --month or --week, not both")
     config = options.config()
     clock = _clock(config, now)
-    month = month or add_months(month_of(clock.astimezone(config.site.timezone).date()), -1)
-    report = run_issue(config, month, clock, dry_run=dry_run, rebuild=rebuild, deliver=send,
+    today = clock.astimezone(config.site.timezone).date()
+    key = month or week or Period.containing(today, config.digest.cadence).shifted(-1).key
+    report = run_issue(config, key, clock, dry_run=dry_run, rebuild=rebuild, deliver=send,
                         force=force, resend_unknown=resend_unknown,
                         ignore_archive=ignore_archive, wait=wait)
     _print_digest(report, config, dry_run)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
+from feedsmith.period import CADENCES, MONTHLY, WEEKLY
 from feedsmith.tables import Table, did_you_mean
 from feedsmith.urls import is_http_url, origin
 
@@ -111,6 +112,18 @@ class DigestConfig:
     lead_category: str = ""  # lead story: newest of this category, else the newest item
     max_html_bytes: int = 95_000  # Gmail clips at ~102 KB
     smtp: SmtpConfig = SmtpConfig()
+    cadence: str = "monthly"  # or "weekly" (ISO weeks in the site's time zone)
+    # The look: masthead logo (absolute https URL) and its alt text, the brand colour, a tagline
+    # and per-category section headings ("{period}" is replaced by the issue's period), social
+    # links for the footer (name, https URL).
+    logo: str = ""
+    logo_alt: str = ""
+    brand_color: str = "#1e2d6b"
+    tagline: str = ""
+    headings: tuple[tuple[str, str], ...] = ()
+    social: tuple[tuple[str, str], ...] = ()
+    intros: Path | None = None  # folder of editorials, one Markdown file per issue: 2023-11.md
+    send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +165,7 @@ def load_config(path: Path) -> Config:
     output = _output(root.table("output"), folder)
     store = _store(root.table("store"), folder, output.dir)
     digest = _digest(root.table("digest"), folder, site)
-    schedule = _schedule(root.table("schedule"), site)
+    schedule = _schedule(root.table("schedule"), site, digest.cadence)
     fetch = _fetch(root.table("fetch"), site)
     if root.data:
         unknown = ", ".join(f"{key}{did_you_mean(key, root.known | {'sources'})}"
@@ -333,15 +346,46 @@ def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
                (("first_number", 1, 1, 1_000_000), ("lookback_months", 1, 0, 24),
                 ("max_html_bytes", 95_000, 10_000, 10_000_000))}
     skip_empty = table.get("skip_empty", bool, True)
+    cadence = table.get("cadence", str, MONTHLY)
+    if cadence not in CADENCES:
+        table.fail(f'expected "monthly" or "weekly", got {cadence!r}', "cadence")
+    logo = table.get("logo", str, "")
+    if logo and not logo.startswith("https://") or not is_http_url(logo or "https://x.org"):
+        table.fail(f"expected an absolute https:// URL (mail clients fetch it), got {logo!r}",
+                   "logo")
+    brand_color = table.get("brand_color", str, "#1e2d6b")
+    if not re.fullmatch(r"#[0-9A-Fa-f]{6}", brand_color):
+        table.fail(f'expected a colour such as "#1e2d6b", got {brand_color!r}', "brand_color")
+    headings_table = table.table("headings")
+    headings = tuple((name, _with_period(headings_table, name, headings_table.get(name, str)))
+                     for name in list(headings_table.data))
+    social_table = table.table("social")
+    social = tuple((name, social_table.get(name, str)) for name in list(social_table.data))
+    for name, url in social:
+        if not url.startswith("https://") or not is_http_url(url):
+            social_table.fail(f"expected an https:// URL, got {url!r}", name)
+    intros = table.get("intros", str, "digest/intro")
     digest = DigestConfig(
-        title=table.get("title", str, f"{site.title} eNewsUpdate"), sender=sender, to=to,
+        title=table.get("title", str, f"{site.title} newsletter"), sender=sender, to=to,
         list_id=table.get("list_id", str, f"digest.{host}"), unsubscribe=unsubscribe,
         contact=table.get("contact", str, sender, multiline=True), templates=folder / templates if templates else None,
         numbering=numbering, exclude=exclude, sections=_strings(table, "sections", ()),
         lead_category=table.get("lead_category", str, ""), skip_empty=skip_empty,
-        smtp=_smtp(table.table("smtp")), **numbers)
+        smtp=_smtp(table.table("smtp")), cadence=cadence, logo=logo,
+        logo_alt=table.get("logo_alt", str, "") or (f"{site.title}" if logo else ""),
+        brand_color=brand_color.lower(),
+        tagline=_with_period(table, "tagline", table.get("tagline", str, "")),
+        headings=headings, social=social, intros=folder / intros,
+        send_without_unsubscribe=table.get("send_without_unsubscribe", bool, False), **numbers)
     table.done()
     return digest
+
+
+def _with_period(table: Table, key: str, text: str) -> str:
+    """A text where "{period}" stands for the issue's period ("November 2023"); no other braces."""
+    if re.search(r"[{}]", text.replace("{period}", "")):
+        table.fail(f'only "{{period}}" may stand in braces, got {text!r}', key)
+    return text
 
 
 def _mailbox(table: Table, key: str, value: str) -> str:
@@ -369,10 +413,11 @@ def _smtp(table: Table) -> SmtpConfig:
     return smtp
 
 
-def _schedule(table: Table, site: SiteConfig) -> ScheduleConfig:
+def _schedule(table: Table, site: SiteConfig, cadence: str) -> ScheduleConfig:
     from feedsmith.schedule import Jobs  # schedule imports no config
 
-    defaults = ScheduleConfig()
+    # A week's issue is due on the Monday after it, 08:00; a month's on the 1st.
+    defaults = ScheduleConfig(digest="0 8 * * 1") if cadence == WEEKLY else ScheduleConfig()
     schedule = ScheduleConfig(
         build=table.get("build", str, defaults.build),
         digest=table.get("digest", str, defaults.digest),

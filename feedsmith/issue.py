@@ -17,10 +17,11 @@ from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from feedsmith.config import Config
-from feedsmith.dates import babel_locale, month_label
+from feedsmith.dates import babel_locale
 from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
 from feedsmith.ledger import IssueRecord, Rendered
+from feedsmith.period import Period
 from feedsmith.templating import environment
 
 LATE_HEADING = "Also new: earlier items that reached us late"
@@ -82,7 +83,7 @@ def arrange(main: list[Entry], late: list[Entry], order: tuple[str, ...],
 def render_issue(layout: Layout, number: int, month: str, config: Config) -> Rendered:
     """The issue's subject and parts; its `eml` is left for `newsletter` to compose."""
     digest, site = config.digest, config.site
-    label = month_label(month, site.language)
+    label = Period.parse(month).label(site.language)
     subject = f"{digest.title} Issue No. {number}, {label}"
     context: dict[str, Any] = {
         "title": digest.title, "number": number, "month_label": label, "subject": subject,
@@ -149,7 +150,7 @@ def archive_url(config: Config) -> str:
 
 def render_archive(issues: list[tuple[str, int]], config: Config) -> bytes:
     """The past-issues page: (month, number) pairs, newest first."""
-    listed = [{"month": m, "number": n, "label": month_label(m, config.site.language)}
+    listed = [{"month": m, "number": n, "label": Period.parse(m).label(config.site.language)}
               for m, n in issues]
     page = environment(config.digest.templates).get_template("digest-archive.html.j2").render(
         title=config.digest.title, language=config.site.language, issues=listed)

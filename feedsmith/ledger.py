@@ -1,4 +1,5 @@
-"""The digest ledger: which month got which issue number, which entries each issue carries, and
+"""The digest ledger: which period (a month or a week, see `feedsmith.period`; the tables call it
+`month`) got which issue number, which entries each issue carries, and
 which recipient each issue was delivered to. It is the only truth about what was sent.
 
 Why an entry is in an issue: it is dated in the issue's month (or is a late arrival, see
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
+from feedsmith.period import MONTHLY, Period
 from feedsmith.store import ENTRY_COLUMNS, entry_from_row
 
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
@@ -38,8 +40,8 @@ class Rendered:
 
 @dataclass(frozen=True, slots=True)
 class IssueRecord:
-    month: str  # YYYY-MM
-    number: int | None  # None: the month had nothing new and produced no issue
+    month: str  # the period's key: "2023-11" or "2023-W47"
+    number: int | None  # None: the period had nothing new and produced no issue
     built_at: datetime
     rendered: Rendered | None
 
@@ -60,17 +62,6 @@ class Selection:
 
     main: list[Entry]  # dated in the month, newest first
     late: list[Entry]  # dated before it, first seen after the previous issue was built
-
-
-def month_start(month: str, zone: ZoneInfo) -> datetime:
-    year, number = map(int, month.split("-"))
-    return datetime(year, number, 1, tzinfo=zone)
-
-
-def add_months(month: str, count: int) -> str:
-    year, number = map(int, month.split("-"))
-    index = year * 12 + number - 1 + count
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 class Ledger:
@@ -103,19 +94,20 @@ class Ledger:
     def select(self, month: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
         """The entries an issue for `month` would carry.
 
-        Main: dated in `month`, not carried by any issue. Late arrivals: dated in the
-        `lookback_months` before `month`, first seen after the previous issue was built, not
-        carried by any issue; the first issue has none. Titles matching `exclude` are left out.
+        Main: dated in the period, not carried by any issue. Late arrivals: dated in the
+        `lookback_months` before the period's month, first seen after the previous issue was
+        built, not carried by any issue; the first issue has none. Titles matching `exclude` are
+        left out.
         """
-        start = month_start(month, self._zone)
-        end = month_start(add_months(month, 1), self._zone)
+        period = Period.parse(month)
+        start, end = period.start(self._zone), period.end(self._zone)
         main = self._uncarried("published >= ? AND published < ?", (utc_text(start), utc_text(end)))
-        previous = self._db.execute(
-            "SELECT MAX(built_at) FROM issues WHERE number IS NOT NULL AND month < ?",
-            (month,)).fetchone()[0]
+        rows = self._db.execute("SELECT month, built_at FROM issues WHERE number IS NOT NULL")
+        previous = max((built for key, built in rows if Period.parse(key) < period), default=None)
         late: list[Entry] = []
         if previous is not None and lookback_months > 0:
-            since = month_start(add_months(month, -lookback_months), self._zone)
+            since = Period.containing(period.first_day, MONTHLY).shifted(
+                -lookback_months).start(self._zone)
             late = self._uncarried("published >= ? AND published < ? AND first_seen > ?",
                                    (utc_text(since), utc_text(start), previous))
         patterns = [re.compile(p, re.IGNORECASE) for p in exclude]
@@ -188,6 +180,3 @@ class Ledger:
                 "error = excluded.error",
                 (month, recipient, state, message_id, utc_text(now), error))
 
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"

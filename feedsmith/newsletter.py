@@ -34,11 +34,9 @@ from feedsmith.ledger import (
     UNKNOWN,
     Ledger,
     Rendered,
-    add_months,
-    month_of,
-    month_start,
 )
 from feedsmith.mail import compose, message_id, send, smtp_session
+from feedsmith.period import Period
 from feedsmith.pipeline import BuildReport, build
 from feedsmith.schedule import MISFIRE_GRACE, Jobs, due_time
 
@@ -72,10 +70,15 @@ def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = Fals
     know but the published archive lists is refused unless `ignore_archive`: the store was
     probably replaced, and building it again would send it again.
     """
-    month_end = month_start(add_months(month, 1), config.site.timezone)
-    if now < month_end and not dry_run:
-        raise DigestError(f"{month} is not over until {month_end:%Y-%m-%d %H:%M %Z}: an issue "
-                             "holds a whole month (--dry-run previews it)")
+    period = Period.parse(month)
+    if period.cadence != config.digest.cadence:
+        raise DigestError(f"{month} is a {period.cadence[:-2]}, but [digest] cadence is "
+                          f"{config.digest.cadence!r}: issues of one series cover the same kind "
+                          "of period")
+    period_end = period.end(config.site.timezone)
+    if now < period_end and not dry_run:
+        raise DigestError(f"{month} is not over until {period_end:%Y-%m-%d %H:%M %Z}: an issue "
+                          f"holds a whole {period.cadence[:-2]} (--dry-run previews it)")
     with exclusive(config.store.path, wait), \
             open_database(config.store.path, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
@@ -121,7 +124,7 @@ def _refuse_if_published(config: Config, month: str) -> None:
             f"before ({evidence}): the store was probably replaced or restored from an older "
             "copy, and building the issue again would number and send it again. Restore the "
             "store that sent it; or, to build and send it anew deliberately, run `feedsmith "
-            f"digest --month {month} --ignore-archive`")
+            f"digest {Period.parse(month).option} --ignore-archive`")
 
 
 def published_issue_title(issues_feed: Path, authority: str, month: str) -> str:
@@ -262,11 +265,12 @@ class DueReport:
 
 
 def plan_due(config: Config, now: datetime) -> DuePlan:
-    """Closed months whose send time (the digest schedule's first fire in the following month)
-    has passed, at most `max_lateness_days` ago, and that the ledger has no record of; and built
-    issues in that window that some recipient still lacks. The catch-up policy picks among
-    missed months: "all" of them, the "latest" only (never one older than a month already
-    done), or "none" (only a run within an hour of the send time does a month)."""
+    """Closed periods (months or weeks, by `[digest] cadence`) whose send time (the digest
+    schedule's first fire in the following period) has passed, at most `max_lateness_days` ago,
+    and that the ledger has no record of; and built issues in that window that some recipient
+    still lacks. The catch-up policy picks among missed periods: "all" of them, the "latest"
+    only (never one older than a period already done), or "none" (only a run within an hour of
+    the send time does a period)."""
     schedule, zone = config.schedule, config.site.timezone
     trigger = Jobs.parse(schedule.build, schedule.digest, zone).digest
     window = timedelta(days=schedule.max_lateness_days)
@@ -275,10 +279,10 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
     newer_handled = False  # a newer month is in the ledger or due now: "latest" skips older ones
     with open_database(config.store.path) as database:
         ledger = Ledger(database, zone)
-        current = month_of(now.astimezone(zone).date())
+        current = Period.containing(now.astimezone(zone).date(), config.digest.cadence)
         for back in itertools.count(1):
-            month = add_months(current, -back)
-            month_end, next_end = (month_start(add_months(month, n), zone) for n in (1, 2))
+            period = current.shifted(-back)
+            month, month_end, next_end = period.key, period.end(zone), period.shifted(1).end(zone)
             if next_end < now - window:
                 break  # any send time of this month or older is past the lateness window
             when = due_time(trigger, month_end)

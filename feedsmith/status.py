@@ -12,6 +12,7 @@ from feedsmith.config import Config
 from feedsmith.database import open_database
 from feedsmith.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
 from feedsmith.newsletter import plan_due
+from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
 from feedsmith.schedule import Jobs, next_runs
 from feedsmith.store import Store
@@ -68,7 +69,8 @@ def status(config: Config, now: datetime) -> Status:
         untried = [r for r in config.digest.to if r not in tried]
         if untried:
             report.attention.append(f"issue {issue.month} not sent to {', '.join(untried)} yet: "
-                                    f"`feedsmith digest --month {issue.month} --send`")
+                                    f"`feedsmith digest {Period.parse(issue.month).option} "
+                                    "--send`")
         report.issues.append(IssueStatus(issue.month, issue.number, issue.built_at, len(sent),
                                          len(troubled)))
         report.attention += [_delivery_problem(issue.month, d) for d in troubled]
@@ -85,7 +87,8 @@ def _delivery_problem(month: str, delivery: Delivery) -> str:
         why = delivery.error or "the run stopped while handing it over"
         return (f"issue {month} to {delivery.recipient}: outcome unknown, it may have arrived "
                 f"({why}). Check with the recipient or the server's log; it is not sent again "
-                f"unless you run `feedsmith digest --month {month} --send --resend-unknown` "
+                f"unless you run `feedsmith digest {Period.parse(month).option} --send "
+                "--resend-unknown` "
                 "(same Message-ID)")
     return (f"issue {month} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
             f"attempt(s){': ' + delivery.error if delivery.error else ''}")

@@ -4,6 +4,7 @@ service process started and stopped."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -12,9 +13,11 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import feedparser
 import pytest
 from click.testing import Result
 
@@ -23,7 +26,7 @@ from feedsmith.errors import ConfigError
 from feedsmith.newsletter import run_due
 from feedsmith.schedule import crontab, next_runs
 
-from .conftest import Inbox, free_port, set_smtp
+from .conftest import DATA, Inbox, free_port, set_smtp
 
 ZURICH = ZoneInfo("Europe/Zurich")
 A, B = "enews@lists.example.org", "editor@example.org"
@@ -232,3 +235,43 @@ def test_quiet_run_due_is_silent_for_cron_but_logs_to_its_file(
     assert result.exit_code == 0
     assert result.stderr == "" and result.stdout == ""
     assert "INFO feedsmith: build: 50 new, 0 updated, 61 file(s) written" in log_file.read_text()
+
+
+def _golden_titles(first: str, last: str) -> set[str]:
+    golden = json.loads((DATA / "golden" / "000_254e8c6e76770959.json").read_text())
+    return {e["title"] for e in golden if first <= e["date"] <= last}
+
+
+def test_a_weekly_issue_goes_out_once_through_run_due(project: Path, inbox: tuple[Inbox, int],
+                                                      cli: Callable[..., Result]) -> None:
+    server, port = inbox
+    config = _configure(project, port, "max_lateness_days = 2\n")  # week 46 is past catching up
+    config.write_text(config.read_text().replace("[digest]", '[digest]\ncadence = "weekly"', 1))
+    _run(config, "2023-11-27T07:59")  # Monday: week 47 (20-26 November) is over, not yet due
+    assert server.messages == [] and _ledger(project) == []
+    _run(config, "2023-11-27T08:00")
+    assert _ledger(project) == [("2023-W47", 1)]
+    [copy] = server.to(A)
+    assert copy["Subject"] == "ILO COOP eNewsUpdate Issue No. 1, Week 47, 20–26 November 2023"
+    html = copy.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    week = _golden_titles("2023-11-20", "2023-11-26")
+    assert week and all(escape(title, quote=False) in html for title in week)
+    assert not any(escape(t, quote=False) in html for t in _golden_titles("2023-11-27", "2023-12-31"))
+    for moment in ("2023-11-27T08:15", "2023-11-29T10:00"):
+        _run(config, moment)
+    assert len(server.messages) == 2  # once per recipient
+    _run(config, "2023-12-04T08:00")  # week 48 (27 November - 3 December)
+    assert _ledger(project) == [("2023-W47", 1), ("2023-W48", 2)]
+    assert len(server.to(B)) == 2
+    again = cli("digest", "--week", "2023-W47", "--send", "--now", "2023-12-05T09:00")
+    assert again.exit_code == 0 and "0 recipient(s); 2 had it already" in again.stdout
+    assert len(server.messages) == 4
+    wrong = cli("digest", "--month", "2023-11", "--now", "2023-12-05T09:00")
+    assert wrong.exit_code == 1 and "[digest] cadence is 'weekly'" in wrong.output
+    issues = feedparser.parse(project / "feeds" / "digest" / "issues.atom").entries
+    assert [e.title for e in issues] == [
+        "ILO COOP eNewsUpdate Issue No. 2, Week 48, 27 November–3 December 2023",
+        "ILO COOP eNewsUpdate Issue No. 1, Week 47, 20–26 November 2023"]
+    assert "2023-W47.html" in (project / "feeds" / "digest" / "index.html").read_text()
+    status = cli("status", "--now", "2023-12-05T09:05").stdout
+    assert "2023-W48" in status
