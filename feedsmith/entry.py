@@ -41,6 +41,8 @@ class Entry:
     # Its permanent place in the web edition, relative to the site's base_url
     # ("archive/2023-11.html#item-…"); set by the store (see `feedsmith.identity.permalink`).
     home: str = ""
+    image: str = ""  # an absolute http(s) URL of its picture, if the source gives one
+    image_alt: str = ""  # the source's alt text for it ("" when it gave none)
 
     @property
     def day(self) -> date:

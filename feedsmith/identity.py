@@ -81,8 +81,12 @@ def anchor(entry_id: str) -> str:
 
 
 def content_hash(entry: Entry) -> str:
-    """What counts as an edit of an item once its id is fixed: category, summary and link."""
+    """What counts as an edit of an item once its id is fixed: category, summary, link and
+    picture (a picture only when there is one, so entries stored before pictures keep their
+    hash)."""
     material = f"{entry.category}\x1f{entry.summary}\x1f{entry.link}"
+    if entry.image:
+        material += f"\x1f{entry.image}\x1f{entry.image_alt}"
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 

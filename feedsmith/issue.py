@@ -1,5 +1,5 @@
-"""A month's selection -> the issue (the eNewsUpdate): email HTML (Jinja2 -> MJML -> HTML),
-web page, text.
+"""A period's selection -> the issue (the eNewsUpdate): email HTML (Jinja2 -> MJML -> HTML),
+web page, text, with the masthead, editorial and footer the config gives.
 
 The email is kept under Gmail's clipping size (~102 KB): when a month has more than fits in
 `max_html_bytes`, the last items of the last sections become "N more items online" links to the
@@ -18,6 +18,7 @@ from mjml import mjml2html
 
 from feedsmith.config import Config
 from feedsmith.dates import babel_locale
+from feedsmith.editorial import Editorial
 from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
 from feedsmith.ledger import IssueRecord, Rendered
@@ -80,14 +81,20 @@ def arrange(main: list[Entry], late: list[Entry], order: tuple[str, ...],
     return Layout(lead, tuple(sections))
 
 
-def render_issue(layout: Layout, number: int, month: str, config: Config) -> Rendered:
+def render_issue(layout: Layout, number: int, month: str, config: Config,
+                 editorial: Editorial | None = None) -> Rendered:
     """The issue's subject and parts; its `eml` is left for `newsletter` to compose."""
     digest, site = config.digest, config.site
     label = Period.parse(month).label(site.language)
     subject = f"{digest.title} Issue No. {number}, {label}"
+    layout = _with_headings(layout, digest.headings, label)
     context: dict[str, Any] = {
-        "title": digest.title, "number": number, "month_label": label, "subject": subject,
+        "title": digest.title, "number": number, "period_label": label, "subject": subject,
         "language": site.language, "contact": digest.contact, "base_url": site.base_url,
+        "brand": digest.brand_color, "logo": digest.logo, "logo_alt": digest.logo_alt,
+        "home_url": site.base_url, "tagline": digest.tagline.replace("{period}", label),
+        "social": digest.social, "editorial": editorial.html if editorial else "",
+        "editorial_text": editorial.markdown if editorial else "",
         "web_url": web_url(config, month), "archive_url": archive_url(config),
         "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
                                 digest.unsubscribe[0] if digest.unsubscribe else ""),
@@ -105,6 +112,14 @@ def render_issue(layout: Layout, number: int, month: str, config: Config) -> Ren
         context, lead=layout.lead, sections=layout.sections)
     return Rendered(subject, _within_budget(layout, email_html, digest.max_html_bytes),
                     email_html(layout, web=True), text)
+
+
+def _with_headings(layout: Layout, headings: tuple[tuple[str, str], ...], label: str) -> Layout:
+    """Section headings as configured per category ("News highlights for {period}")."""
+    by_slug = {category_slug(name): text.replace("{period}", label) for name, text in headings}
+    return Layout(layout.lead, tuple(
+        Section(by_slug.get(category_slug(s.heading), s.heading), s.entries, s.more)
+        for s in layout.sections))
 
 
 def _within_budget(layout: Layout, html_for: Callable[[Layout], str], budget: int) -> str:

@@ -20,6 +20,7 @@ from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
 from feedsmith.store import ENTRY_COLUMNS, entry_from_row
 
+_ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro"
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
 # before the server answered. Either may have arrived: neither is sent again unless asked.
 SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
@@ -44,6 +45,7 @@ class IssueRecord:
     number: int | None  # None: the period had nothing new and produced no issue
     built_at: datetime
     rendered: Rendered | None
+    intro: str = ""  # the editorial's Markdown it was frozen with
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +78,20 @@ class Ledger:
     # --- issues ----------------------------------------------------------------------------
 
     def issue(self, month: str) -> IssueRecord | None:
-        row = self._db.execute("SELECT month, number, built_at, subject, html, web, text, eml "
-                               "FROM issues WHERE month = ?", (month,)).fetchone()
+        row = self._db.execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE month = ?",
+                               (month,)).fetchone()
         return None if row is None else self._record(row)
 
     def issues(self) -> list[IssueRecord]:
         """Every numbered issue, oldest month first."""
-        rows = self._db.execute("SELECT month, number, built_at, subject, html, web, text, eml "
-                                "FROM issues WHERE number IS NOT NULL ORDER BY month")
-        return [self._record(row) for row in rows]
+        rows = self._db.execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE number IS NOT NULL")
+        return sorted((self._record(row) for row in rows), key=lambda r: Period.parse(r.month))
 
-    def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes]) -> IssueRecord:
-        month, number, built_at, subject, html, web, text, eml = row
+    def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes, str]
+                ) -> IssueRecord:
+        month, number, built_at, subject, html, web, text, eml, intro = row
         rendered = Rendered(subject, html, web, text, bytes(eml)) if number is not None else None
-        return IssueRecord(month, number, from_utc_text(built_at, self._zone), rendered)
+        return IssueRecord(month, number, from_utc_text(built_at, self._zone), rendered, intro)
 
     def select(self, month: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
         """The entries an issue for `month` would carry.
@@ -135,12 +137,12 @@ class Ledger:
         return first if last is None else int(last) + 1
 
     def freeze(self, month: str, number: int, built_at: datetime, rendered: Rendered,
-               selection: Selection) -> None:
+               selection: Selection, intro: str = "") -> None:
         """Record an issue, its entries and its rendering: from now on it never changes."""
         with self._transaction() as db:
-            db.execute("INSERT INTO issues VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (month, number, utc_text(built_at), rendered.subject, rendered.html,
-                        rendered.web, rendered.text, rendered.eml))
+                        rendered.web, rendered.text, rendered.eml, intro))
             db.executemany("INSERT INTO issue_entries VALUES (?, ?, ?)",
                            [(e.id, month, 0) for e in selection.main]
                            + [(e.id, month, 1) for e in selection.late])
@@ -148,8 +150,8 @@ class Ledger:
     def record_empty(self, month: str, built_at: datetime) -> None:
         """A month with nothing new: recorded, so that it is a decision and not an accident."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO issues VALUES (?, NULL, ?, '', '', '', '', X'')",
-                       (month, utc_text(built_at)))
+            db.execute(f"INSERT OR REPLACE INTO issues ({_ISSUE_COLUMNS}) "
+                       "VALUES (?, NULL, ?, '', '', '', '', X'', '')", (month, utc_text(built_at)))
 
     def discard(self, month: str) -> None:
         """Forget an issue so that it can be built again; refused once any delivery happened."""

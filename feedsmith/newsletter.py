@@ -17,6 +17,7 @@ from pathlib import Path
 
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
+from feedsmith.editorial import read_editorial
 from feedsmith.errors import (
     ConfigError,
     DeliveryError,
@@ -153,14 +154,16 @@ def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
             ledger.record_empty(month, now)
         return DigestReport(month, None, layout=layout)
     number = ledger.next_number(month, options.numbering, options.first_number)
-    issue = render_issue(layout, number, month, config)
+    editorial = read_editorial(options.intros, month, options.brand_color)
+    issue = render_issue(layout, number, month, config, editorial)
     to = options.to or (options.sender,)
     eml = compose(subject=issue.subject, text=issue.text, html=issue.html, digest=options, to=to,
                   msg_id=message_id(month, number, options.sender), date=now.astimezone(
                       config.site.timezone)).as_bytes()
     rendered = replace(issue, eml=eml)
     if not dry_run:
-        ledger.freeze(month, number, now, rendered, selection)
+        ledger.freeze(month, number, now, rendered, selection,
+                      editorial.markdown if editorial else "")
     return DigestReport(month, number, issue.subject, layout, created=not dry_run,
                         html_bytes=len(issue.html))
 

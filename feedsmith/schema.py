@@ -110,5 +110,12 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     -- months ('YYYY-MM') whose archive page is not yet rewritten since their entries changed
     CREATE TABLE pending_months (month TEXT PRIMARY KEY);
     """,
+    """
+    -- an entry's picture (absolute URL) and its alt text, when its source gives one
+    ALTER TABLE entries ADD COLUMN image TEXT NOT NULL DEFAULT '';
+    ALTER TABLE entries ADD COLUMN image_alt TEXT NOT NULL DEFAULT '';
+    -- the editorial (Markdown) an issue was frozen with, to tell when its file changed since
+    ALTER TABLE issues ADD COLUMN intro TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

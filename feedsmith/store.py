@@ -24,8 +24,8 @@ from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
-                 "language, day")
-_ENTRY_WIDTH = 11  # columns in ENTRY_COLUMNS
+                 "language, day, image, image_alt")
+_ENTRY_WIDTH = 13  # columns in ENTRY_COLUMNS
 _Row = tuple[str, str, str, str]  # a stored entry's content_hash, title, category_slug and day
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 
@@ -176,10 +176,11 @@ class Store:
             slug = category_slug(entry.category)
             self._db.execute(
                 "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
-                "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ? WHERE id = ?",
+                "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ?, image = ?, "
+                "image_alt = ? WHERE id = ?",
                 (entry.title, entry.category, slug, entry.summary, entry.link,
                  content_hash(entry), utc_text(now + timedelta(microseconds=offset)), utc_text(now),
-                 entry.origin, target))
+                 entry.origin, entry.image, entry.image_alt, target))
             result.stale_feeds |= {stored[target][2], slug}
             result.stale_months.add(stored[target][3][:7])
             result.changed += 1
@@ -195,7 +196,8 @@ class Store:
             moment = utc_text(entry.published + timedelta(seconds=offset))
             rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
                          entry.link, entry.day.isoformat(), offset, moment, moment,
-                         content_hash(entry), stamp, stamp, entry.origin, entry.language))
+                         content_hash(entry), stamp, stamp, entry.origin, entry.language,
+                         entry.image, entry.image_alt))
             result.stale_feeds.add(slug)
             result.stale_months.add(entry.day.isoformat()[:7])
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
@@ -348,11 +350,11 @@ def _classify(entries: Sequence[Entry], stored: dict[str, _Row], aliases: dict[s
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""
     (entry_id, title, category, published, updated, summary, link, source, origin, lang,
-     day) = row[:_ENTRY_WIDTH]
+     day, image, image_alt) = row[:_ENTRY_WIDTH]
     return Entry(id=entry_id, title=title, category=category,
                  published=from_utc_text(published, zone), updated=from_utc_text(updated, zone),
                  summary=summary, link=link, source=source, origin=origin, language=lang,
-                 home=permalink(entry_id, day))
+                 home=permalink(entry_id, day), image=image, image_alt=image_alt)
 
 
 def _marks(values: Sequence[object]) -> str:

@@ -72,8 +72,8 @@ def test_the_november_2023_issue_holds_exactly_its_nine_items_by_category(
     items = _web_items(mail_project / "feeds" / "digest" / "2023-11.html")
     assert {title for _, title in items} == _november_titles()
     assert len(items) == 9
-    assert [h for h, _ in items] == ["lead"] + ["News"] * 7 + [
-        "Spotlight Interviews with Co-operators"]
+    assert [h for h, _ in items] == ["lead"] + ["News highlights for November 2023"] * 7 + [
+        "Spotlight Interviews with Co-operators: November 2023"]  # [digest.headings]
     text = _eml(mail_project).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     for title in _november_titles():
         assert " ".join(title.split()) in " ".join(text.replace("\n  ", " ").split())
@@ -435,9 +435,10 @@ def test_operators_can_replace_a_template_and_choose_the_lead(
     assert _digest(cli).exit_code == 0
     text = _eml(mail_project).get_body(("plain",))
     assert text is not None
-    assert text.get_content().replace("\r\n", "\n") == ("ILO COOP eNewsUpdate No. 1\nNews: 8\nLead: Interview with "
-                                  "Ekaterina Dimitrova, Project Manager, Monnaie Léman, Geneva, "
-                                  "Switzerland\n")
+    assert text.get_content().replace("\r\n", "\n") == (
+        "ILO COOP eNewsUpdate No. 1\nNews highlights for November 2023: 8\nLead: Interview with "
+        "Ekaterina Dimitrova, Project Manager, Monnaie Léman, Geneva, "
+        "Switzerland\n")
 
 
 def test_a_login_without_its_password_variable_is_a_clear_error(

@@ -246,7 +246,7 @@ def test_a_weekly_issue_goes_out_once_through_run_due(project: Path, inbox: tupl
                                                       cli: Callable[..., Result]) -> None:
     server, port = inbox
     config = _configure(project, port, "max_lateness_days = 2\n")  # week 46 is past catching up
-    config.write_text(config.read_text().replace("[digest]", '[digest]\ncadence = "weekly"', 1))
+    config.write_text(config.read_text().replace('cadence = "monthly"', 'cadence = "weekly"'))
     _run(config, "2023-11-27T07:59")  # Monday: week 47 (20-26 November) is over, not yet due
     assert server.messages == [] and _ledger(project) == []
     _run(config, "2023-11-27T08:00")
