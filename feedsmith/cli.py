@@ -277,6 +277,13 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
             if dry_run:
                 for entry in section.entries:
                     click.echo(f"    {entry.day}  {entry.title}")
+    if report.preview is not None:
+        click.echo(f"Preview of the email: {report.preview} (open it in a browser; nothing was "
+                   "recorded)")
+    if report.editorial_changed is not None:
+        click.echo(f"note: {report.editorial_changed} changed since this issue was built; the "
+                   "issue keeps the editorial it was built with (`--rebuild` uses the new one, "
+                   "unless the issue was sent)", err=True)
     if report.written:
         click.echo(f"Wrote {', '.join(report.written)} under {_shown(config.output.dir)}")
     if report.sent or report.already_sent:

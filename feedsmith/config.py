@@ -45,7 +45,7 @@ class SiteConfig:
     logo: str = ""
 
 
-SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary")
+SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image")
 FORMATS = ("auto", "text", "html", "feed")
 
 

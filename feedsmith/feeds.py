@@ -74,6 +74,7 @@ def render_atom(feed: Feed, site: SiteConfig) -> bytes:
         generator.icon(site.icon)
     if site.logo:
         generator.logo(site.logo)
+    _with_media(generator, feed)
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
@@ -98,6 +99,7 @@ def render_rss(feed: Feed, site: SiteConfig) -> bytes:
     if site.logo:
         # The validator wants the image's title and link to be the channel's.
         generator.image(site.logo, title=feed.title(site.title), link=feed.page_url(site.base_url))
+    _with_media(generator, feed)
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
@@ -137,6 +139,8 @@ def _json_item(entry: Entry, site: SiteConfig) -> dict[str, Any]:
     }
     if entry.summary:
         item["summary"] = entry.summary
+    if entry.image:
+        item["image"] = entry.image
     if entry.language and entry.language != site.language:
         item["language"] = entry.language
     return item
@@ -189,6 +193,12 @@ def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) ->
     return generator
 
 
+def _with_media(generator: FeedGenerator, feed: Feed) -> None:
+    """Media RSS for pictures, declared only in feeds that carry one (so others keep their bytes)."""
+    if any(entry.image for entry in feed.entries):
+        generator.load_extension("media")
+
+
 def _common(item: object, entry: Entry, base_url: str) -> None:
     item.guid(entry.id, permalink=False)  # type: ignore[attr-defined]
     item.title(entry.title)  # type: ignore[attr-defined]
@@ -197,6 +207,8 @@ def _common(item: object, entry: Entry, base_url: str) -> None:
     item.category(term=entry.category)  # type: ignore[attr-defined]
     if link := entry.url(base_url):
         item.link(href=link, rel="alternate")  # type: ignore[attr-defined]
+    if entry.image:
+        item.media.content(url=entry.image, medium="image")  # type: ignore[attr-defined]
 
 
 _ATOM = "{http://www.w3.org/2005/Atom}"

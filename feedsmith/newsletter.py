@@ -11,6 +11,8 @@ import contextlib
 import functools
 import itertools
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,6 +59,8 @@ class DigestReport:
     already_sent: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # outcome unknown before: not sent again
     failed: list[DeliveryError] = field(default_factory=list)
+    preview: Path | None = None  # with dry_run: the would-be email HTML, in a temporary file
+    editorial_changed: Path | None = None  # edited since the issue was frozen: not in it
 
 
 def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = False,
@@ -100,9 +104,14 @@ def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = Fals
             assert record is not None
         else:
             report = DigestReport(month, record.number, created=False)
+            editorial = read_editorial(config.digest.intros, month, config.digest.brand_color)
+            if (editorial.markdown if editorial else "") != record.intro:
+                report.editorial_changed = (editorial.path if editorial else
+                                            (config.digest.intros or Path()) / f"{month}.md")
         assert record.rendered is not None and record.number is not None
         report.subject, report.html_bytes = record.rendered.subject, len(record.rendered.html)
         if dry_run:
+            report.preview = _preview(month, record.rendered.html)
             return report
         report.written = _write_digest_files(ledger, config, record.month, record.rendered)
         if deliver:
@@ -165,7 +174,16 @@ def _new_issue(ledger: Ledger, config: Config, month: str, now: datetime,
         ledger.freeze(month, number, now, rendered, selection,
                       editorial.markdown if editorial else "")
     return DigestReport(month, number, issue.subject, layout, created=not dry_run,
-                        html_bytes=len(issue.html))
+                        html_bytes=len(issue.html),
+                        preview=_preview(month, issue.html) if dry_run else None)
+
+
+def _preview(month: str, html: str) -> Path:
+    """The email HTML in a temporary file, to open in a browser before anything is recorded."""
+    handle, name = tempfile.mkstemp(prefix=f"feedsmith-{month}-", suffix=".html")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(html)
+    return Path(name)
 
 
 def _write_digest_files(ledger: Ledger, config: Config, month: str,
@@ -232,6 +250,12 @@ def _recipients(ledger: Ledger, config: Config, month: str, force: bool, resend_
     whose copy's fate is unknown; with `force` everyone. The report says who was left out."""
     if not config.digest.to:
         raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
+    if not config.digest.unsubscribe and not config.digest.send_without_unsubscribe:
+        raise ConfigError(
+            f"{config.path}: [digest] unsubscribe is empty, so the issue is not sent: mail to a "
+            "list needs a way out (Gmail and Yahoo require one-click unsubscribe for bulk mail). "
+            "Add an https:// URL and/or a mailto: address, or, for a private list, set "
+            "send_without_unsubscribe = true")
     states = {d.recipient: d.state for d in ledger.deliveries(month)}
 
     def wanted(recipient: str) -> bool:

@@ -54,6 +54,7 @@ def project(tmp_path: Path) -> Path:
     """A fresh copy of the shipped example: config.toml and listings/, output into feeds/."""
     shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
     shutil.copytree(REPO / "listings", tmp_path / "listings")
+    shutil.copytree(REPO / "digest", tmp_path / "digest")  # the example's editorials
     return tmp_path
 
 

@@ -53,11 +53,12 @@ def _november_titles() -> set[str]:
 
 
 def _web_items(page: Path) -> list[tuple[str, str]]:
-    """(section heading, item title) in reading order, as a browser's DOM has them."""
+    """(section heading, item title) in reading order, as a browser's DOM has them (section
+    headings carry an id; an editorial's headings do not)."""
     tree = lxml_html.parse(str(page))
     found, heading = [], "lead"
     for element in tree.iter("h2", "p"):
-        if element.tag == "h2":
+        if element.tag == "h2" and element.get("id"):
             heading = element.text_content().strip()
         elif "font-weight:bold" in (element.get("style") or "").replace(" ", ""):
             found.append((heading, element.text_content().strip()))

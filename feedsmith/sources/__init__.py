@@ -51,13 +51,17 @@ class Harvest:
         """An item becomes an entry, unless this harvest has it already (by id or alias).
 
         Every reader's items pass here, so this is where what a source may publish is enforced:
-        fields of bounded size, and links that are http(s) or none.
+        fields of bounded size, and links and pictures that are http(s) or none.
         """
         item = self._bounded(item, origin)
         if item.link and not is_http_url(item.link):
             self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
                                                  "the item is published without it"))
             item = replace(item, link="")
+        if item.image and not is_http_url(item.image):
+            self.problems.append(Problem(origin, f"image {item.image[:80]!r} is not an http(s) "
+                                                 "URL; the item is published without it"))
+            item = replace(item, image="", image_alt="")
         entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
         if self.seen.intersection((entry_id, *aliases)):
             return
@@ -69,7 +73,7 @@ class Harvest:
             id=entry_id, title=item.title, category=category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=aliases,
-            language=source.language))
+            language=source.language, image=item.image, image_alt=item.image_alt))
 
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make
@@ -77,8 +81,9 @@ class Harvest:
         for name, limit in FIELD_LIMITS.items():
             value: str = getattr(item, name) or ""
             if len(value) > limit:
-                shorter = value[:limit].rsplit(" ", 1)[0] + "…" if name != "link" else ""
-                what = "dropped" if name == "link" else f"cut to {limit:,}"
+                whole = name in ("link", "image")  # a cut URL is a wrong URL
+                shorter = "" if whole else value[:limit].rsplit(" ", 1)[0] + "…"
+                what = "dropped" if whole else f"cut to {limit:,}"
                 self.problems.append(Problem(origin, f"{name} is {len(value):,} characters long; "
                                                      f"{what}"))
                 item = replace(item, **{name: shorter})  # type: ignore[arg-type]
@@ -97,7 +102,8 @@ class Harvest:
 
 
 # The most a field of an entry may hold: longer ones are cut, with a warning.
-FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_000}
+FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_000,
+                "image": 2_000, "image_alt": 1_000}
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,

@@ -10,6 +10,7 @@ import calendar
 import codecs
 import re
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -67,10 +68,34 @@ def read_feed(body: bytes, url: str, zone: ZoneInfo,
         day = datetime.fromtimestamp(calendar.timegm(when), UTC).astimezone(zone).date()
         tags = entry.get("tags") or []
         category = clean(tags[0].get("term") or tags[0].get("label") or "") if tags else ""
+        image, image_alt = _picture(entry)
         items.append(ListedItem(line=number, title=title, day=day, category=category or None,
                                 summary=_text(entry.get("summary", "")),
-                                link=entry.get("link", "")))
+                                link=entry.get("link", ""), image=image, image_alt=image_alt))
     return items, problems
+
+
+def _picture(entry: Any) -> tuple[str, str]:
+    """An entry's picture: media:thumbnail, an image media:content, an image enclosure, or the
+    first <img> of its content or summary (URLs made absolute by feedparser)."""
+    for thumbnail in entry.get("media_thumbnail") or []:
+        if thumbnail.get("url"):
+            return str(thumbnail["url"]), ""
+    for media in entry.get("media_content") or []:
+        kind = media.get("medium") or (media.get("type") or "").split("/")[0]
+        if kind == "image" and media.get("url"):
+            return str(media["url"]), ""
+    for enclosure in entry.get("enclosures") or []:
+        if (enclosure.get("type") or "").startswith("image/") and enclosure.get("href"):
+            return str(enclosure["href"]), ""
+    for fragment in [*(c.get("value", "") for c in entry.get("content") or []),
+                     entry.get("summary", "")]:
+        if "<img" in fragment:
+            image = next(lxml.html.fragment_fromstring(fragment, create_parent="div").iter("img"),
+                         None)
+            if image is not None and image.get("src"):
+                return str(image.get("src")), clean(image.get("alt", ""))
+    return "", ""
 
 
 def _text(fragment: str) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import urljoin
 
 import lxml.html
 from inscriptis import get_text
@@ -34,10 +35,11 @@ def read_html_listing(body: str, url: str, language: str,
         page = lxml.html.document_fromstring(body, base_url=url)
     except (ValueError, lxml.etree.ParserError) as exc:
         raise SourceError(f"{url}: not an HTML page: {exc}") from None
+    base = next((urljoin(url, b.get("href", "")) for b in page.iter("base")), url)
     page.make_links_absolute(url, resolve_base_href=True)
     following = _next_page(page)
     if selectors:
-        items, problems = _by_selectors(page, url, language, selectors)
+        items, problems = _by_selectors(page, url, base, language, selectors)
     else:
         items, problems = _as_text(page, url, language)
     return items, problems, following
@@ -54,8 +56,10 @@ def _with_link(item: ListedItem, link: str) -> ListedItem:
     return ListedItem(item.line, item.title, item.day, item.category, item.summary, link)
 
 
-def _by_selectors(page: Any, url: str, language: str,
+def _by_selectors(page: Any, url: str, base: str, language: str,
                   selectors: dict[str, str]) -> tuple[list[ListedItem], list[Problem]]:
+    """Items by the configured CSS selectors; `base` resolves what lxml leaves relative
+    (data-src, srcset)."""
     items: list[ListedItem] = []
     problems: list[Problem] = []
     for number, element in enumerate(page.cssselect(selectors["item"]), start=1):
@@ -78,12 +82,47 @@ def _by_selectors(page: Any, url: str, language: str,
             anchors = [title_element] if title_element.tag == "a" else title_element.iter("a")
             link_element = next(iter(anchors), None)
         category, summary = first("category"), first("summary")
+        image, image_alt = _picture(first("image"), base)
         items.append(ListedItem(
             line=number, title=title, day=day,
             category=clean(category.text_content()) or None if category is not None else None,
             summary=clean(summary.text_content()) if summary is not None else "",
-            link=link_element.get("href", "") if link_element is not None else ""))
+            link=link_element.get("href", "") if link_element is not None else "",
+            image=image, image_alt=image_alt))
     return items, problems
+
+
+def _picture(element: Any, url: str) -> tuple[str, str]:
+    """The absolute URL and alt text of the `image` selector's <img> (or the first inside it).
+
+    Lazy-loading pages put the real URL in `data-src` (or `data-srcset`) and a placeholder in
+    `src`; a `srcset` gives the largest candidate."""
+    if element is None:
+        return "", ""
+    image = element if element.tag == "img" else next(element.iter("img"), None)
+    if image is None:
+        return "", ""
+    candidates = [image.get("data-src"), image.get("src"),
+                  _largest(image.get("data-srcset")), _largest(image.get("srcset"))]
+    for candidate in candidates:
+        if candidate and not candidate.strip().startswith("data:"):
+            return urljoin(url, candidate.strip()), clean(image.get("alt", ""))
+    return "", ""
+
+
+def _largest(srcset: str | None) -> str:
+    """The widest candidate of a srcset ("a.jpg 480w, b.jpg 800w" -> "b.jpg")."""
+    best, best_size = "", -1.0
+    for candidate in (srcset or "").split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        size = 0.0
+        if len(parts) > 1 and parts[1][:-1].replace(".", "", 1).isdigit():
+            size = float(parts[1][:-1])
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
 
 
 def _date_of(element: Any, language: str) -> date | None:

@@ -16,3 +16,5 @@ class ListedItem:
     category: str | None = None  # None: the listing gave no category line
     summary: str = ""
     link: str = ""  # absolute; only HTML listings and feeds give one
+    image: str = ""  # its picture's absolute URL, and the alt text the source gave it
+    image_alt: str = ""
