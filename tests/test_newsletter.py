@@ -77,7 +77,7 @@ def _use_source(project: Path, url: str) -> None:
 def pictures(project: Path, web: Site) -> Path:
     page = (DATA / "web" / "with-pictures.html").read_bytes()
     web.route("/listing/news", page)
-    for path, size in (("/media/coffee-480.png", (480, 320)),
+    for path, size in (("/media/coffee-480.png", (480, 360)),  # 4:3, where the layout is 3:2
                        ("/news/media/audit-480.png", (480, 320)),
                        ("/news/media/audit-240.png", (240, 160))):
         web.route(path, _png(*size), content_type="image/png")
@@ -142,11 +142,15 @@ def _check_in_browser(browser: Any, html: str, width: int) -> list[dict[str, Any
     pictures: list[dict[str, Any]] = page.evaluate(
         "[...document.images].map(i => ({alt: i.getAttribute('alt'), width: "
         "i.getAttribute('width'), height: i.getAttribute('height'), src: i.src, shown: "
-        "i.getBoundingClientRect().width, natural: i.naturalWidth}))")
+        "i.getBoundingClientRect().width, shown_height: i.getBoundingClientRect().height, "
+        "natural: i.naturalWidth, natural_height: i.naturalHeight}))")
     for picture in pictures:
         assert picture["alt"] and picture["width"] and picture["height"], picture
         assert picture["src"].startswith(("https://", "http://")), picture
         assert picture["shown"] <= width
+        if picture["natural"]:  # loaded: shown at its own proportions, never stretched
+            ratio = picture["natural_height"] / picture["natural"]
+            assert abs(picture["shown_height"] / picture["shown"] - ratio) < 0.02, picture
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
     assert hrefs and all(h.startswith(("https://", "http://", "mailto:")) for h in hrefs), hrefs
     page.close()
@@ -200,7 +204,7 @@ def test_pictures_from_an_html_listing_reach_feeds_pages_and_the_issue(
 
 
 def test_the_lead_story_shows_its_picture_large(pictures: Path, cli: Callable[..., Result],
-                                                web: Site) -> None:
+                                                web: Site, browser: Any) -> None:
     config = pictures / "config.toml"
     config.write_text(config.read_text().replace("sections = [", 'lead_category = "News"\n'
                                                  "sections = ["))
@@ -211,6 +215,8 @@ def test_the_lead_story_shows_its_picture_large(pictures: Path, cli: Callable[..
     assert big.get("src") == f"{web.base}/news/media/audit-480.png"  # the newest News item
     thumbs = [i.get("src") for i in page.iter("img") if i.get("width") == "120"]
     assert thumbs == [f"{web.base}/media/coffee-480.png"]
+    on_phone = {p["src"]: p for p in _check_in_browser(browser, html, 375)}
+    assert 300 < on_phone[big.get("src")]["shown"] <= 375 - 2 * 24  # scaled down, not cut
 
 
 def test_a_feed_source_gives_pictures_in_every_way_feeds_carry_them() -> None:
