@@ -16,7 +16,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -46,12 +46,13 @@ class Database:
 
 
 def utc_text(moment: datetime) -> str:
-    """How the store writes times: UTC text that sorts chronologically."""
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """How the store writes times: UTC text that sorts chronologically
+    ("2023-11-30T11:00:00.000000Z")."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(zone)
+    return datetime.fromisoformat(text).astimezone(zone)  # C-fast; it reads the "Z"
 
 
 @contextmanager

@@ -9,11 +9,13 @@ and at `base_url`. No script, no external asset: one small shared stylesheet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
 from babel.dates import format_date
+from markupsafe import Markup, escape
 
 from feedsmith.config import SiteConfig
 from feedsmith.dates import babel_locale, month_label
@@ -65,13 +67,54 @@ def neighbours(stale: set[str], months: list[str]) -> set[str]:
 
 def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes:
     """`root` leads from the page back to the output folder ("" or "../")."""
+    long_date = _long_date(site.language)
+
+    def entry_list(entries: list[Entry], anchored: bool = False,
+                   show_category: bool = True) -> Markup:
+        return Markup("".join(["<ol class=\"entries\">\n", *(
+            _entry_html(entry, site, root, long_date, anchored, show_category)
+            for entry in entries), "</ol>"]))
+
     page = environment().get_template(template).render(
-        context, site=site, root=root, anchor=anchor, archive_page=archive_page,
-        long_date=_long_date(site.language), month_label=lambda month: month_label(month, site.language),
-        href=lambda entry: entry.link or root + entry.home)
+        context, site=site, root=root, archive_page=archive_page, entry_list=entry_list,
+        month_label=lambda month: month_label(month, site.language))
     return page.encode("utf-8")
 
 
+def _entry_html(entry: Entry, site: SiteConfig, root: str, long_date: Callable[[datetime], str],
+                anchored: bool, show_category: bool) -> str:
+    """One entry of a list: its title linked to its own link (else its permalink), its date,
+    category and summary; on an archive page (`anchored`) under its permalink's anchor."""
+    href = escape(entry.link or root + entry.home)
+    title = escape(entry.title)
+    attributes = f' id="{anchor(entry.id)}"' if anchored else ""
+    if entry.language and entry.language != site.language:
+        attributes += f' lang="{escape(entry.language)}"'
+    parts = [f"<li{attributes}>\n"]
+    if entry.image:
+        alt = escape(entry.image_alt or entry.title)
+        parts.append(f'<a class="thumb" href="{href}" tabindex="-1" aria-hidden="true">'
+                     f'<img src="{escape(entry.image)}" alt="{alt}" width="120" height="80" '
+                     f'loading="lazy"></a>\n')
+    parts.append(f'<h3><a href="{href}">{title}</a></h3>\n<p class="meta"><time datetime="'
+                 f'{entry.published.date().isoformat()}">{long_date(entry.published)}</time>')
+    if show_category:
+        parts.append(f" · {escape(entry.category)}")
+    if anchored and entry.link:
+        parts.append(f' · <a href="#{anchor(entry.id)}" aria-label="Permalink to this item">#</a>')
+    parts.append("</p>\n")
+    if entry.summary:
+        parts.append(f"<p>{escape(entry.summary)}</p>\n")
+    parts.append("</li>\n")
+    return "".join(parts)
+
+
 def _long_date(language: str) -> Callable[[datetime], str]:
+    """"November 30, 2023" in the site's language; one Babel call per day, not per entry."""
     locale = babel_locale(language)
-    return lambda moment: format_date(moment, format="long", locale=locale)
+
+    @lru_cache(maxsize=4096)
+    def on(day: date) -> str:
+        return str(format_date(day, format="long", locale=locale))
+
+    return lambda moment: on(moment.date())
