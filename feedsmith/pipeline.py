@@ -84,7 +84,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     with exclusive(config.store.path, wait), open_database(config.store.path) as database:
         store = Store(database)
         harvest = read_sources(config.sources, config.site, store.file_fingerprints(),
-                               config.fetch, store.http_validators())
+                               config.fetch, store.http_validators(), root=config.path.parent)
         store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
         if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
             reasons = "; ".join(str(f) for f in harvest.failures)

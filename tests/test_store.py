@@ -316,3 +316,13 @@ def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project
                           ).fetchone() == ("",)
     old = [e for e in _entries(project, "news.atom") if e.title == "An old entry"]
     assert [e.id for e in old] == ["tag:x,2024:2023-01-05/a"]
+
+
+def test_a_moved_project_reads_nothing_again(project: Path, tmp_path_factory: pytest.TempPathFactory
+                                             ) -> None:
+    _build(project)
+    moved = tmp_path_factory.mktemp("elsewhere") / "project"
+    shutil.move(project, moved)
+    report = _build(moved, LATER)
+    assert (report.files_read, report.files_unchanged) == (0, 5)  # keyed relative to the config
+    assert report.written == []

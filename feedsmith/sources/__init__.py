@@ -108,11 +108,13 @@ FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_00
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                  known: Mapping[str, str] | None = None, fetch_config: FetchConfig | None = None,
-                 validators: Mapping[str, tuple[str, str]] | None = None) -> Harvest:
+                 validators: Mapping[str, tuple[str, str]] | None = None,
+                 root: Path | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
     `known` and `validators` are the store's record of what was merged before (fingerprints by
-    path or URL, HTTP validators by URL).
+    file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
+    config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
     """
     harvest = Harvest()
     fetch_config = fetch_config or FetchConfig()
@@ -126,7 +128,7 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                 _read_web(source, site, known or {}, validators or {}, fetch_config, session,
                           harvest)
             else:
-                _read_files(source, site, known or {}, harvest)
+                _read_files(source, site, known or {}, harvest, root)
             if len(harvest.failures) > failed_before:
                 harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
     harvest.category_warnings()
@@ -134,7 +136,7 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
 
 
 def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
-                harvest: Harvest) -> None:
+                harvest: Harvest, root: Path | None) -> None:
     files = _expand(source)
     if not files:
         harvest.failures.append(SourceError(
@@ -146,7 +148,8 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
             continue
         fingerprint = _fingerprint(raw, source, site)
-        if known.get(str(path)) == fingerprint:
+        key = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
+        if known.get(key) == fingerprint:
             harvest.files_unchanged += 1
             continue
         try:
@@ -155,7 +158,7 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             harvest.failures.append(failure)
             continue
         harvest.files_read += 1
-        harvest.fingerprints[str(path)] = fingerprint
+        harvest.fingerprints[key] = fingerprint
         harvest.problems.extend(problems)
         for item in items:
             harvest.add(item, f"{path}:{item.line}", source, site)
