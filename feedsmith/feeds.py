@@ -16,13 +16,16 @@ import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from feedgen.feed import FeedGenerator
-from lxml import etree
+from typing import TYPE_CHECKING, Any
 
 from feedsmith.config import SiteConfig
 from feedsmith.entry import EPOCH, Entry
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
+
+# feedgen and lxml are imported where a feed is rendered: a build with nothing to write (most
+# cron ticks) does not load them.
 
 FEED_STYLESHEET = "feed.css"  # beside the feeds in the output folder
 
@@ -86,6 +89,8 @@ def render_atom(feed: Feed, site: SiteConfig) -> bytes:
 
 def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
     """Mark entries from a listing in another language with `xml:lang` (feedgen cannot)."""
+    from lxml import etree
+
     root = etree.fromstring(document)
     for element in root.iter(f"{_ATOM}entry"):
         language = languages.get(element.findtext(f"{_ATOM}id") or "")
@@ -173,6 +178,8 @@ def _styled(document: bytes) -> bytes:
 
 
 def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) -> FeedGenerator:
+    from feedgen.feed import FeedGenerator
+
     generator = FeedGenerator()
     generator.id(f"tag:{site.id_authority}:feeds/{feed.slug}")
     generator.title(feed.title(site.title))

@@ -14,7 +14,6 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from babel.dates import format_date
 from markupsafe import Markup, escape
 
 from feedsmith.config import SiteConfig
@@ -22,7 +21,6 @@ from feedsmith.dates import babel_locale, month_label
 from feedsmith.entry import Entry
 from feedsmith.feeds import Feed
 from feedsmith.identity import anchor, archive_page
-from feedsmith.templating import environment
 
 PAGE_STYLESHEET = "style.css"
 # Stylesheets copied as they are into the output folder: the pages' and the feeds' (`feeds.py`).
@@ -75,6 +73,8 @@ def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes
             _entry_html(entry, site, root, long_date, anchored, show_category)
             for entry in entries), "</ol>"]))
 
+    from feedsmith.templating import environment  # Jinja: only when a page is rendered
+
     page = environment().get_template(template).render(
         context, site=site, root=root, archive_page=archive_page, entry_list=entry_list,
         month_label=lambda month: month_label(month, site.language))
@@ -111,6 +111,8 @@ def _entry_html(entry: Entry, site: SiteConfig, root: str, long_date: Callable[[
 
 def _long_date(language: str) -> Callable[[datetime], str]:
     """"November 30, 2023" in the site's language; one Babel call per day, not per entry."""
+    from babel.dates import format_date
+
     locale = babel_locale(language)
 
     @lru_cache(maxsize=4096)
