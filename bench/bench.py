@@ -1,16 +1,20 @@
-"""How fast feedsmith builds, on synthetic listings: `python bench/bench.py [--entries N]`.
+"""How fast feedsmith builds, against yardsticks measured in the same run:
+`python bench/bench.py [--entries 100000] [--memory 10000 100000 400000]`.
 
-Generates N entries across 50 categories as text listings of `--per-file` items each (newest
-first, about three items a day), then times real `feedsmith build` processes (interpreter start-up
-included, as cron pays it) and reads each one's peak memory from the kernel:
+Generates N entries across 50 categories as text listings of 1,000 items each (newest first, three
+items a day), then times real processes (interpreter start-up included, as cron pays it) and reads
+each one's peak memory from the kernel. Three builds of the same folder:
 
-    cold           empty store, no output
-    no-change      the same listings again: must only read and hash them
-    1% new         a new listing file with N/100 newer items
-    feedgen only   the baseline: the same listings through the same reader straight into feedgen
-                   (no store, no incremental logic), as a one-file script would do it
+    feedsmith   `feedsmith build`
+    reference   bench/reference.py: a minimal hand-written build doing the same job (regex reader,
+                same ids and order, SQLite state with file hashes, feeds from string templates,
+                pages, only changed files written, fsync). The bench checks it gives the same
+                entries and feeds as feedsmith.
+    floor       bench/floor.py: read the inputs and write feedsmith's output bytes, nothing else
 
-`--scales` repeats the no-change build at several sizes to show that it grows only with reading.
+and three runs of each: cold (empty store, no output), no-change (the same listings again) and
+1% new (a new listing file with N/100 newer items). Results are ratios to the reference: absolute
+times on a shared 2-core machine move by 15% from run to run, ratios much less.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 CATEGORIES = 50
+PER_FILE = 1_000
 CONFIG = """
 [site]
 title = "Benchmark"
@@ -42,38 +48,7 @@ paths = ["listings/*.txt"]
 [output]
 max_entries = 50
 """
-
-BASELINE = """
-import sys
-from dataclasses import replace
-from datetime import timedelta
-from pathlib import Path
-from feedsmith.config import load_config
-from feedsmith.entry import day_offsets
-from feedsmith.feeds import Feed
-from feedsmith.identity import ALL
-from feedsmith.feeds import render_atom, render_rss
-from feedsmith.identity import category_slug
-from feedsmith.sources import read_sources
-
-config = load_config(Path(sys.argv[1]))
-read = read_sources(config.sources, config.site).entries
-entries = [replace(e, published=e.published + timedelta(seconds=s),
-                   updated=e.published + timedelta(seconds=s))
-           for e, s in zip(read, day_offsets(read), strict=True)]
-entries.sort(key=lambda e: (e.published, e.id), reverse=True)
-by_slug = {}
-for entry in entries:
-    by_slug.setdefault(category_slug(entry.category), []).append(entry)
-cap = config.output.max_entries
-feeds = [Feed(ALL, None, tuple(entries[:cap]), len(entries))] + [
-    Feed(slug, group[0].category, tuple(group[:cap]), len(group)) for slug, group in by_slug.items()]
-out = Path(sys.argv[2])
-out.mkdir(exist_ok=True)
-for feed in feeds:
-    (out / feed.rss_name).write_bytes(render_rss(feed, config.site))
-    (out / feed.atom_name).write_bytes(render_atom(feed, config.site))
-"""
+RUNS = ("cold", "no-change", "1% new")
 
 
 @dataclass(frozen=True)
@@ -95,14 +70,19 @@ def listing(first: int, count: int, newest: date) -> str:
     return "\n".join(lines)
 
 
-def generate(folder: Path, entries: int, per_file: int) -> None:
+def generate(folder: Path, entries: int) -> None:
     (folder / "listings").mkdir(parents=True)
     (folder / "config.toml").write_text(CONFIG)
     newest = date(2026, 10, 31)
-    for page, first in enumerate(range(0, entries, per_file), start=1):
-        count = min(per_file, entries - first)
+    for page, first in enumerate(range(0, entries, PER_FILE), start=1):
+        count = min(PER_FILE, entries - first)
         text = listing(first, count, newest - timedelta(days=first // 3))
         (folder / "listings" / f"page-{page:05d}.txt").write_text(text)
+
+
+def add_one_percent(folder: Path, entries: int) -> None:
+    extra = max(1, entries // 100)
+    (folder / "listings" / "page-00000.txt").write_text(listing(entries, extra, date(2026, 11, 20)))
 
 
 def timed(command: list[str], cwd: Path) -> Run:
@@ -114,49 +94,89 @@ def timed(command: list[str], cwd: Path) -> Run:
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()}")
+    process.stderr.close()  # type: ignore[union-attr]
     return Run(seconds, usage.ru_maxrss / 1024)
 
 
-def feedsmith(folder: Path) -> Run:
-    return timed([sys.executable, "-m", "feedsmith", "build"], folder)
+BUILDS = {
+    "feedsmith": lambda folder: [sys.executable, "-m", "feedsmith", "build"],
+    "reference": lambda folder: [sys.executable, str(HERE / "reference.py"), "."],
+    "floor": lambda folder: [sys.executable, str(HERE / "floor.py"), "feedsmith-copy", "floor-out"],
+}
 
 
-def bench(entries: int, per_file: int) -> dict[str, Run]:
+def bench(entries: int, builds: tuple[str, ...] = tuple(BUILDS)) -> dict[str, dict[str, Run]]:
+    """build -> run -> timing, each build in its own copy of the same generated folder."""
+    results: dict[str, dict[str, Run]] = {name: {} for name in builds}
     with tempfile.TemporaryDirectory(prefix="feedsmith-bench-") as temp:
-        folder = Path(temp)
-        generate(folder, entries, per_file)
-        baseline_script = folder / "baseline.py"
-        baseline_script.write_text(BASELINE)
-        results = {
-            "feedgen only (baseline)": timed(
-                [sys.executable, str(baseline_script), "config.toml", "baseline-out"], folder),
-            "cold build": feedsmith(folder),
-            "no-change rebuild": feedsmith(folder),
-        }
-        extra = max(1, entries // 100)
-        text = listing(entries, extra, date(2026, 11, 20))
-        (folder / "listings" / "page-00000.txt").write_text(text)
-        results["1% new entries"] = feedsmith(folder)
-        shutil.rmtree(folder / "baseline-out")
+        source = Path(temp) / "source"
+        generate(source, entries)
+        for name in builds:
+            folder = Path(temp) / name
+            shutil.copytree(source, folder)
+        for run in RUNS:
+            if run == "1% new":
+                for name in builds:
+                    add_one_percent(Path(temp) / name, entries)
+            for name in builds:
+                folder = Path(temp) / name
+                if name == "floor":  # it writes what feedsmith wrote in this run
+                    shutil.rmtree(folder / "feedsmith-copy", ignore_errors=True)
+                    shutil.copytree(Path(temp) / "feedsmith" / "feeds", folder / "feedsmith-copy")
+                results[name][run] = timed(BUILDS[name](folder), folder)
+        if "reference" in builds and "feedsmith" in builds:
+            check_same(Path(temp) / "feedsmith" / "feeds", Path(temp) / "reference" / "out")
     return results
+
+
+def check_same(feedsmith: Path, reference: Path) -> None:
+    """Both builds give every feed the same items (id, link, title, date) in the same order, and
+    the archive the same permalink anchors."""
+    import feedparser
+    from lxml import html
+
+    for atom in sorted(feedsmith.glob("*.atom")):
+        ours, theirs = (feedparser.parse(folder / atom.name).entries
+                        for folder in (feedsmith, reference))
+        key = [(e.id, e.link, e.title, e.published_parsed) for e in ours]
+        if key != [(e.id, e.link, e.title, e.published_parsed) for e in theirs]:
+            raise SystemExit(f"reference and feedsmith differ in {atom.name}")
+    for page in sorted((feedsmith / "archive").glob("*.html")):
+        ids = [set(html.parse(str(folder / "archive" / page.name)).getroot().xpath("//li/@id"))
+               for folder in (feedsmith, reference)]
+        if ids[0] != ids[1]:
+            raise SystemExit(f"reference and feedsmith differ in archive/{page.name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=100_000)
-    parser.add_argument("--per-file", type=int, default=1_000)
-    parser.add_argument("--scales", type=int, nargs="*", default=[],
-                        help="also time the no-change rebuild at these sizes")
+    parser.add_argument("--memory", type=int, nargs="*", default=[10_000, 100_000, 400_000],
+                        help="also report feedsmith's peak memory and 1%% change at these sizes")
     args = parser.parse_args()
-    print(f"{args.entries:,} entries, {CATEGORIES} categories, {args.per_file:,} per file, "
+    print(f"{args.entries:,} entries, {CATEGORIES} categories, {PER_FILE:,} per file, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
-    print("| run | seconds | peak memory (MB) |\n| --- | ---: | ---: |")
-    for name, run in bench(args.entries, args.per_file).items():
-        print(f"| {name} | {run.seconds:.2f} | {run.peak_mb:.0f} |")
-    if args.scales:
-        print("\n| entries | no-change rebuild (s) |\n| ---: | ---: |")
-        for size in args.scales:
-            print(f"| {size:,} | {bench(size, args.per_file)['no-change rebuild'].seconds:.2f} |")
+    results = bench(args.entries)
+    print("| run | feedsmith (s) | reference (s) | floor (s) | feedsmith / reference | "
+          "peak MB (feedsmith, reference) |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    for run in RUNS:
+        ours, yardstick, floor = (results[name][run] for name in BUILDS)
+        print(f"| {run} | {ours.seconds:.2f} | {yardstick.seconds:.2f} | {floor.seconds:.2f} | "
+              f"{ours.seconds / yardstick.seconds:.2f}x | {ours.peak_mb:.0f}, "
+              f"{yardstick.peak_mb:.0f} |")
+    print("\nSame entries and feeds in both builds: checked.")
+    if args.memory:
+        print("\n| entries | cold: peak MB | 1% new: seconds | 1% new: peak MB |\n"
+              "| ---: | ---: | ---: | ---: |")
+        one_percent = {}
+        for size in args.memory:
+            runs = results["feedsmith"] if size == args.entries else \
+                bench(size, ("feedsmith",))["feedsmith"]
+            one_percent[size] = runs["1% new"].seconds
+            print(f"| {size:,} | {runs['cold'].peak_mb:.0f} | {runs['1% new'].seconds:.2f} | "
+                  f"{runs['1% new'].peak_mb:.0f} |")
+        if 100_000 in one_percent and 400_000 in one_percent:
+            print(f"\n1% new at 400k / at 100k: {one_percent[400_000] / one_percent[100_000]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def store(db: sqlite3.Connection, listings: Path) -> tuple[set[str], set[str]]:
             fresh += read(data.decode())
             db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)", (path.name, sha))
     stored = {i for (i,) in db.execute("SELECT id FROM entries")} if fresh else set()
-    fresh = [item for item in dict((i[0], i) for i in fresh).values() if item[0] not in stored]
+    fresh = [item for item in {i[0]: i for i in fresh}.values() if item[0] not in stored]
     used = dict(db.execute("SELECT day, MAX(second) FROM entries GROUP BY day")) if fresh else {}
     next_second = {day: second + 1 for day, second in used.items()}
     rows = []
