@@ -78,6 +78,10 @@ class Harvest:
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make
         every later build fail (lxml refuses text nodes over 10 MB)."""
+        if len(item.summary) <= _SHORTEST_LIMIT and len(item.title) <= _SHORTEST_LIMIT \
+                and len(item.category or "") <= _SHORTEST_LIMIT and len(item.link) <= _SHORTEST_LIMIT \
+                and len(item.image) <= _SHORTEST_LIMIT and len(item.image_alt) <= _SHORTEST_LIMIT:
+            return item  # the usual case, checked without a loop
         for name, limit in FIELD_LIMITS.items():
             value: str = getattr(item, name) or ""
             if len(value) > limit:
@@ -104,6 +108,7 @@ class Harvest:
 # The most a field of an entry may hold: longer ones are cut, with a warning.
 FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_000,
                 "image": 2_000, "image_alt": 1_000}
+_SHORTEST_LIMIT = min(FIELD_LIMITS.values())
 
 
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from feedsmith.cleantext import clean_document, fold
+from feedsmith.cleantext import clean_document
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
 from feedsmith.sources.item import ListedItem
@@ -72,7 +72,7 @@ def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for number, raw in enumerate(_LINE_BREAK.split(clean_document(text)), start=1):
-        content = fold(raw)
+        content = " ".join(raw.split())  # fold(), inlined: this loop runs for every line
         if not content:
             if current:
                 current.open_paragraph = False
