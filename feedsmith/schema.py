@@ -117,5 +117,10 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     -- the editorial (Markdown) an issue was frozen with, to tell when its file changed since
     ALTER TABLE issues ADD COLUMN intro TEXT NOT NULL DEFAULT '';
     """,
+    """
+    -- entries per month of listed day, kept by each merge: the archive's months without a scan
+    CREATE TABLE month_counts (month TEXT PRIMARY KEY, entries INTEGER NOT NULL);
+    INSERT INTO month_counts SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ writes.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -188,8 +189,13 @@ class Store:
     def _insert(self, fresh: list[Entry], stamp: str, result: MergeResult) -> None:
         if not fresh:
             return
-        used = dict(self._db.execute("SELECT day, MAX(tiebreak) FROM entries GROUP BY day"))
-        used_seconds = {date.fromisoformat(day): second for day, second in used.items()}
+        days = sorted({entry.day.isoformat() for entry in fresh})
+        used_seconds: dict[date, int] = {}
+        for chunk in _chunks(days):  # only the days that get entries: no scan of the store
+            used_seconds.update(
+                (date.fromisoformat(day), second) for day, second in self._db.execute(
+                    f"SELECT day, MAX(tiebreak) FROM entries WHERE day IN ({_marks(chunk)}) "
+                    f"GROUP BY day", chunk))
         rows = []
         for entry, offset in zip(fresh, day_offsets(fresh, used_seconds), strict=True):
             slug = category_slug(entry.category)
@@ -201,6 +207,10 @@ class Store:
             result.stale_feeds.add(slug)
             result.stale_months.add(entry.day.isoformat()[:7])
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
+        added = Counter(entry.day.isoformat()[:7] for entry in fresh)
+        self._db.executemany(
+            "INSERT INTO month_counts VALUES (?, ?) ON CONFLICT (month) DO UPDATE SET "
+            "entries = entries + excluded.entries", sorted(added.items()))
         result.new += len(rows)
 
     # --- reading feeds back --------------------------------------------------------------------
@@ -214,9 +224,7 @@ class Store:
 
     def months(self) -> dict[str, int]:
         """Every month with entries ("YYYY-MM", by listed day) -> how many, oldest first."""
-        rows = self._db.execute(
-            "SELECT substr(day, 1, 7) AS month, COUNT(*) FROM entries GROUP BY month ORDER BY month")
-        return dict(rows)
+        return dict(self._db.execute("SELECT month, entries FROM month_counts ORDER BY month"))
 
     def month_entries(self, month: str, zone: ZoneInfo) -> list[Entry]:
         """The entries listed in a month ("YYYY-MM"), newest first: its archive page."""

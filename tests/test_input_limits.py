@@ -73,9 +73,10 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
     store = project / "feedsmith.db"
     with sqlite3.connect(store) as db:  # as schema 4 left it: "C++" filed under "c"
         db.execute("UPDATE entries SET category_slug = 'c' WHERE category = 'C++'")
-        for later in ("DROP TABLE pending_months", "ALTER TABLE entries DROP COLUMN image",
+        for later in ("DROP TABLE pending_months", "DROP TABLE month_counts",
+                      "ALTER TABLE entries DROP COLUMN image",
                       "ALTER TABLE entries DROP COLUMN image_alt",
-                      "ALTER TABLE issues DROP COLUMN intro"):  # what v6 and v7 added
+                      "ALTER TABLE issues DROP COLUMN intro"):  # what v6 to v8 added
             db.execute(later)
         db.execute("PRAGMA user_version = 4")
     with open_database(store) as opened:
@@ -84,6 +85,9 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
     assert result.exit_code == 0
     assert set(_feeds(project)) == {category_slug("C++"), "news"}
     assert feedparser.parse(project / "feeds" / "c.atom").entries == []  # emptied, not stale
+    with sqlite3.connect(store) as db:  # v8 counted the months it found
+        assert db.execute("SELECT SUM(entries) FROM month_counts").fetchone()[0] == \
+            db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
 
 
 def test_a_huge_field_is_cut_with_a_warning_and_never_blocks_later_builds(

@@ -326,3 +326,15 @@ def test_a_moved_project_reads_nothing_again(project: Path, tmp_path_factory: py
     report = _build(moved, LATER)
     assert (report.files_read, report.files_unchanged) == (0, 5)  # keyed relative to the config
     assert report.written == []
+
+
+def test_month_counts_follow_the_entries(project: Path) -> None:
+    _build(project)
+    _edit(project / "listings" / SAMPLE_000, "Facilitators were trained", "Facilitators trained")
+    listing = project / "listings" / "late.txt"
+    listing.write_text("  1. News\n\n    A late item about November\n\n    15 November 2023\n")
+    _build(project, LATER)
+    with sqlite3.connect(project / "feedsmith.db") as db:
+        kept = dict(db.execute("SELECT month, entries FROM month_counts"))
+        counted = dict(db.execute("SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1"))
+    assert kept == counted and kept["2023-11"] == 10
