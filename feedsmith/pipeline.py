@@ -2,25 +2,26 @@
 (The monthly digest and `run-due` chain their stages in `newsletter`.)
 
 A build holds the store's lock from start to end. Only feeds and archive months the merge made
-stale are rendered (with the home page, OPML and stylesheets), all in memory before the first write, so a failing render leaves the published folder as it
-was; a build killed while writing leaves the feeds pending in the store for the next build.
+stale are rendered (with the home page, OPML and stylesheets), each staged in a temp file before
+the first is renamed into place, so a failing render leaves the published folder as it was; a
+build killed while writing leaves the feeds pending in the store for the next build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib.resources import files
-from pathlib import Path
 
 from feedsmith import __version__
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed, render_atom, render_json, render_opml, render_rss
-from feedsmith.files import remove_stale_temp_files, write_if_changed
+from feedsmith.files import Staging, remove_stale_temp_files
 from feedsmith.identity import ALL, archive_page
 from feedsmith.pages import (
     STYLESHEETS,
@@ -103,13 +104,16 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             # A category whose last entry moved away is written empty rather than left stale.
             emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
             months = store.months()
-            outputs = render_outputs([f for f in feeds if f.slug in stale] + emptied, feeds,
-                                     months, config)
-            for month in sorted(neighbours(stale_months, list(months))):
-                entries = store.month_entries(month, config.site.timezone)
-                outputs[archive_page(month)] = render_month(month, entries, list(months),
-                                                            config.site)
-            report.written, report.unchanged = publish(outputs, config.output.dir)
+            remove_stale_temp_files(config.output.dir)
+            with Staging(config.output.dir) as staging:
+                for name, data in render_outputs([f for f in feeds if f.slug in stale] + emptied,
+                                                 feeds, months, config):
+                    staging.add(name, data)
+                for month in sorted(neighbours(stale_months, list(months))):
+                    entries = store.month_entries(month, config.site.timezone)
+                    staging.add(archive_page(month),
+                                render_month(month, entries, list(months), config.site))
+            report.written, report.unchanged = staging.written, staging.unchanged
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
         else:
             report.stored = store.count()
@@ -168,28 +172,16 @@ def render_fingerprint(config: Config) -> str:
 
 
 def render_outputs(stale: list[Feed], every_feed: list[Feed], months: dict[str, int],
-                   config: Config) -> dict[str, bytes]:
+                   config: Config) -> Iterator[tuple[str, bytes]]:
     """The stale feeds in every format with their pages, and the home page, OPML and stylesheets
-    (which list or serve every feed)."""
+    (which list or serve every feed), one file at a time."""
     site = config.site
-    outputs: dict[str, bytes] = {}
     for feed in stale:
-        outputs[feed.rss_name] = render_rss(feed, site)
-        outputs[feed.atom_name] = render_atom(feed, site)
-        outputs[feed.json_name] = render_json(feed, site)
+        yield feed.rss_name, render_rss(feed, site)
+        yield feed.atom_name, render_atom(feed, site)
+        yield feed.json_name, render_json(feed, site)
         if feed.slug != ALL:
-            outputs[feed.page_name] = render_category(feed, site)
-    outputs["index.html"] = render_home(every_feed, months, site)
-    outputs["feeds.opml"] = render_opml(every_feed, site)
-    outputs.update(stylesheets())
-    return outputs
-
-
-def publish(outputs: dict[str, bytes], folder: Path) -> tuple[list[str], list[str]]:
-    """Write what changed; return the names written and the names left untouched."""
-    remove_stale_temp_files(folder)
-    written: list[str] = []
-    unchanged: list[str] = []
-    for name, data in outputs.items():
-        (written if write_if_changed(folder / name, data) else unchanged).append(name)
-    return written, unchanged
+            yield feed.page_name, render_category(feed, site)
+    yield "index.html", render_home(every_feed, months, site)
+    yield "feeds.opml", render_opml(every_feed, site)
+    yield from stylesheets().items()

@@ -18,6 +18,7 @@ from typing import Any
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
+from feedsmith.files import Staging
 from feedsmith.store import Store
 
 
@@ -42,8 +43,8 @@ if __name__ == "__main__":
     config_path, point, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
     if point == "insert":
         _kill_at(Store, "_insert", after=True)
-    elif point == "publish":
-        _kill_at(pipeline, "publish")
+    elif point.startswith("stage-"):  # files staged as temp files, none renamed yet
+        _kill_at(Staging, "add", int(point.removeprefix("stage-")))
     elif point.startswith("replace-"):
         _kill_at(os, "replace", int(point.removeprefix("replace-")))
     elif point == "published":
