@@ -84,16 +84,18 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
     with exclusive(config.store.path, wait), open_database(config.store.path) as database:
         store = Store(database)
-        harvest = read_sources(config.sources, config.site, store.file_fingerprints(),
-                               config.fetch, store.http_validators(), root=config.path.parent)
+        known, validators = store.file_fingerprints(), store.http_validators()
+        with store.merging(now) as merge:  # each file goes into the store as soon as it is read
+            harvest = read_sources(config.sources, config.site, known, config.fetch, validators,
+                                   root=config.path.parent, sink=merge.add)
+            merge.remember_reads(harvest.fingerprints, harvest.validators)
         store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
         if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
             reasons = "; ".join(str(f) for f in harvest.failures)
             _record_build(store, now, harvest.failures, ok=False)
             raise SourceError(f"nothing could be read, the feeds are left as they were: {reasons}")
-        merge = store.merge(harvest.entries, harvest.fingerprints, now, harvest.validators)
         report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
-                             files_unchanged=harvest.files_unchanged, merge=merge, stored=0,
+                             files_unchanged=harvest.files_unchanged, merge=merge.result, stored=0,
                              problems=harvest.problems, failures=harvest.failures)
         fingerprint = render_fingerprint(config)
         stale = _stale_feeds(store, config, fingerprint)

@@ -122,5 +122,11 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     CREATE TABLE month_counts (month TEXT PRIMARY KEY, entries INTEGER NOT NULL);
     INSERT INTO month_counts SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1;
     """,
+    """
+    -- which merge (a number counted up in meta 'merges') added an entry and which last saw it:
+    -- a merge fed file by file tells its own rows from older ones (0 for rows stored before)
+    ALTER TABLE entries ADD COLUMN added_in INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE entries ADD COLUMN seen_in INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

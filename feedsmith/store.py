@@ -2,7 +2,7 @@
 
 Its tables live in the state database (see `feedsmith.schema`) beside the config. Feeds are written from here, not from the listings, so
 a feed keeps its history after the listing page has moved on. Why an item is "new": its id (or an
-alias of it, see `feedsmith.identity` and `_find_corrections`) is not in `entries` yet.
+alias of it, see `feedsmith.identity` and `Merge`) is not in `entries` yet.
 
 Crash safety rests on `pending_feeds`: a merge records the feeds it made stale in the same
 transaction as the entries, and they are cleared only after those feeds were written. A build
@@ -13,8 +13,10 @@ writes.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,7 +29,8 @@ from feedsmith.identity import ALL, category_slug, content_hash, corrected, perm
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language, day, image, image_alt")
 _ENTRY_WIDTH = 13  # columns in ENTRY_COLUMNS
-_Row = tuple[str, str, str, str]  # a stored entry's content_hash, title, category_slug and day
+# A stored entry's content_hash, title, category_slug, day and the merge that last saw it
+_Row = tuple[str, str, str, str, int]
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
 
 
@@ -68,150 +71,13 @@ class Store:
 
     # --- merging a harvest ---------------------------------------------------------------------
 
-    def merge(self, entries: Sequence[Entry], fingerprints: dict[str, str], now: datetime,
-              validators: dict[str, tuple[str, str]] | None = None) -> MergeResult:
-        """Add new entries, refresh seen ones, record edits; all in one transaction."""
-        result = MergeResult()
-        stamp = utc_text(now)
+    @contextmanager
+    def merging(self, now: datetime) -> Iterator[Merge]:
+        """One build's merge, in one transaction: feed it each file's entries with `add`."""
         with self.transaction():
-            stored, aliases = self._known(entries)
-            fresh, edits, seen = _classify(entries, stored, aliases)
-            corrections = self._find_corrections(
-                fresh, {entry.id for entry in entries} | set(aliases.values()))
-            fresh = [entry for entry in fresh if entry.id not in corrections]
-            edits += self._adopt_corrections(corrections, entries, stored)
-            self._apply_edits(edits, stored, now, result)
-            self._insert(fresh, stamp, result)
-            self._mark_seen(seen, stamp)
-            self._remember_reads(fingerprints, validators or {}, stamp)
-            if result.stale_feeds:
-                result.stale_feeds.add(ALL)
-            self._db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
-                                 [(slug,) for slug in sorted(result.stale_feeds)])
-            self._db.executemany("INSERT OR IGNORE INTO pending_months VALUES (?)",
-                                 [(month,) for month in sorted(result.stale_months)])
-            result.seen, result.corrected = len(seen), len(corrections)
-        return result
-
-    def _known(self, entries: Sequence[Entry]) -> tuple[dict[str, _Row], dict[str, str]]:
-        """The stored rows the harvest's ids and aliases point to, and which harvested ids are
-        aliases of stored entries (recording new ones: a link id for an entry stored under its
-        title id)."""
-        stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
-        aliases = self._aliases(e.id for e in entries if e.id not in stored)
-        for entry in entries:
-            if entry.id not in stored and entry.id not in aliases:
-                known = next((a for a in entry.aliases if a in stored), None)
-                if known is not None:
-                    aliases[entry.id] = known
-                    self._db.execute("INSERT INTO aliases VALUES (?, ?)", (entry.id, known))
-        stored.update(self._stored_rows(aliases.values()))
-        return stored, aliases
-
-    def _adopt_corrections(self, corrections: dict[str, str], entries: Sequence[Entry],
-                           stored: dict[str, _Row]) -> list[tuple[str, Entry]]:
-        """Record corrected titles as aliases of their entries; the edits they make."""
-        for alias, stored_id in corrections.items():
-            self._db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)",
-                             (alias, stored_id))
-            stored[stored_id] = self._stored_rows([stored_id])[stored_id]
-        return [(corrections[entry.id], entry) for entry in entries if entry.id in corrections]
-
-    def _mark_seen(self, ids: list[str], stamp: str) -> None:
-        for chunk in _chunks(ids):
-            self._db.execute(f"UPDATE entries SET last_seen = ? WHERE id IN ({_marks(chunk)})",
-                             (stamp, *chunk))
-
-    def _remember_reads(self, fingerprints: dict[str, str],
-                        validators: dict[str, tuple[str, str]], stamp: str) -> None:
-        """What was read, so that an unchanged file or page is not parsed again."""
-        self._db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
-                             [(path, print_, stamp) for path, print_ in fingerprints.items()])
-        self._db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
-                             [(url, etag, modified)
-                              for url, (etag, modified) in validators.items()])
-
-    def _stored_rows(self, ids: Iterable[str]) -> dict[str, _Row]:
-        """id -> (content_hash, title, category_slug, day) for those ids that are stored."""
-        rows: dict[str, _Row] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            query = (f"SELECT id, content_hash, title, category_slug, day FROM entries "
-                     f"WHERE id IN ({_marks(chunk)})")
-            rows.update((row[0], row[1:]) for row in self._db.execute(query, chunk))
-        return rows
-
-    def _aliases(self, ids: Iterable[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(ids)):
-            query = f"SELECT alias, entry_id FROM aliases WHERE alias IN ({_marks(chunk)})"
-            found.update(self._db.execute(query, chunk))
-        return found
-
-    def _find_corrections(self, fresh: list[Entry], harvested: set[str]) -> dict[str, str]:
-        """New ids that are stored entries with a corrected title: new id -> stored id.
-
-        The rule: same listed day, same category, same summary and link, the same numbers in the
-        title, and title keys at least 90 % alike; the stored entry must not itself be on the
-        listings now (two titles listed side by side are two items).
-        """
-        alike: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-        for chunk in _chunks(sorted({entry.day.isoformat() for entry in fresh})):
-            rows = self._db.execute(
-                f"SELECT day, category_slug, content_hash, id, title FROM entries "
-                f"WHERE day IN ({_marks(chunk)}) ORDER BY id", chunk)
-            for day, slug, digest, stored_id, title in rows:
-                if stored_id not in harvested:
-                    alike.setdefault((day, slug, digest), []).append((stored_id, title))
-        corrections: dict[str, str] = {}
-        for entry in fresh:
-            group = (entry.day.isoformat(), category_slug(entry.category), content_hash(entry))
-            candidates = [c for c in alike.get(group, []) if c[0] not in corrections.values()]
-            if candidates and (match := corrected(entry.title, candidates)):
-                corrections[entry.id] = match
-        return corrections
-
-    def _apply_edits(self, edits: list[tuple[str, Entry]], stored: dict[str, _Row],
-                     now: datetime, result: MergeResult) -> None:
-        # Edits of one build get distinct `updated` times, a microsecond apart, in id order.
-        for offset, (target, entry) in enumerate(sorted(edits, key=lambda edit: edit[0])):
-            slug = category_slug(entry.category)
-            self._db.execute(
-                "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
-                "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ?, image = ?, "
-                "image_alt = ? WHERE id = ?",
-                (entry.title, entry.category, slug, entry.summary, entry.link,
-                 content_hash(entry), utc_text(now + timedelta(microseconds=offset)), utc_text(now),
-                 entry.origin, entry.image, entry.image_alt, target))
-            result.stale_feeds |= {stored[target][2], slug}
-            result.stale_months.add(stored[target][3][:7])
-            result.changed += 1
-
-    def _insert(self, fresh: list[Entry], stamp: str, result: MergeResult) -> None:
-        if not fresh:
-            return
-        days = sorted({entry.day.isoformat() for entry in fresh})
-        used_seconds: dict[date, int] = {}
-        for chunk in _chunks(days):  # only the days that get entries: no scan of the store
-            used_seconds.update(
-                (date.fromisoformat(day), second) for day, second in self._db.execute(
-                    f"SELECT day, MAX(tiebreak) FROM entries WHERE day IN ({_marks(chunk)}) "
-                    f"GROUP BY day", chunk))
-        rows = []
-        for entry, offset in zip(fresh, day_offsets(fresh, used_seconds), strict=True):
-            slug = category_slug(entry.category)
-            moment = utc_text(entry.published + timedelta(seconds=offset))
-            rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
-                         entry.link, entry.day.isoformat(), offset, moment, moment,
-                         content_hash(entry), stamp, stamp, entry.origin, entry.language,
-                         entry.image, entry.image_alt))
-            result.stale_feeds.add(slug)
-            result.stale_months.add(entry.day.isoformat()[:7])
-        self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
-        added = Counter(entry.day.isoformat()[:7] for entry in fresh)
-        self._db.executemany(
-            "INSERT INTO month_counts VALUES (?, ?) ON CONFLICT (month) DO UPDATE SET "
-            "entries = entries + excluded.entries", sorted(added.items()))
-        result.new += len(rows)
+            merge = Merge(self._db, now)
+            yield merge
+            merge.finish()
 
     # --- reading feeds back --------------------------------------------------------------------
 
@@ -337,22 +203,249 @@ class Store:
                 ("published_feeds", json.dumps(sorted(slugs))),
                 ("published_months", json.dumps(sorted(months)))])
 
-def _classify(entries: Sequence[Entry], stored: dict[str, _Row], aliases: dict[str, str]
-              ) -> tuple[list[Entry], list[tuple[str, Entry]], list[str]]:
-    """The harvest as new entries, edits of stored ones (stored id, entry), and ids seen again
-    unchanged."""
-    fresh: list[Entry] = []
-    edits: list[tuple[str, Entry]] = []
-    seen: list[str] = []
-    for entry in entries:
-        target = entry.id if entry.id in stored else aliases.get(entry.id)
-        if target is None:
-            fresh.append(entry)
-        elif stored[target][0] != content_hash(entry) or stored[target][1] != entry.title:
-            edits.append((target, entry))
-        else:
-            seen.append(target)
-    return fresh, edits, seen
+class Merge:
+    """One build's harvest going into the store, a file's entries at a time (see `Store.merging`).
+
+    Why an item is "new": neither its id nor an alias of it (see `feedsmith.identity`) is stored,
+    and it is not a corrected title of a stored entry that is no longer listed (see
+    `_settle_corrections`). An item whose stored entry this merge already took from an earlier
+    file is listed twice: the first listing wins.
+
+    Nothing is held per entry between files: each merge has a number (meta 'merges'), and rows
+    carry the merge that added them (`added_in`) and last saw them (`seen_in`). That is how the
+    same-day order and title corrections come out exactly as if the whole harvest had been
+    merged at once.
+    """
+
+    def __init__(self, db: sqlite3.Connection, now: datetime) -> None:
+        self._db = db
+        self._now = now
+        self._stamp = utc_text(now)
+        self.result = MergeResult()
+        row = db.execute("SELECT value FROM meta WHERE key = 'merges'").fetchone()
+        self._number = int(row[0]) + 1 if row else 1
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('merges', ?)", (str(self._number),))
+        # Ids a linked entry of this merge may also be listed under (its title id), not stored.
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS claimed (id TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM claimed")
+        self._edits = 0  # edits so far: each gets its own `updated`, a microsecond apart
+        self._older_days: set[str] = set()  # days given new entries that had stored ones
+
+    def add(self, entries: Sequence[Entry]) -> None:
+        """Merge one file's or page's entries (newest listed first; no id twice among them)."""
+        if not entries:
+            return
+        stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
+        aliases = self._aliases(entry.id for entry in entries if entry.id not in stored)
+        stored.update(self._stored_rows(i for i in aliases.values() if i not in stored))
+        claimed = self._claimed(i for entry in entries for i in (entry.id, *entry.aliases))
+        fresh: list[Entry] = []
+        edits: list[tuple[str, Entry]] = []
+        seen: list[str] = []
+        for entry in entries:
+            if entry.id in claimed or claimed.intersection(entry.aliases):
+                continue  # listed before in this build, under its link
+            target = entry.id if entry.id in stored else aliases.get(entry.id)
+            if target is None and (known := next((a for a in entry.aliases if a in stored), None)):
+                target = known  # its link id is new, its title id is stored: record the alias
+                if stored[known][4] != self._number:
+                    self._db.execute("INSERT INTO aliases VALUES (?, ?)", (entry.id, known))
+            if target is None:
+                fresh.append(entry)
+                continue
+            content, title, _, _, seen_in = stored[target]
+            if seen_in == self._number:
+                continue  # listed before in this build: the first listing wins
+            stored[target] = (*stored[target][:4], self._number)
+            if content != content_hash(entry) or title != entry.title:
+                edits.append((target, entry))
+            else:
+                seen.append(target)
+        for target, entry in sorted(edits, key=lambda edit: edit[0]):
+            self._edit(target, entry, stored[target][2], stored[target][3])
+        self._mark_seen(seen)
+        self._insert(fresh)
+        self.result.seen += len(seen)
+
+    def remember_reads(self, fingerprints: dict[str, str],
+                       validators: dict[str, tuple[str, str]]) -> None:
+        """What was read, so that an unchanged file or page is not parsed again."""
+        self._db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
+                             [(path, print_, self._stamp) for path, print_ in fingerprints.items()])
+        self._db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
+                             [(url, etag, modified)
+                              for url, (etag, modified) in validators.items()])
+
+    def finish(self) -> None:
+        """Settle title corrections, then record the feeds and pages the merge made stale."""
+        self._settle_corrections()
+        result = self.result
+        if result.stale_feeds:
+            result.stale_feeds.add(ALL)
+        self._db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+                             [(slug,) for slug in sorted(result.stale_feeds)])
+        self._db.executemany("INSERT OR IGNORE INTO pending_months VALUES (?)",
+                             [(month,) for month in sorted(result.stale_months)])
+
+    def _stored_rows(self, ids: Iterable[str]) -> dict[str, _Row]:
+        """id -> (content_hash, title, category_slug, day, seen_in) for the ids that are stored."""
+        rows: dict[str, _Row] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            query = (f"SELECT id, content_hash, title, category_slug, day, seen_in FROM entries "
+                     f"WHERE id IN ({_marks(chunk)})")
+            rows.update((row[0], row[1:]) for row in self._db.execute(query, chunk))
+        return rows
+
+    def _aliases(self, ids: Iterable[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(ids)):
+            query = f"SELECT alias, entry_id FROM aliases WHERE alias IN ({_marks(chunk)})"
+            found.update(self._db.execute(query, chunk))
+        return found
+
+    def _claimed(self, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(ids)):
+            query = f"SELECT id FROM claimed WHERE id IN ({_marks(chunk)})"
+            found.update(i for (i,) in self._db.execute(query, chunk))
+        return found
+
+    def _mark_seen(self, ids: list[str]) -> None:
+        for chunk in _chunks(ids):
+            self._db.execute(f"UPDATE entries SET last_seen = ?, seen_in = ? "
+                             f"WHERE id IN ({_marks(chunk)})", (self._stamp, self._number, *chunk))
+
+    def _edit(self, target: str, entry: Entry, old_slug: str, day: str) -> None:
+        """Give a stored entry what its listing says now; its `updated` is this build's time,
+        plus a microsecond per edit before it, so readers see edits in a stable order."""
+        slug = category_slug(entry.category)
+        self._db.execute(
+            "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
+            "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ?, image = ?, "
+            "image_alt = ?, seen_in = ? WHERE id = ?",
+            (entry.title, entry.category, slug, entry.summary, entry.link, content_hash(entry),
+             utc_text(self._now + timedelta(microseconds=self._edits)), self._stamp,
+             entry.origin, entry.image, entry.image_alt, self._number, target))
+        self._edits += 1
+        self.result.stale_feeds |= {old_slug, slug}
+        self.result.stale_months.add(day[:7])
+        self.result.changed += 1
+
+    def _insert(self, fresh: list[Entry]) -> None:
+        """Store new entries. Same-day entries get seconds counted up from the day's oldest new
+        one, after those stored before this build (see `day_offsets`); this build's entries of
+        that day from earlier files were listed above these, so they move up to make room."""
+        if not fresh:
+            return
+        days = sorted({entry.day.isoformat() for entry in fresh})
+        stored_before: dict[date, int] = {}  # day -> the highest second of rows older than us
+        ours: set[str] = set()  # days this merge gave entries from earlier files
+        for chunk in _chunks(days):  # only the days that get entries: no scan of the store
+            state = self._db.execute(
+                f"SELECT day, MAX(CASE WHEN added_in != ? THEN tiebreak END), "
+                f"SUM(added_in = ?) FROM entries WHERE day IN ({_marks(chunk)}) GROUP BY day",
+                (self._number, self._number, *chunk))
+            for day, before, taken in state:
+                if before is not None:
+                    stored_before[date.fromisoformat(day)] = before
+                    self._older_days.add(day)
+                if taken:
+                    ours.add(day)
+        offsets = day_offsets(fresh, stored_before)
+        added = Counter(entry.day.isoformat() for entry in fresh)
+        for day in sorted(ours):
+            first = stored_before.get(date.fromisoformat(day), -1) + 1
+            self._renumber(day, first + added[day])
+        number, stamp = self._number, self._stamp
+        rows = []
+        for entry, offset in zip(fresh, offsets, strict=True):
+            slug = category_slug(entry.category)
+            moment = utc_text(entry.published + timedelta(seconds=offset))
+            rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
+                         entry.link, entry.day.isoformat(), offset, moment, moment,
+                         content_hash(entry), stamp, stamp, entry.origin, entry.language,
+                         entry.image, entry.image_alt, number, number))
+            self.result.stale_feeds.add(slug)
+        self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
+        claimed = [(alias,) for entry in fresh for alias in entry.aliases]
+        self._db.executemany("INSERT OR IGNORE INTO claimed VALUES (?)", claimed)
+        months = Counter(entry.day.isoformat()[:7] for entry in fresh)
+        self._count_months(months)
+        self.result.stale_months.update(months)
+        self.result.new += len(rows)
+
+    def _renumber(self, day: str, first: int) -> None:
+        """Give this merge's entries of `day` the seconds from `first` up, in their order."""
+        rows = self._db.execute(
+            "SELECT id, tiebreak, published FROM entries WHERE day = ? AND added_in = ? "
+            "ORDER BY tiebreak", (day, self._number)).fetchall()
+        for second, (entry_id, tiebreak, published) in enumerate(rows, start=first):
+            if second != tiebreak:
+                moment = utc_text(datetime.fromisoformat(published)
+                                  + timedelta(seconds=second - tiebreak))
+                self._db.execute("UPDATE entries SET tiebreak = ?, published = ?, updated = ? "
+                                 "WHERE id = ?", (second, moment, moment, entry_id))
+
+    def _count_months(self, months: Counter[str]) -> None:
+        self._db.executemany(
+            "INSERT INTO month_counts VALUES (?, ?) ON CONFLICT (month) DO UPDATE SET "
+            "entries = entries + excluded.entries", sorted(months.items()))
+
+    def _settle_corrections(self) -> None:
+        """Turn this merge's new entries that correct the title of a stored entry into edits of
+        it, the new id becoming an alias.
+
+        The rule: same listed day, same category, same summary and link, the same numbers in the
+        title, and title keys at least 90 % alike; the stored entry must not itself be on the
+        listings now (two titles listed side by side are two items). Only days that had stored
+        entries are looked at, so a first build costs nothing here.
+        """
+        corrected_days: set[str] = set()
+        for chunk in _chunks(sorted(self._older_days)):
+            alike: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+            rows = self._db.execute(
+                f"SELECT day, category_slug, content_hash, id, title FROM entries "
+                f"WHERE day IN ({_marks(chunk)}) AND added_in != ? AND seen_in != ? ORDER BY id",
+                (*chunk, self._number, self._number))
+            for day, slug, digest, stored_id, title in rows:
+                alike.setdefault((day, slug, digest), []).append((stored_id, title))
+            if not alike:
+                continue
+            taken: set[str] = set()
+            fresh = self._db.execute(
+                f"SELECT day, category_slug, content_hash, id, title FROM entries "
+                f"WHERE day IN ({_marks(chunk)}) AND added_in = ? ORDER BY day, tiebreak DESC",
+                (*chunk, self._number)).fetchall()
+            for day, slug, digest, new_id, title in fresh:
+                candidates = [c for c in alike.get((day, slug, digest), []) if c[0] not in taken]
+                if candidates and (match := corrected(title, candidates)):
+                    taken.add(match)
+                    self._adopt(new_id, match)
+                    corrected_days.add(day)
+        for day in sorted(corrected_days):  # close the gaps the adopted entries left
+            before = self._db.execute(
+                "SELECT MAX(tiebreak) FROM entries WHERE day = ? AND added_in != ?",
+                (day, self._number)).fetchone()[0]
+            self._renumber(day, before + 1)
+
+    def _adopt(self, new_id: str, stored_id: str) -> None:
+        """The entry just added as `new_id` is `stored_id` with a corrected title."""
+        row = self._db.execute(
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE id = ?", (new_id,)).fetchone()
+        (_, title, category, _, _, summary, link, source, origin, language, day, image,
+         image_alt) = row
+        entry = Entry(id=new_id, title=title, category=category, published=self._now,
+                      updated=self._now, summary=summary, link=link, source=source,
+                      origin=origin, language=language, image=image, image_alt=image_alt)
+        old_slug, old_day = self._db.execute(
+            "SELECT category_slug, day FROM entries WHERE id = ?", (stored_id,)).fetchone()
+        self._db.execute("DELETE FROM entries WHERE id = ?", (new_id,))
+        self._db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)",
+                         (new_id, stored_id))
+        self._count_months(Counter({day[:7]: -1}))
+        self._edit(stored_id, entry, old_slug, old_day)
+        self.result.new -= 1
+        self.result.corrected += 1
 
 
 def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:

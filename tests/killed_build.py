@@ -19,7 +19,7 @@ from typing import Any
 from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.files import Staging
-from feedsmith.store import Store
+from feedsmith.store import Merge, Store
 
 
 def _kill_at(owner: Any, name: str, call: int = 1, after: bool = False) -> None:
@@ -42,7 +42,7 @@ def _kill_at(owner: Any, name: str, call: int = 1, after: bool = False) -> None:
 if __name__ == "__main__":
     config_path, point, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
     if point == "insert":
-        _kill_at(Store, "_insert", after=True)
+        _kill_at(Merge, "_insert", after=True)
     elif point.startswith("stage-"):  # files staged as temp files, none renamed yet
         _kill_at(Staging, "add", int(point.removeprefix("stage-")))
     elif point.startswith("replace-"):

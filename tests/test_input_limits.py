@@ -76,7 +76,9 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
         for later in ("DROP TABLE pending_months", "DROP TABLE month_counts",
                       "ALTER TABLE entries DROP COLUMN image",
                       "ALTER TABLE entries DROP COLUMN image_alt",
-                      "ALTER TABLE issues DROP COLUMN intro"):  # what v6 to v8 added
+                      "ALTER TABLE issues DROP COLUMN intro",
+                      "ALTER TABLE entries DROP COLUMN added_in",
+                      "ALTER TABLE entries DROP COLUMN seen_in"):  # what v6 to v9 added
             db.execute(later)
         db.execute("PRAGMA user_version = 4")
     with open_database(store) as opened:

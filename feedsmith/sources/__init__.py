@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,8 +34,14 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Harvest:
-    """What reading all sources gave: entries newest-listed first, and what went wrong."""
+    """What reading all sources gave: entries newest-listed first, and what went wrong.
 
+    With a `sink` (a build's merge), each file's or page's entries go there as soon as it is
+    read, so a build never holds more than one file of entries; an item listed again in a later
+    file is then the store's to recognise. Without one, `entries` keeps them all.
+    """
+
+    sink: Callable[[list[Entry]], None] | None = None
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # single items left out
     failures: list[SourceError] = field(default_factory=list)  # whole files, pages or sources
@@ -44,7 +50,7 @@ class Harvest:
     failed_sources: dict[str, str] = field(default_factory=dict)  # name -> first failure
     files_read: int = 0  # files and pages parsed
     files_unchanged: int = 0  # skipped: same fingerprint, or 304 Not Modified
-    seen: set[str] = field(default_factory=set)  # ids and aliases taken
+    seen: set[str] = field(default_factory=set)  # ids and aliases taken (of this file, if sunk)
     spellings: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> name -> origin
 
     def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
@@ -74,6 +80,13 @@ class Harvest:
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=aliases,
             language=source.language, image=item.image, image_alt=item.image_alt))
+
+    def end_file(self) -> None:
+        """A file or page is read: hand its entries to the sink, if there is one."""
+        if self.sink is not None and self.entries:
+            self.sink(self.entries)
+            self.entries = []
+            self.seen.clear()
 
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make
@@ -114,14 +127,15 @@ _SHORTEST_LIMIT = min(FIELD_LIMITS.values())
 def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                  known: Mapping[str, str] | None = None, fetch_config: FetchConfig | None = None,
                  validators: Mapping[str, tuple[str, str]] | None = None,
-                 root: Path | None = None) -> Harvest:
+                 root: Path | None = None,
+                 sink: Callable[[list[Entry]], None] | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
     `known` and `validators` are the store's record of what was merged before (fingerprints by
     file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
     config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
     """
-    harvest = Harvest()
+    harvest = Harvest(sink)
     fetch_config = fetch_config or FetchConfig()
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
     if web:
@@ -167,6 +181,7 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
         harvest.problems.extend(problems)
         for item in items:
             harvest.add(item, f"{path}:{item.line}", source, site)
+        harvest.end_file()
 
 
 def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
@@ -220,6 +235,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
     harvest.problems.extend(problems)
     for item in items:
         harvest.add(item, f"{source.url} item {item.line}", source, site)
+    harvest.end_file()
 
 
 def _expand(source: SourceConfig) -> list[Path]:

@@ -1,0 +1,119 @@
+"""A build merges each listing file as soon as it is read, so that memory does not grow with the
+listings: the store must come out exactly as if the whole harvest had been merged at once."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+
+from feedsmith import pipeline
+from feedsmith.config import load_config
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+ITEM = """  {n}. News
+
+    {title}
+
+    {day}
+
+    {summary}
+"""
+SUMMARY = "A sentence about what happened."
+
+
+def _write(project: Path, pages: list[list[tuple[str, str]]]) -> None:
+    """Listing files page-1.txt, page-2.txt, … each holding (title, day) items, newest first."""
+    folder = project / "listings"
+    shutil.rmtree(folder)
+    folder.mkdir()
+    for number, items in enumerate(pages, start=1):
+        body = "".join(ITEM.format(n=n, title=title, day=day, summary=SUMMARY)
+                       for n, (title, day) in enumerate(items, start=1))
+        (folder / f"page-{number}.txt").write_text("News on cooperatives\n\n" + body)
+
+
+def _build(project: Path, now: datetime = NOW) -> pipeline.BuildReport:
+    return pipeline.build(load_config(project / "config.toml"), now)
+
+
+def _published(project: Path) -> dict[str, str]:
+    """title -> published, as a feed reader sees the feed of everything."""
+    return {e.title: e.published for e in feedparser.parse(project / "feeds" / "all.atom").entries}
+
+
+ITEMS = [(f"Item {letter}", day) for letter, day in [
+    ("A", "03 May 2024"), ("B", "02 May 2024"), ("C", "02 May 2024"), ("D", "02 May 2024"),
+    ("E", "02 May 2024"), ("F", "01 May 2024"), ("G", "01 May 2024")]]
+
+
+def test_a_day_split_across_files_gets_the_times_of_one_listing(project: Path,
+                                                                tmp_path: Path) -> None:
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    for folder in (whole, split):
+        shutil.copytree(project, folder)
+        _write(folder, [[ITEMS[4]]])  # one of 2 May stored before: the others come after it
+        _build(folder)
+    _write(whole, [ITEMS])
+    _write(split, [ITEMS[:2], ITEMS[2:3], ITEMS[3:6], ITEMS[6:]])  # 2 May over three files
+    _build(whole, NOW + timedelta(hours=1))
+    _build(split, NOW + timedelta(hours=1))
+    times = _published(whole)
+    assert len(times) == 7 and len(set(times.values())) == 7
+    assert times["Item B"] > times["Item C"] > times["Item D"] > times["Item E"]
+    assert _published(split) == times
+
+
+def test_an_item_in_two_files_is_one_entry_and_the_first_listing_wins(project: Path) -> None:
+    _write(project, [ITEMS[:2], [ITEMS[1], ITEMS[2]]])
+    text = (project / "listings" / "page-2.txt").read_text()
+    (project / "listings" / "page-2.txt").write_text(text.replace(SUMMARY, "Later words.", 1))
+    report = _build(project)
+    assert report.merge.new == 3
+    entries = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == ["Item A", "Item B", "Item C"]
+    assert entries[1].summary == SUMMARY
+
+
+def test_a_stored_title_listed_in_a_later_file_is_no_correction(project: Path) -> None:
+    original = ("Cooperatives in Myanmar: a 2023 report", "02 May 2024")
+    near = ("Cooperatives in Myanmar: a 2023 reports", "02 May 2024")  # a correction, if alone
+    _write(project, [[original]])
+    _build(project)
+    _write(project, [[near], [original]])  # listed side by side: two items
+    report = _build(project, NOW + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (1, 0)
+    _write(project, [[original], [near]])
+    assert _build(project, NOW).merge.new == 0  # both are stored now
+
+
+def test_a_correction_leaves_no_gap_in_the_times_of_its_day(project: Path) -> None:
+    stored = ("Cooperatives in Myanmar: a 2023 report", "02 May 2024")
+    _write(project, [[stored]])
+    _build(project)
+    before = _published(project)[stored[0]]
+    corrected = ("Cooperatives in Myanmar: a 2023 reports", "02 May 2024")
+    _write(project, [[ITEMS[1]], [corrected]])  # a new item above the corrected one
+    report = _build(project, NOW + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (1, 1)
+    times = _published(project)
+    assert times[corrected[0]] == before
+    assert datetime.fromisoformat(times["Item B"]) - datetime.fromisoformat(before) == \
+        timedelta(seconds=1)
+
+
+def test_an_item_with_a_link_and_again_without_one_is_one_entry(project: Path) -> None:
+    _write(project, [[], [("Item B", "02 May 2024")]])  # page-2.txt: the item without a link
+    (project / "listings" / "page-1.txt").unlink()
+    (project / "listings" / "page-1.rss").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        "<link>https://news.example.org/</link><description>News</description><item>"
+        "<title>Item B</title><link>https://news.example.org/b</link>"
+        "<pubDate>Thu, 02 May 2024 10:00:00 +0000</pubDate></item></channel></rss>")
+    config = (project / "config.toml").read_text()
+    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
+    assert _build(project).merge.new == 1
+    [entry] = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert entry.link == "https://news.example.org/b"
