@@ -6,16 +6,13 @@ could not read some source; 2 usage error. `--debug` shows the traceback behind 
 
 from __future__ import annotations
 
-import logging
 import re
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -294,33 +291,6 @@ def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
                    f"unknown (it may have arrived); --resend-unknown sends it again.", err=True)
 
 
-class _ZonedFormatter(logging.Formatter):
-    """Log times in the site's time zone, with its offset, as every other time feedsmith shows."""
-
-    def __init__(self, fmt: str, zone: ZoneInfo) -> None:
-        super().__init__(fmt)
-        self.zone = zone
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        moment = datetime.fromtimestamp(record.created, self.zone)
-        return moment.isoformat(sep=" ", timespec="milliseconds")
-
-
-def _logging(log_file: Path | None, quiet: bool, zone: ZoneInfo) -> None:
-    """Levels and timestamps on stderr (warnings and errors only with --quiet, so that cron mails
-    only trouble) and everything in `log_file`."""
-    console = logging.StreamHandler(sys.stderr)
-    console.setLevel(logging.WARNING if quiet else logging.INFO)
-    handlers: list[logging.Handler] = [console]
-    if log_file is not None:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
-    formatter = _ZonedFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", zone=zone)
-    for handler in handlers:
-        handler.setFormatter(formatter)
-    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
 def _log_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False),
                            help="Also append the whole log to this file.")(command)
@@ -337,10 +307,11 @@ def _log_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def run_due(options: _Options, now: str | None, wait: float, log_file: Path | None,
             quiet: bool) -> None:
     """For cron: rebuild the feeds, then build and send every digest that is due. Idempotent."""
+    from feedsmith.logs import configure_logging
     from feedsmith.newsletter import run_due as run_due_core
 
     config = options.config()
-    _logging(log_file, quiet, config.site.timezone)
+    configure_logging(log_file, quiet, config.site.timezone)
     report = run_due_core(config, _clock(config, now), wait)
     if report.build_error or report.errors or (report.build and report.build.failures):
         sys.exit(1)
@@ -354,6 +325,7 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
 def schedule(options: _Options, print_only: bool, now: str | None, log_file: Path | None,
              quiet: bool) -> None:
     """Run as a service: rebuild feeds and send digests on the [schedule] times, until stopped."""
+    from feedsmith.logs import configure_logging
     from feedsmith.newsletter import logged_build
     from feedsmith.newsletter import run_due as run_due_core
     from feedsmith.schedule import Jobs, next_runs, serve
@@ -367,7 +339,7 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
             times = ", ".join(t.strftime("%Y-%m-%d %H:%M %Z") for t in next_runs(trigger, clock, 5))
             click.echo(f"{name:<6} ({getattr(config.schedule, name)}): {times}")
         return
-    _logging(log_file, quiet, config.site.timezone)
+    configure_logging(log_file, quiet, config.site.timezone)
 
     def build_job() -> None:  # the config is read again each time: edits apply without restart
         logged_build(options.config(), datetime.now(UTC))
@@ -449,6 +421,8 @@ def _row(item: ListedEntry, cap: int) -> str:
     in_all, in_category = item.rank_in_all <= cap, item.rank_in_category <= cap
     feeds = "all+cat" if in_all and in_category else "cat" if in_category else "all" if in_all else "-"
     entry = item.entry
+    import shutil
+
     room = max(20, shutil.get_terminal_size((100, 24)).columns - 53)  # what the columns leave
     category, title = _shorten(entry.category, 30), _shorten(entry.title, room)
     return f"{entry.day}  {feeds:<7}  {category:<30}  {title}"

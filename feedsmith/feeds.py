@@ -13,7 +13,6 @@ XML (see `feedsmith.serve`).
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -156,6 +155,8 @@ def render_opml(feeds: list[Feed], site: SiteConfig) -> bytes:
     exactly once. With the feed of everything too, a reader would show each item twice, or (keying
     items by id) one of the two feeds empty; that feed is offered on its own on the home page.
     """
+    import xml.etree.ElementTree as ET
+
     opml = ET.Element("opml", version="2.0")
     head = ET.SubElement(opml, "head")
     ET.SubElement(head, "title").text = f"{site.title}: every category"

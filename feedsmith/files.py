@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -46,6 +45,8 @@ class Staging:
             mode = _NEW_FILE_MODE
         except OSError as exc:
             raise OutputError(f"{path}: cannot read the current file: {exc.strerror}") from None
+        import tempfile  # with shutil and random: loaded only by a build that writes
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",

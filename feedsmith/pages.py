@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
-from importlib.resources import files
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from feedsmith import templates
 from feedsmith.config import SiteConfig
 from feedsmith.dates import babel_locale, month_label
 from feedsmith.entry import Entry
@@ -28,8 +28,7 @@ STYLESHEETS = (PAGE_STYLESHEET, "feed.css")
 
 
 def stylesheets() -> dict[str, bytes]:
-    folder = files("feedsmith.templates")
-    return {name: (folder / name).read_bytes() for name in STYLESHEETS}
+    return {name: (templates() / name).read_bytes() for name in STYLESHEETS}
 
 
 def render_home(feeds: list[Feed], months: dict[str, int], site: SiteConfig) -> bytes:

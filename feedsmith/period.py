@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
 from feedsmith.dates import babel_locale, month_label
 
 MONTHLY, WEEKLY = "monthly", "weekly"
@@ -77,6 +75,8 @@ class Period:
         """"November 2023", or "Week 47, 20–26 November 2023" in the site's language."""
         if self.cadence == MONTHLY:
             return month_label(self.key, language)
+        from babel.dates import format_date  # ~20 ms: loaded only when a label is written
+
         locale = babel_locale(language)
         last = self.end_day - timedelta(days=1)
         week = int(self.key.split("W")[1])

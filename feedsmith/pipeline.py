@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from importlib.resources import files
+from pathlib import Path
 
-from feedsmith import __version__
+from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
@@ -84,11 +85,11 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
     with exclusive(config.store.path, wait), open_database(config.store.path) as database:
         store = Store(database)
-        known, validators = store.file_fingerprints(), store.http_validators()
+        (known, signatures), validators = store.file_fingerprints(), store.http_validators()
         with store.merging(now) as merge:  # each file goes into the store as soon as it is read
             harvest = read_sources(config.sources, config.site, known, config.fetch, validators,
-                                   root=config.path.parent, sink=merge.add)
-            merge.remember_reads(harvest.fingerprints, harvest.validators)
+                                   root=config.path.parent, sink=merge.add, signatures=signatures)
+            merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
         store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
         if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
             reasons = "; ".join(str(f) for f in harvest.failures)
@@ -101,26 +102,33 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         stale = _stale_feeds(store, config, fingerprint)
         stale_months = _stale_months(store, config, fingerprint)
         if stale or stale_months:
-            feeds = store.feeds(config.site.timezone, config.output.max_entries)
-            report.stored = feeds[0].total
-            # A category whose last entry moved away is written empty rather than left stale.
-            emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
-            months = store.months()
-            remove_stale_temp_files(config.output.dir)
-            with Staging(config.output.dir) as staging:
-                for name, data in render_outputs([f for f in feeds if f.slug in stale] + emptied,
-                                                 feeds, months, config):
-                    staging.add(name, data)
-                for month in sorted(neighbours(stale_months, list(months))):
-                    entries = store.month_entries(month, config.site.timezone)
-                    staging.add(archive_page(month),
-                                render_month(month, entries, list(months), config.site))
-            report.written, report.unchanged = staging.written, staging.unchanged
-            store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
+            feeds, months = _publish(store, config, stale, stale_months, report)
+            store.mark_published(fingerprint, feeds, months)
         else:
             report.stored = store.count()
         _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+def _publish(store: Store, config: Config, stale: set[str], stale_months: set[str],
+             report: BuildReport) -> tuple[list[str], list[str]]:
+    """Render the stale feeds and months (with the site files) into place, all or none; returns
+    every feed's slug and every month, now published."""
+    feeds = store.feeds(config.site.timezone, config.output.max_entries)
+    report.stored = feeds[0].total
+    # A category whose last entry moved away is written empty rather than left stale.
+    emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
+    months = store.months()
+    remove_stale_temp_files(config.output.dir)
+    with Staging(config.output.dir) as staging:
+        for name, data in render_outputs([f for f in feeds if f.slug in stale] + emptied,
+                                         feeds, months, config):
+            staging.add(name, data)
+        for month in sorted(neighbours(stale_months, list(months))):
+            entries = store.month_entries(month, config.site.timezone)
+            staging.add(archive_page(month), render_month(month, entries, list(months), config.site))
+    report.written, report.unchanged = staging.written, staging.unchanged
+    return [feed.slug for feed in feeds], list(months)
 
 
 def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,
@@ -141,11 +149,11 @@ def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
     pending = store.pending_feeds()  # includes categories emptied by a relabel
     if store.get_meta("render_fingerprint") != fingerprint:
         return {ALL, *store.feed_slugs()} | pending
-    out = config.output.dir
+    present = _file_names(config.output.dir)
     missing = {slug for slug in store.published_feeds()
-               if not all((out / f"{slug}.{kind}").exists() for kind in ("rss", "atom", "json"))
-               or slug != ALL and not (out / f"{slug}.html").exists()}
-    if any(not (out / name).exists() for name in SITE_FILES):
+               if not {f"{slug}.rss", f"{slug}.atom", f"{slug}.json"} <= present
+               or slug != ALL and f"{slug}.html" not in present}
+    if not set(SITE_FILES) <= present:
         missing.add(ALL)
     return pending | missing
 
@@ -155,22 +163,30 @@ def _stale_months(store: Store, config: Config, fingerprint: str) -> set[str]:
     rendered changed, and any whose page has gone missing. Unchanged months are not rendered."""
     if store.get_meta("render_fingerprint") != fingerprint:
         return set(store.months())
-    missing = {month for month in store.published_months()
-               if not (config.output.dir / archive_page(month)).exists()}
+    folder = os.path.dirname(archive_page("0000-00"))
+    present = {f"{folder}/{name}" for name in _file_names(config.output.dir / folder)}
+    missing = {month for month in store.published_months() if archive_page(month) not in present}
     return store.pending_months() | missing
+
+
+def _file_names(folder: Path) -> set[str]:
+    """What a folder holds, in one listing rather than a `stat` per file (1,300 archive months)."""
+    try:
+        return set(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
 
 
 def render_fingerprint(config: Config) -> str:
     """Everything besides the entries that shapes the published files."""
     site = config.site
-    shipped = files("feedsmith.templates")
-    templates = b"".join((shipped / name).read_bytes()
-                         for name in sorted(p.name for p in shipped.iterdir() if p.is_file()))
+    shipped = b"".join(path.read_bytes() for path in sorted(templates().iterdir())
+                       if path.is_file())
     settings = "\x1f".join((__version__, site.title, site.link, site.base_url, site.language,
                             site.author_name, site.author_email, site.id_authority,
                             site.timezone.key, site.icon, site.logo,
                             str(config.output.max_entries)))
-    return hashlib.sha256(settings.encode() + templates).hexdigest()
+    return hashlib.sha256(settings.encode() + shipped).hexdigest()
 
 
 def render_outputs(stale: list[Feed], every_feed: list[Feed], months: dict[str, int],

@@ -128,5 +128,10 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     ALTER TABLE entries ADD COLUMN added_in INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE entries ADD COLUMN seen_in INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    -- a listing file's size, times and inode when it was read (see `sources.stat_signature`):
+    -- the same signature again means the same file, without reading it ('' for none)
+    ALTER TABLE listing_files ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

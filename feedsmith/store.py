@@ -66,8 +66,11 @@ class Store:
 
     # --- listing files -------------------------------------------------------------------------
 
-    def file_fingerprints(self) -> dict[str, str]:
-        return dict(self._db.execute("SELECT path, fingerprint FROM listing_files"))
+    def file_fingerprints(self) -> tuple[dict[str, str], dict[str, str]]:
+        """What was merged, by file path or URL: its fingerprint, and the stat signature a file
+        had when read (only where one was recorded)."""
+        rows = self._db.execute("SELECT path, fingerprint, signature FROM listing_files").fetchall()
+        return {path: print_ for path, print_, _ in rows}, {path: sig for path, _, sig in rows if sig}
 
     # --- merging a harvest ---------------------------------------------------------------------
 
@@ -267,11 +270,13 @@ class Merge:
         self._insert(fresh)
         self.result.seen += len(seen)
 
-    def remember_reads(self, fingerprints: dict[str, str],
-                       validators: dict[str, tuple[str, str]]) -> None:
-        """What was read, so that an unchanged file or page is not parsed again."""
-        self._db.executemany("INSERT OR REPLACE INTO listing_files VALUES (?, ?, ?)",
-                             [(path, print_, self._stamp) for path, print_ in fingerprints.items()])
+    def remember_reads(self, fingerprints: dict[str, str], validators: dict[str, tuple[str, str]],
+                       signatures: dict[str, str]) -> None:
+        """What was read, so that an unchanged file or page is not parsed (or read) again."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO listing_files (path, fingerprint, read_at, signature) "
+            "VALUES (?, ?, ?, ?)", [(path, print_, self._stamp, signatures.get(path, ""))
+                                    for path, print_ in fingerprints.items()])
         self._db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
                              [(url, etag, modified)
                               for url, (etag, modified) in validators.items()])

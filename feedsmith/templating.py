@@ -6,11 +6,11 @@ compiles each template once, and reloads one whose file changed (Jinja's auto_re
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 import jinja2
 
+from feedsmith import templates
 from feedsmith.errors import ConfigError
 
 
@@ -21,7 +21,7 @@ def environment(operator_folder: Path | None = None) -> jinja2.Environment:
         if not operator_folder.is_dir():
             raise ConfigError(f"[digest] templates: {operator_folder} is not a folder")
         loaders.append(jinja2.FileSystemLoader(str(operator_folder)))
-    loaders.append(jinja2.FileSystemLoader(str(files("feedsmith.templates"))))
+    loaders.append(jinja2.FileSystemLoader(str(templates())))
     return jinja2.Environment(loader=jinja2.ChoiceLoader(loaders),
                               autoescape=lambda name: not (name or "").endswith(".txt.j2"),
                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import Result
 
 from feedsmith.config import load_config
+from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
 
 MINIMAL = """
@@ -227,3 +228,15 @@ def test_a_site_title_with_a_comma_makes_a_valid_default_sender(
     assert cli("check").exit_code == 0
     config = load_config(project / "config.toml")
     assert config.digest.sender == '"News, stories, statements" <digest@feeds.example.org>'
+
+
+def test_every_language_babel_knows_gets_the_tag_babel_gives() -> None:
+    """`language_tag` answers common tags without loading Babel: its answer must be Babel's."""
+    from babel import Locale, localedata
+
+    for identifier in localedata.locale_identifiers():
+        for spelling in (identifier, identifier.replace("_", "-"), identifier.lower()):
+            expected = str(Locale.parse(identifier)).replace("_", "-")
+            assert language_tag(spelling) == expected, spelling
+    for unknown in ("xx", "en-XX", "zz-ZZ", "e", ""):
+        assert language_tag(unknown) is None, unknown

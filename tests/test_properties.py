@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from feedsmith.config import load_config
+from feedsmith.config import default_sender, load_config
 from feedsmith.errors import ConfigError
 from feedsmith.sources.text import _CREDIT, read_text_listing
 
@@ -187,3 +187,14 @@ def test_random_config_values_give_an_error_never_a_traceback(
     except ConfigError as error:
         assert str(error).startswith(str(path))
         event(str(error)[len(str(path)) + 2:][:25])
+
+
+@settings(max_examples=300)
+@given(name=st.text(max_size=30).filter(lambda text: "\r" not in text and "\n" not in text))
+def test_the_default_sender_is_written_as_the_email_package_writes_it(name: str) -> None:
+    """The default `from` is built without loading `email` on every build: it must be the text
+    the `email` package writes for the same name and address."""
+    from email.headerregistry import Address
+
+    written = default_sender(name, "digest@feeds.example.org")
+    assert written == str(Address(display_name=name, addr_spec="digest@feeds.example.org"))

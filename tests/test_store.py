@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +16,6 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import Result
-from filelock import FileLock
 from lxml import html as lxml_html
 
 from feedsmith import pipeline
@@ -184,7 +186,8 @@ def test_the_index_escapes_what_it_shows(project: Path) -> None:
 
 def test_a_second_run_waits_then_gives_up_with_a_clear_message(
         project: Path, cli: Callable[..., Result]) -> None:
-    with FileLock(project / "feedsmith.db.lock"):
+    with open(project / "feedsmith.db.lock", "w") as lock:  # another run holds the store
+        fcntl.flock(lock, fcntl.LOCK_EX)
         result = cli("build", "--wait", "0.2")
     assert result.exit_code == 1
     assert "feedsmith.db.lock: another feedsmith run is still working on this store" in result.stderr
@@ -329,6 +332,77 @@ def test_a_moved_project_reads_nothing_again(project: Path, tmp_path_factory: py
     report = _build(moved, LATER)
     assert (report.files_read, report.files_unchanged) == (0, 5)  # keyed relative to the config
     assert report.written == []
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clock ten seconds ahead: the listings look as old as a cron job finds them, settled
+    past the window in which a file's `stat` is not trusted."""
+    real = time.time_ns
+    monkeypatch.setattr("feedsmith.sources.time.time_ns", lambda: real() + 10_000_000_000)
+
+
+def _listings_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the listing files read from now on."""
+    read: list[str] = []
+    real = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        if path.parent.name == "listings":
+            read.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    return read
+
+
+def test_a_settled_unchanged_listing_is_not_even_read(project: Path, settled: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(project)
+    read = _listings_read(monkeypatch)
+    report = _build(project, LATER)
+    assert (report.files_read, report.files_unchanged, read) == (0, 5, [])
+
+
+def test_a_rewrite_keeping_size_and_mtime_is_still_seen(project: Path, settled: None) -> None:
+    _build(project)
+    listing = project / "listings" / SAMPLE_000
+    before = listing.stat()
+    time.sleep(0.05)  # past the file system clock's tick: the change time moves
+    _edit(listing, "Facilitators were trained", "Facilitators were drained")  # same length
+    os.utime(listing, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -r` would
+    assert (listing.stat().st_size, listing.stat().st_mtime_ns) == (before.st_size,
+                                                                    before.st_mtime_ns)
+    report = _build(project, LATER)
+    assert report.files_read == 1
+    assert any("Facilitators were drained" in e.summary for e in _entries(project))
+
+
+def test_a_touched_listing_is_read_once_then_trusted_again(
+        project: Path, settled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(project)
+    (project / "listings" / SAMPLE_000).touch()
+    read = _listings_read(monkeypatch)
+    assert _build(project, LATER).files_unchanged == 5
+    assert read == [SAMPLE_000]  # hashed: the same bytes, so not parsed
+    read.clear()
+    assert _build(project, LATER + timedelta(hours=1)).files_unchanged == 5
+    assert read == []
+
+
+def test_a_settings_change_reads_settled_listings_again(project: Path, settled: None) -> None:
+    _build(project)
+    _edit(project / "config.toml", 'category = "News"', 'category = "Updates"')
+    assert _build(project, LATER).files_read == 5
+
+
+def test_a_listing_changed_moments_ago_is_not_trusted_by_its_stat(project: Path) -> None:
+    """Files written in the last two seconds get no signature: a second write in the same tick
+    of the file system's clock would leave their times as they are."""
+    _build(project)
+    with open_database(project / "feedsmith.db") as database:
+        fingerprints, signatures = Store(database).file_fingerprints()
+    assert len(fingerprints) == 5 and signatures == {}
 
 
 def test_month_counts_follow_the_entries(project: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
+import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,15 +23,14 @@ from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceCo
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
-from feedsmith.sources.decoding import decode_html, decode_text
-from feedsmith.sources.item import ListedItem
-from feedsmith.sources.text import read_text_listing
 from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
-# needs them, so that a build from text files starts fast.
+# needs them, and the text reader when a file changed: an unchanged build starts fast.
 if TYPE_CHECKING:
     import httpx
+
+    from feedsmith.sources.item import ListedItem
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class Harvest:
     problems: list[Problem] = field(default_factory=list)  # single items left out
     failures: list[SourceError] = field(default_factory=list)  # whole files, pages or sources
     fingerprints: dict[str, str] = field(default_factory=dict)  # of what was read, by path/URL
+    signatures: dict[str, str] = field(default_factory=dict)  # stat signatures of files, by path
     validators: dict[str, tuple[str, str]] = field(default_factory=dict)  # URL -> ETag, L-M
     failed_sources: dict[str, str] = field(default_factory=dict)  # name -> first failure
     files_read: int = 0  # files and pages parsed
@@ -128,12 +130,14 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                  known: Mapping[str, str] | None = None, fetch_config: FetchConfig | None = None,
                  validators: Mapping[str, tuple[str, str]] | None = None,
                  root: Path | None = None,
-                 sink: Callable[[list[Entry]], None] | None = None) -> Harvest:
+                 sink: Callable[[list[Entry]], None] | None = None,
+                 signatures: Mapping[str, str] | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
     `known` and `validators` are the store's record of what was merged before (fingerprints by
     file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
     config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
+    `signatures` (by path) let a file whose `stat` did not change go unread.
     """
     harvest = Harvest(sink)
     fetch_config = fetch_config or FetchConfig()
@@ -147,7 +151,7 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                 _read_web(source, site, known or {}, validators or {}, fetch_config, session,
                           harvest)
             else:
-                _read_files(source, site, known or {}, harvest, root)
+                _read_files(source, site, known or {}, signatures or {}, harvest, root)
             if len(harvest.failures) > failed_before:
                 harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
     harvest.category_warnings()
@@ -155,21 +159,31 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
 
 
 def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
-                harvest: Harvest, root: Path | None) -> None:
+                signatures: Mapping[str, str], harvest: Harvest, root: Path | None) -> None:
     files = _expand(source)
     if not files:
         harvest.failures.append(SourceError(
             f"source {source.name!r}: no file matches {', '.join(source.paths)}"))
+    settings = _settings(source, site)
+    shaping = hashlib.sha256(settings).hexdigest()[:16]
     for path in files:
+        key = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
         try:
+            signature = stat_signature(path, shaping)
+            if signature and signatures.get(key) == signature and key in known:
+                harvest.files_unchanged += 1
+                continue
             raw = path.read_bytes()
         except OSError as exc:
             harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
             continue
-        fingerprint = _fingerprint(raw, source, site)
-        key = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
+        fingerprint = _fingerprint(raw, settings)
+        if signature:
+            harvest.signatures[key] = signature
         if known.get(key) == fingerprint:
             harvest.files_unchanged += 1
+            if signature:  # the same bytes at a new place or time: the next build need not read
+                harvest.fingerprints[key] = fingerprint
             continue
         try:
             items, problems, _ = parse_listing(raw, str(path), source, site)
@@ -198,7 +212,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
         if page.not_modified:
             harvest.files_unchanged += 1
             return
-        fingerprint = _fingerprint(page.body, source, site)
+        fingerprint = _fingerprint(page.body, _settings(source, site))
         if known.get(source.url) == fingerprint:  # the same body as the last merged one
             harvest.files_unchanged += 1
             harvest.fingerprints[source.url] = fingerprint
@@ -247,12 +261,33 @@ def _expand(source: SourceConfig) -> list[Path]:
     return list(paths)
 
 
-def _fingerprint(raw: bytes, source: SourceConfig, site: SiteConfig) -> str:
-    """Changes when the file or anything that shapes its entries changes (settings, version)."""
-    settings = (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
-                f"\x1f{site.timezone.key}\x1f{site.id_authority}\x1f{source.format}"
-                f"\x1f{source.max_pages}\x1f{source.selectors}")
-    return hashlib.sha256(settings.encode() + b"\x00" + raw).hexdigest()
+def _settings(source: SourceConfig, site: SiteConfig) -> bytes:
+    """Everything besides a file's bytes that shapes its entries (settings, version)."""
+    return (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
+            f"\x1f{site.timezone.key}\x1f{site.id_authority}\x1f{source.format}"
+            f"\x1f{source.max_pages}\x1f{source.selectors}").encode()
+
+
+def _fingerprint(raw: bytes, settings: bytes) -> str:
+    """Changes when the file or anything that shapes its entries changes."""
+    return hashlib.sha256(settings + b"\x00" + raw).hexdigest()
+
+
+# A file changed this recently may be changed again within the same tick of the file system's
+# clock, leaving its times as they were: its signature is not trusted ("racy git").
+_SETTLED_NS = 2_000_000_000
+
+
+def stat_signature(path: Path, shaping: str) -> str:
+    """The file as `stat` sees it (size, modification and change times, inode, device) and a
+    digest of the settings that shape its entries, or "" for a file changed in the last two
+    seconds. Equal signatures mean an unchanged file, as make, rsync and git trust: any write
+    moves the change time, which not even `touch` can set back."""
+    status = os.stat(path)
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < _SETTLED_NS:
+        return ""
+    return (f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}:"
+            f"{status.st_dev}:{shaping}")
 
 
 def detect_format(raw: bytes, content_type: str = "") -> str:
@@ -271,6 +306,9 @@ def detect_format(raw: bytes, content_type: str = "") -> str:
 def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
            content_type: str = "") -> tuple[list[ListedItem], list[Problem], str | None]:
     """Items of one file or page in the source's format, the items left out, and the next page."""
+    # Each reader loads when a file in its format changed: an unchanged build imports none.
+    from feedsmith.sources.decoding import decode_html, decode_text
+
     kind = source.format if source.format != "auto" else detect_format(raw, content_type)
     following: str | None = None
     if kind == "feed":
@@ -285,6 +323,8 @@ def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfi
         items, problems, following = read_html_listing(decode_html(raw, content_type), origin,
                                                        source.language, dict(source.selectors))
     else:
+        from feedsmith.sources.text import read_text_listing
+
         items, problems = read_text_listing(decode_text(raw, origin, content_type), origin,
                                             source.language)
     if not items:
