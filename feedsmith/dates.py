@@ -11,9 +11,14 @@ import importlib.util
 import os
 import re
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from feedsmith.cleantext import fold_accents
+
+if TYPE_CHECKING:
+    from babel import Locale
+    from babel.dates import DateTimePattern
 
 _DAY_FIRST = re.compile(
     r"^(?P<day>\d{1,2})(?:er|st|nd|rd|th|º|°)?\.?\s+(?:de\s+)?(?P<month>[^\W\d_]+)\.?,?"
@@ -99,6 +104,23 @@ def _parse_date_shape(line: str, language: str) -> date | None:
         return date(int(match["year"]), month, int(match["day"]))
     except ValueError:  # "31 February 2023"
         return None
+
+
+@cache
+def _long_pattern(language: str) -> tuple[Locale, DateTimePattern]:
+    from babel import Locale
+    from babel.dates import get_date_format
+
+    locale = Locale.parse(babel_locale(language))
+    return locale, get_date_format("long", locale=locale)
+
+
+@lru_cache(maxsize=65_536)
+def long_date(day: date, language: str) -> str:
+    """"November 30, 2023" in `language` (CLDR's long date), as Babel's `format_date` writes it,
+    with the locale and pattern looked up once rather than per item of every page."""
+    locale, pattern = _long_pattern(language)
+    return str(pattern.apply(day, locale))
 
 
 def month_label(month: str, language: str) -> str:

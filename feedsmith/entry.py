@@ -9,7 +9,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
+from typing import TypeVar, dataclass_transform
 from zoneinfo import ZoneInfo
+
+_Record = TypeVar("_Record")
+
+
+@dataclass_transform(frozen_default=True)
+def record(cls: type[_Record]) -> type[_Record]:
+    """A frozen dataclass to the type checker, which refuses every assignment to a field; at run
+    time one whose fields are set plainly. A frozen dataclass sets each field through
+    `object.__setattr__`: 4.6 µs an Entry instead of 0.9, and a cold build makes 300,000 items and
+    entries. (Not hashable: nothing keys a set or dict by a whole entry.)"""
+    return dataclass(slots=True)(cls)
 
 # Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
 # from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.
@@ -18,7 +31,7 @@ NOON = time(12, 0)
 EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Entry:
     """One news item.
 
@@ -53,6 +66,7 @@ class Entry:
         return self.link or (base_url + self.home if self.home else "")
 
 
+@lru_cache(maxsize=65_536)  # a listing has a few items a day: most calls repeat a day
 def dated(day: date, zone: ZoneInfo) -> datetime:
     """The timestamp of a date-only item: noon of that day in the site's time zone."""
     return datetime.combine(day, NOON, tzinfo=zone)

@@ -73,9 +73,12 @@ def archive_page(month: str) -> str:
     return f"archive/{month}.html"
 
 
+_NOT_IN_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")
+
+
 def anchor(entry_id: str) -> str:
     """An HTML id from an entry id: its part after the tagging entity, made id-safe."""
-    return "item-" + re.sub(r"[^A-Za-z0-9_-]", "-", entry_id.rsplit(":", 1)[-1])
+    return "item-" + _NOT_IN_ANCHOR.sub("-", entry_id.rsplit(":", 1)[-1])
 
 
 def content_hash(entry: Entry) -> str:

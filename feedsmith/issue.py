@@ -12,12 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from babel.dates import format_date
 from feedgen.feed import FeedGenerator
 from mjml import mjml2html
 
 from feedsmith.config import Config
-from feedsmith.dates import babel_locale
+from feedsmith.dates import long_date
 from feedsmith.editorial import Editorial
 from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
@@ -99,7 +98,7 @@ def render_issue(layout: Layout, number: int, month: str, config: Config,
         "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
                                 digest.unsubscribe[0] if digest.unsubscribe else ""),
         "preheader": _preheader(layout, label),
-        "long_date": _long_date(site.language),
+        "long_date": lambda entry: long_date(entry.published.date(), site.language),
     }
     templates = environment(digest.templates)
     mjml_template = templates.get_template("digest.mjml.j2")
@@ -144,15 +143,6 @@ def _preheader(layout: Layout, label: str) -> str:
     lead = f": {layout.lead.title}" if layout.lead else ""
     text = f"{count} new item{'s' if count != 1 else ''} in {label}{lead}"
     return text if len(text) <= 140 else text[:139].rstrip() + "…"
-
-
-def _long_date(language: str) -> Callable[[Entry], str]:
-    locale = babel_locale(language)
-
-    def long_date(entry: Entry) -> str:
-        return str(format_date(entry.published, format="long", locale=locale))
-
-    return long_date
 
 
 def web_url(config: Config, month: str) -> str:

@@ -457,8 +457,9 @@ def entry_from_row(row: Sequence[str], zone: ZoneInfo) -> Entry:
     """An Entry from a row selected with `ENTRY_COLUMNS`."""
     (entry_id, title, category, published, updated, summary, link, source, origin, lang,
      day, image, image_alt) = row[:_ENTRY_WIDTH]
-    return Entry(id=entry_id, title=title, category=category,
-                 published=from_utc_text(published, zone), updated=from_utc_text(updated, zone),
+    moment = from_utc_text(published, zone)
+    return Entry(id=entry_id, title=title, category=category, published=moment,
+                 updated=moment if updated == published else from_utc_text(updated, zone),
                  summary=summary, link=link, source=source, origin=origin, language=lang,
                  home=permalink(entry_id, day), image=image, image_alt=image_alt)
 

@@ -20,7 +20,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from feedsmith.config import default_sender, load_config
+from feedsmith.dates import long_date
 from feedsmith.errors import ConfigError
+from feedsmith.pages import escape_html
 from feedsmith.sources.text import _CREDIT, read_text_listing
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -198,3 +200,19 @@ def test_the_default_sender_is_written_as_the_email_package_writes_it(name: str)
 
     written = default_sender(name, "digest@feeds.example.org")
     assert written == str(Address(display_name=name, addr_spec="digest@feeds.example.org"))
+
+
+@given(text=st.text(alphabet=st.sampled_from("&<>\"'#;") | st.characters()))
+def test_pages_escape_text_exactly_as_markupsafe_does(text: str) -> None:
+    from markupsafe import escape
+
+    assert escape_html(text) == str(escape(text))
+
+
+@settings(max_examples=200)
+@given(day=st.dates(date(1900, 1, 1), date(2100, 12, 31)),
+       language=st.sampled_from(["en", "en-GB", "fr", "es", "de", "ja", "ar", "ru", "pt-BR"]))
+def test_long_dates_are_babels(day: date, language: str) -> None:
+    from babel.dates import format_date
+
+    assert long_date(day, language) == format_date(day, "long", locale=language.replace("-", "_"))

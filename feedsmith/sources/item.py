@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
+from feedsmith.entry import record
 
-@dataclass(frozen=True, slots=True)
+
+@record
 class ListedItem:
     """One item as the listing states it, before it becomes an Entry."""
 
