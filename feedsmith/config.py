@@ -194,7 +194,7 @@ def _site(table: Table) -> SiteConfig:
     zone_name = table.get("timezone", str, "UTC")
     try:
         zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         table.fail(f"expected an IANA time zone such as \"Europe/Zurich\", got {zone_name!r}",
                    "timezone")
     language = _language(table)

@@ -47,7 +47,7 @@ class Database:
 def utc_text(moment: datetime) -> str:
     """How the store writes times: UTC text that sorts chronologically
     ("2023-11-30T11:00:00.000000Z")."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" off
 
 
 def from_utc_text(text: str, zone: ZoneInfo) -> datetime:

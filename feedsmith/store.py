@@ -342,7 +342,8 @@ class Merge:
         that day from earlier files were listed above these, so they move up to make room."""
         if not fresh:
             return
-        days = sorted({entry.day.isoformat() for entry in fresh})
+        listed = [entry.day.isoformat() for entry in fresh]  # each entry's day, "YYYY-MM-DD"
+        days = sorted(set(listed))
         stored_before: dict[date, int] = {}  # day -> the highest second of rows older than us
         ours: set[str] = set()  # days this merge gave entries from earlier files
         for chunk in _chunks(days):  # only the days that get entries: no scan of the store
@@ -357,24 +358,24 @@ class Merge:
                 if taken:
                     ours.add(day)
         offsets = day_offsets(fresh, stored_before)
-        added = Counter(entry.day.isoformat() for entry in fresh)
+        added = Counter(listed)
         for day in sorted(ours):
             first = stored_before.get(date.fromisoformat(day), -1) + 1
             self._renumber(day, first + added[day])
         number, stamp = self._number, self._stamp
         rows = []
-        for entry, offset in zip(fresh, offsets, strict=True):
+        for entry, offset, day in zip(fresh, offsets, listed, strict=True):
             slug = category_slug(entry.category)
             moment = utc_text(entry.published + timedelta(seconds=offset))
             rows.append((entry.id, entry.source, entry.category, slug, entry.title, entry.summary,
-                         entry.link, entry.day.isoformat(), offset, moment, moment,
+                         entry.link, day, offset, moment, moment,
                          content_hash(entry), stamp, stamp, entry.origin, entry.language,
                          entry.image, entry.image_alt, number, number))
             self.result.stale_feeds.add(slug)
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
         claimed = [(alias,) for entry in fresh for alias in entry.aliases]
         self._db.executemany("INSERT OR IGNORE INTO claimed VALUES (?)", claimed)
-        months = Counter(entry.day.isoformat()[:7] for entry in fresh)
+        months = Counter(day[:7] for day in listed)
         self._count_months(months)
         self.result.stale_months.update(months)
         self.result.new += len(rows)

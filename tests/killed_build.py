@@ -2,7 +2,9 @@
 
     python tests/killed_build.py CONFIG POINT NOW
 
-POINT is `insert` (inside the merge transaction), `publish` (merge committed, nothing written),
+POINT is `insert` (inside the merge transaction; `insert-slow-reads` with listings that take a
+second each to parse, so the child process reading them outlives the build), `publish` (merge
+committed, nothing written),
 `replace-N` (just before the N-th file rename) or `published` (files written, store not told yet).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -41,8 +44,18 @@ def _kill_at(owner: Any, name: str, call: int = 1, after: bool = False) -> None:
 
 if __name__ == "__main__":
     config_path, point, now = Path(sys.argv[1]), sys.argv[2], datetime.fromisoformat(sys.argv[3])
-    if point == "insert":
+    if point.startswith("insert"):
         _kill_at(Merge, "_insert", after=True)
+        if point == "insert-slow-reads":
+            import feedsmith.sources
+
+            parse = feedsmith.sources.parse_listing
+
+            def slow(*args: Any, **kwargs: Any) -> Any:
+                time.sleep(1)
+                return parse(*args, **kwargs)
+
+            feedsmith.sources.parse_listing = slow
     elif point.startswith("stage-"):  # files staged as temp files, none renamed yet
         _kill_at(Staging, "add", int(point.removeprefix("stage-")))
     elif point.startswith("replace-"):

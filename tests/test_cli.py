@@ -60,6 +60,8 @@ def test_optional_keys_take_their_documented_defaults(project: Path,
     (lambda t: t + "\n[output]\nmax_entires = 5\n", "[output]: unknown key(s): max_entires"),
     (lambda t: t.replace('title = "Minimal"', 'title = "Minimal"\ntimezone = "Mars/Base"'),
      '[site] timezone: expected an IANA time zone such as "Europe/Zurich", got \'Mars/Base\''),
+    (lambda t: t.replace('title = "Minimal"', f'title = "Minimal"\ntimezone = "{"é" * 300}"'),
+     "[site] timezone: expected an IANA time zone"),  # longer than a file name may be
     (lambda t: t.replace("example.org,2024", "example"), "[site] id_authority: expected a domain"),
     (lambda t: t.replace('base_url = "https://feeds.example.org"\n', ""),
      "[site] base_url: is required but missing"),

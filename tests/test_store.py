@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
@@ -21,6 +23,7 @@ from lxml import html as lxml_html
 from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.database import open_database
+from feedsmith.forked import ChildFailed
 from feedsmith.schema import SCHEMA_VERSION
 from feedsmith.store import Store
 from tests.conftest import contents, tree
@@ -300,6 +303,57 @@ def test_a_build_killed_anywhere_is_completed_by_the_next(
     assert contents(project / "feeds") == new_feeds
     with open_database(project / "feedsmith.db") as database:
         assert Store(database).pending_feeds() == set()
+
+
+def _processes_running(marker: str) -> list[int]:
+    """Pids of live processes whose command line holds `marker`."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if marker in status.read_bytes().decode(errors="replace"):
+                state = (status.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(status.parent.name))
+    return found
+
+
+def test_the_reading_child_dies_with_a_killed_build_and_never_holds_the_lock(
+        project: Path) -> None:
+    """Listings are parsed in a forked child while the parent merges: a parent killed mid-merge
+    must leave no process behind holding the store's lock."""
+    killed = subprocess.Popen([sys.executable, str(Path(__file__).parent / "killed_build.py"),
+                               str(project / "config.toml"), "insert-slow-reads",
+                               LATER.isoformat()],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert killed.wait(timeout=60) == -9  # (a pipe on its output would wait for the child too)
+    assert _processes_running(str(project / "config.toml"))  # the child, still parsing
+    with open(project / "feedsmith.db.lock", "w") as lock:  # yet the lock is free
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    deadline = time.monotonic() + 10
+    while _processes_running(str(project / "config.toml")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_running(str(project / "config.toml")) == []
+    assert _build(project, LATER).merge.new == 50
+
+
+def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(project)
+    before = contents(project / "feeds")
+    for listing in (project / "listings").glob("*.txt"):
+        _edit(listing, "cooperative", "co-operative")
+
+    def broken(raw: bytes, origin: str, *args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError(f"a bug while reading {origin}")
+
+    monkeypatch.setattr("feedsmith.sources.parse_listing", broken)
+    with pytest.raises(ChildFailed, match="ZeroDivisionError: a bug while reading"):
+        _build(project, LATER)
+    assert contents(project / "feeds") == before
+    with open_database(project / "feedsmith.db") as database:
+        assert Store(database).pending_feeds() == set()
+        assert not any("co-operative" in e.entry.summary
+                       for e in Store(database).entries(ZoneInfo("UTC")))
 
 
 def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:

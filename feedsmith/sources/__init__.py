@@ -13,7 +13,7 @@ import glob
 import hashlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
+from feedsmith.forked import in_child
 from feedsmith.identity import category_slug, ids_for
 from feedsmith.urls import is_http_url, origin
 
@@ -82,6 +83,21 @@ class Harvest:
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=aliases,
             language=source.language, image=item.image, image_alt=item.image_alt))
+
+    def take(self, part: Harvest) -> None:
+        """One file's entries, made by a Harvest of its own (in a child process, when a build
+        reads several): an item this harvest has already is left out, as `add` leaves it."""
+        self.problems.extend(part.problems)
+        for slug, names in part.spellings.items():
+            spelt = self.spellings.setdefault(slug, {})
+            for name, where in names.items():
+                spelt.setdefault(name, where)
+        for entry in part.entries:
+            ids = (entry.id, *entry.aliases)
+            if self.seen.isdisjoint(ids):
+                self.seen.update(ids)
+                self.entries.append(entry)
+        self.end_file()
 
     def end_file(self) -> None:
         """A file or page is read: hand its entries to the sink, if there is one."""
@@ -166,36 +182,69 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             f"source {source.name!r}: no file matches {', '.join(source.paths)}"))
     settings = _settings(source, site)
     shaping = hashlib.sha256(settings).hexdigest()[:16]
+    to_read: list[tuple[Path, str, str]] = []  # path, key, stat signature
     for path in files:
         key = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
         try:
             signature = stat_signature(path, shaping)
-            if signature and signatures.get(key) == signature and key in known:
-                harvest.files_unchanged += 1
-                continue
-            raw = path.read_bytes()
         except OSError as exc:
             harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
             continue
-        fingerprint = _fingerprint(raw, settings)
+        if signature and signatures.get(key) == signature and key in known:
+            harvest.files_unchanged += 1
+        else:
+            to_read.append((path, key, signature))
+
+    def read_all() -> Iterator[_FileRead]:
+        for path, key, _ in to_read:
+            yield _read_file(path, settings, known.get(key), source, site)
+
+    # Several files: read and parsed in a child process while this one merges the last.
+    reads = in_child(read_all) if len(to_read) > 1 else read_all()
+    for (_, key, signature), done in zip(to_read, reads, strict=True):
+        if done.failure is not None:
+            harvest.failures.append(done.failure)
+            continue
         if signature:
             harvest.signatures[key] = signature
-        if known.get(key) == fingerprint:
+        if done.part is None:  # the same bytes as merged before
             harvest.files_unchanged += 1
-            if signature:  # the same bytes at a new place or time: the next build need not read
-                harvest.fingerprints[key] = fingerprint
-            continue
-        try:
-            items, problems, _ = parse_listing(raw, str(path), source, site)
-        except SourceError as failure:
-            harvest.failures.append(failure)
+            if signature:  # at a new place or time: the next build need not read it
+                harvest.fingerprints[key] = done.fingerprint
             continue
         harvest.files_read += 1
-        harvest.fingerprints[key] = fingerprint
-        harvest.problems.extend(problems)
-        for item in items:
-            harvest.add(item, f"{path}:{item.line}", source, site)
-        harvest.end_file()
+        harvest.fingerprints[key] = done.fingerprint
+        harvest.take(done.part)
+
+
+@dataclass(slots=True)
+class _FileRead:
+    """One listing file read: its fingerprint, and its entries (a Harvest of its own) unless
+    they are the ones merged before (`part` None) or it could not be read (`failure`)."""
+
+    fingerprint: str
+    part: Harvest | None = None
+    failure: SourceError | None = None
+
+
+def _read_file(path: Path, settings: bytes, known: str | None, source: SourceConfig,
+               site: SiteConfig) -> _FileRead:
+    """All that one file needs without the store: read, fingerprint, parse, make entries."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _FileRead("", failure=SourceError(f"{path}: cannot read: {exc.strerror}"))
+    fingerprint = _fingerprint(raw, settings)
+    if known == fingerprint:
+        return _FileRead(fingerprint)
+    try:
+        items, problems, _ = parse_listing(raw, str(path), source, site)
+    except SourceError as failure:
+        return _FileRead(fingerprint, failure=failure)
+    part = Harvest(problems=problems)
+    for item in items:
+        part.add(item, f"{path}:{item.line}", source, site)
+    return _FileRead(fingerprint, part=part)
 
 
 def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],

@@ -72,11 +72,12 @@ def _blocks(text: str) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for number, raw in enumerate(_LINE_BREAK.split(clean_document(text)), start=1):
-        content = " ".join(raw.split())  # fold(), inlined: this loop runs for every line
-        if not content:
+        words = raw.split()
+        if not words:
             if current:
                 current.open_paragraph = False
             continue
+        content = " ".join(words)  # fold(), inlined: this loop runs for every line
         line = raw.expandtabs(4) if "\t" in raw else raw
         indent = len(line) - len(line.lstrip())
         marker = _MARKER.match(content) if content[0].isdigit() else None
@@ -86,7 +87,8 @@ def _blocks(text: str) -> list[_Block]:
                 current.add(number, marker[2])
                 current.open_paragraph = False
             blocks.append(current)
-        elif current and indent > current.indent and not _BULLET.match(content):
+        elif current and indent > current.indent and not (content[0] in "*•"
+                                                           and _BULLET.match(content)):
             current.add(number, content)
         else:  # a heading, a bulleted link list (pagers, menus) or other text outside any item
             current = None
