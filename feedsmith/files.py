@@ -67,16 +67,23 @@ class Staging:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         if kind is not None:
-            self._discard()
+            self.discard()
             return
         try:
             for temp, path in self._staged:
                 os.replace(temp, path)
         except OSError as exc:
-            self._discard()
+            self.discard()
             raise OutputError(f"{self.folder}: cannot publish: {exc.strerror}") from None
 
-    def _discard(self) -> None:
+    def adopt(self, other: Staging) -> None:
+        """Take on files another Staging wrote (in a child process): published or removed with
+        these, listed after them."""
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self._staged += other._staged
+
+    def discard(self) -> None:
         for temp, _ in self._staged:
             with contextlib.suppress(OSError):
                 os.unlink(temp)

@@ -6,6 +6,8 @@ The child is a copy of the parent at the fork. It closes every file the parent h
 store, its lock) but the pipe, sends each result pickled through the pipe, and leaves with
 `os._exit`, so no finalizer of the parent's objects runs in it. A full pipe makes it wait: it
 runs about one result ahead of the parent. If the parent dies, its next write fails and it stops.
+A child may open the store itself only when the parent had no connection open at the fork
+(SQLite's rule): `pipeline` forks the page renderer between two connections.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import pickle
 import signal
 import traceback
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from types import TracebackType
+from typing import Generic, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -24,32 +27,41 @@ class ChildFailed(RuntimeError):
     """The child process raised (the message holds its traceback) or died."""
 
 
-def in_child(produce: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """What `produce()` yields, produced in a child process while the caller works on the last
-    result. An exception in the child is raised here as ChildFailed."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        _child(produce, write_end)  # never returns
-    os.close(write_end)
-    done = False
-    try:
-        with os.fdopen(read_end, "rb") as results:
-            while True:
-                try:
-                    ok, value = pickle.load(results)
-                except EOFError:
-                    break
-                if not ok:
-                    raise ChildFailed(f"a build worker process failed:\n{value}")
-                yield value
-        done = True
-    finally:
-        if not done:  # the caller stopped early, or the child failed: do not leave it running
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise ChildFailed(f"a build worker process died (exit status {status})")
+class InChild(Generic[T]):
+    """`with InChild(produce) as results:` forks at once; iterating `results` gives what
+    `produce()` yields in the child. Leaving the block early stops the child."""
+
+    def __init__(self, produce: Callable[[], Iterator[T]]) -> None:
+        read_end, write_end = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:
+            _child(produce, write_end)  # never returns
+        os.close(write_end)
+        self._results = os.fdopen(read_end, "rb")
+        self._finished = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            try:
+                ok, value = pickle.load(self._results)
+            except EOFError:
+                self._finished = True
+                return
+            if not ok:
+                raise ChildFailed(f"a build worker process failed:\n{value}")
+            yield value
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._results.close()
+        if not self._finished:  # the caller stopped early, or the child failed: stop it
+            os.kill(self._pid, signal.SIGKILL)
+        _, status = os.waitpid(self._pid, 0)
+        if kind is None and os.waitstatus_to_exitcode(status) != 0:
+            raise ChildFailed(f"a build worker process died (wait status {status})")
 
 
 def _child(produce: Callable[[], Iterator[object]], write_end: int) -> None:

@@ -9,10 +9,11 @@ build killed while writing leaves the feeds pending in the store for the next bu
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed, render_atom, render_json, render_opml, render_rss
 from feedsmith.files import Staging, remove_stale_temp_files
+from feedsmith.forked import InChild
 from feedsmith.identity import ALL, archive_page
 from feedsmith.pages import (
     STYLESHEETS,
@@ -83,52 +85,103 @@ class LastBuild:
 
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
-    with exclusive(config.store.path, wait), open_database(config.store.path) as database:
-        store = Store(database)
-        (known, signatures), validators = store.file_fingerprints(), store.http_validators()
-        with store.merging(now) as merge:  # each file goes into the store as soon as it is read
-            harvest = read_sources(config.sources, config.site, known, config.fetch, validators,
-                                   root=config.path.parent, sink=merge.add, signatures=signatures)
-            merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
-        store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
-        if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
-            reasons = "; ".join(str(f) for f in harvest.failures)
-            _record_build(store, now, harvest.failures, ok=False)
-            raise SourceError(f"nothing could be read, the feeds are left as they were: {reasons}")
-        report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
-                             files_unchanged=harvest.files_unchanged, merge=merge.result, stored=0,
-                             problems=harvest.problems, failures=harvest.failures)
-        fingerprint = render_fingerprint(config)
-        stale = _stale_feeds(store, config, fingerprint)
-        stale_months = _stale_months(store, config, fingerprint)
-        if stale or stale_months:
-            feeds, months = _publish(store, config, stale, stale_months, report)
-            store.mark_published(fingerprint, feeds, months)
-        else:
-            report.stored = store.count()
-        _record_build(store, now, harvest.failures, ok=True, report=report)
+    with exclusive(config.store.path, wait):
+        with open_database(config.store.path) as database:
+            store = Store(database)
+            (known, signatures), validators = store.file_fingerprints(), store.http_validators()
+            with store.merging(now) as merge:  # each file goes into the store once it is read
+                harvest = read_sources(config.sources, config.site, known, config.fetch,
+                                       validators, root=config.path.parent, sink=merge.add,
+                                       signatures=signatures)
+                merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
+            store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
+            if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
+                reasons = "; ".join(str(f) for f in harvest.failures)
+                _record_build(store, now, harvest.failures, ok=False)
+                raise SourceError(f"nothing could be read, the feeds are left as they were: "
+                                  f"{reasons}")
+            report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
+                                 files_unchanged=harvest.files_unchanged, merge=merge.result,
+                                 stored=0, problems=harvest.problems, failures=harvest.failures)
+            fingerprint = render_fingerprint(config)
+            stale = _stale_feeds(store, config, fingerprint)
+            stale_months = _stale_months(store, config, fingerprint)
+            if not (stale or stale_months):
+                report.stored = store.count()
+                _record_build(store, now, harvest.failures, ok=True, report=report)
+                return report
+            months = store.months()
+        # Between connections: a child process forked now may open the store (SQLite's rule).
+        remove_stale_temp_files(config.output.dir)
+        to_render = sorted(neighbours(stale_months, list(months)))
+        theirs = _child_share(to_render, months)
+        with (InChild(lambda: _render_archive(config, theirs, months)) if theirs
+              else contextlib.nullcontext(()) as helper,
+              open_database(config.store.path) as database):
+            store = Store(database)
+            mine = to_render[len(theirs):]
+            feeds = _publish(store, config, stale, mine, months, report, helper)
+            store.mark_published(fingerprint, feeds, list(months))
+            _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
 
 
-def _publish(store: Store, config: Config, stale: set[str], stale_months: set[str],
-             report: BuildReport) -> tuple[list[str], list[str]]:
-    """Render the stale feeds and months (with the site files) into place, all or none; returns
-    every feed's slug and every month, now published."""
+# A child process renders the oldest archive months when they hold this many entries or more
+# (a cold build; the fork and its own connection cost ~20 ms), the parent the feeds and the rest.
+FORK_ARCHIVE_AT = 2_000
+_FEEDS_WORK = 10_000  # what the parent's feeds and pages weigh, counted in archive entries
+
+
+def _child_share(to_render: list[str], months: dict[str, int]) -> list[str]:
+    """The oldest months to render, up to about half of the work, or none if it is little."""
+    half = (sum(months[month] for month in to_render) + _FEEDS_WORK) / 2
+    share: list[str] = []
+    weight = 0
+    for month in to_render:
+        if weight + months[month] > half:
+            break
+        share.append(month)
+        weight += months[month]
+    return share if weight >= FORK_ARCHIVE_AT else []
+
+
+def _render_archive(config: Config, months_to_render: list[str],
+                    months: dict[str, int]) -> Iterator[Staging]:
+    """In a child process: stage these months' archive pages, for the parent to publish."""
+    with open_database(config.store.path, create=False) as database:
+        store = Store(database)
+        staging = Staging(config.output.dir)
+        try:
+            for month in months_to_render:
+                entries = store.month_entries(month, config.site.timezone)
+                staging.add(archive_page(month),
+                            render_month(month, entries, list(months), config.site))
+        except BaseException:
+            staging.discard()
+            raise
+    yield staging
+
+
+def _publish(store: Store, config: Config, stale: set[str], months_to_render: list[str],
+             months: dict[str, int], report: BuildReport,
+             helper: Iterable[Staging]) -> list[str]:
+    """Render the stale feeds and months (with the site files) and adopt what `helper` staged,
+    then rename all into place, or none; returns every feed's slug, now published."""
     feeds = store.feeds(config.site.timezone, config.output.max_entries)
     report.stored = feeds[0].total
     # A category whose last entry moved away is written empty rather than left stale.
     emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
-    months = store.months()
-    remove_stale_temp_files(config.output.dir)
     with Staging(config.output.dir) as staging:
         for name, data in render_outputs([f for f in feeds if f.slug in stale] + emptied,
                                          feeds, months, config):
             staging.add(name, data)
-        for month in sorted(neighbours(stale_months, list(months))):
+        for month in months_to_render:
             entries = store.month_entries(month, config.site.timezone)
             staging.add(archive_page(month), render_month(month, entries, list(months), config.site))
+        for staged in helper:
+            staging.adopt(staged)
     report.written, report.unchanged = staging.written, staging.unchanged
-    return [feed.slug for feed in feeds], list(months)
+    return [feed.slug for feed in feeds]
 
 
 def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -23,7 +24,7 @@ from lxml import html as lxml_html
 from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.database import open_database
-from feedsmith.forked import ChildFailed
+from feedsmith.forked import ChildFailed, InChild
 from feedsmith.schema import SCHEMA_VERSION
 from feedsmith.store import Store
 from tests.conftest import contents, tree
@@ -354,6 +355,69 @@ def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
         assert Store(database).pending_feeds() == set()
         assert not any("co-operative" in e.entry.summary
                        for e in Store(database).entries(ZoneInfo("UTC")))
+
+
+def test_archive_months_rendered_in_a_child_process_are_the_same_files(
+        project: Path, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big enough archive is rendered half by a forked child process: the output must be the
+    bytes a single process writes, and a re-run must find every file unchanged."""
+    lines = []
+    for number in range(400):  # three years and more of items, newest first
+        day = date(2023, 4, 30) - timedelta(days=number * 3)
+        lines += [f"  {number % 10 + 1}. News", "", f"    Item {number} of a long archive", "",
+                  f"    {day.day:02d} {day:%B} {day.year}", ""]
+    (project / "listings" / "long.txt").write_text("\n".join(lines))
+    alone = tmp_path_factory.mktemp("alone")
+    shutil.copytree(project, alone, dirs_exist_ok=True)
+    forks = []
+
+    class Counted(InChild[object]):
+        def __init__(self, *args: Any) -> None:
+            forks.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(pipeline, "InChild", Counted)
+    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    helped = _build(project)
+    assert forks == [1]
+    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 10**9)
+    single = _build(alone)
+    assert forks == [1]
+    assert contents(project / "feeds") == contents(alone / "feeds")
+    assert sorted(helped.written) == sorted(single.written) and len(single.written) > 40
+    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    with open_database(project / "feedsmith.db") as database:
+        database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
+    again = _build(project, LATER)  # every page rendered again, half of them by a child
+    assert forks == [1, 1] and again.written == [] and len(again.unchanged) > 40
+
+
+def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = []
+    for number in range(400):
+        day = date(2023, 4, 30) - timedelta(days=number * 3)
+        lines += ["  1. News", "", f"    Item {number} of a long archive", "",
+                  f"    {day.day:02d} {day:%B} {day.year}", ""]
+    (project / "listings" / "long.txt").write_text("\n".join(lines))
+    _build(project)
+    before = contents(project / "feeds")
+    from feedsmith.pages import render_month as render
+
+    def fails_in_2021(month: str, *args: Any) -> bytes:
+        if month == "2021-06":  # in the child's share, after months it staged
+            raise ZeroDivisionError(f"a bug rendering {month}")
+        return render(month, *args)
+
+    monkeypatch.setattr(pipeline, "render_month", fails_in_2021)
+    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    with open_database(project / "feedsmith.db") as database:
+        database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
+    _edit(project / "config.toml", 'title = "', 'title = "New: ')
+    with pytest.raises(ChildFailed, match="a bug rendering 2021-06"):
+        _build(project, LATER)
+    assert contents(project / "feeds") == before  # no temp file left, nothing replaced
 
 
 def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:

@@ -22,7 +22,7 @@ from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
-from feedsmith.forked import in_child
+from feedsmith.forked import InChild
 from feedsmith.identity import category_slug, ids_for
 from feedsmith.urls import is_http_url, origin
 
@@ -200,21 +200,26 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             yield _read_file(path, settings, known.get(key), source, site)
 
     # Several files: read and parsed in a child process while this one merges the last.
-    reads = in_child(read_all) if len(to_read) > 1 else read_all()
-    for (_, key, signature), done in zip(to_read, reads, strict=True):
-        if done.failure is not None:
-            harvest.failures.append(done.failure)
-            continue
-        if signature:
-            harvest.signatures[key] = signature
-        if done.part is None:  # the same bytes as merged before
-            harvest.files_unchanged += 1
-            if signature:  # at a new place or time: the next build need not read it
-                harvest.fingerprints[key] = done.fingerprint
-            continue
-        harvest.files_read += 1
-        harvest.fingerprints[key] = done.fingerprint
-        harvest.take(done.part)
+    with InChild(read_all) if len(to_read) > 1 else contextlib.nullcontext(read_all()) as reads:
+        for (_, key, signature), done in zip(to_read, reads, strict=True):
+            _take_file(harvest, key, signature, done)
+
+
+def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> None:
+    """What reading one file adds to the harvest."""
+    if done.failure is not None:
+        harvest.failures.append(done.failure)
+        return
+    if signature:
+        harvest.signatures[key] = signature
+    if done.part is None:  # the same bytes as merged before
+        harvest.files_unchanged += 1
+        if signature:  # at a new place or time: the next build need not read it
+            harvest.fingerprints[key] = done.fingerprint
+        return
+    harvest.files_read += 1
+    harvest.fingerprints[key] = done.fingerprint
+    harvest.take(done.part)
 
 
 @dataclass(slots=True)
