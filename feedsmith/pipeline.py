@@ -2,18 +2,17 @@
 (The monthly digest and `run-due` chain their stages in `newsletter`.)
 
 A build holds the store's lock from start to end. Only feeds and archive months the merge made
-stale are rendered (with the home page, OPML and stylesheets), each staged in a temp file before
-the first is renamed into place, so a failing render leaves the published folder as it was; a
-build killed while writing leaves the feeds pending in the store for the next build.
+stale are rendered (with the home page, OPML and stylesheets; see `publish`), each staged in a
+temp file before the first is renamed into place, so a failing render leaves the published
+folder as it was; a build killed while writing leaves the feeds pending in the store for the
+next build.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,18 +21,10 @@ from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
-from feedsmith.feeds import Feed, render_atom, render_json, render_opml, render_rss
-from feedsmith.files import Staging, remove_stale_temp_files
-from feedsmith.forked import InChild
+from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, archive_page
-from feedsmith.pages import (
-    STYLESHEETS,
-    neighbours,
-    render_category,
-    render_home,
-    render_month,
-    stylesheets,
-)
+from feedsmith.pages import STYLESHEETS, neighbours
+from feedsmith.publish import publish
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
 
@@ -111,77 +102,18 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                 _record_build(store, now, harvest.failures, ok=True, report=report)
                 return report
             months = store.months()
-        # Between connections: a child process forked now may open the store (SQLite's rule).
-        remove_stale_temp_files(config.output.dir)
-        to_render = sorted(neighbours(stale_months, list(months)))
-        theirs = _child_share(to_render, months)
-        with (InChild(lambda: _render_archive(config, theirs, months)) if theirs
-              else contextlib.nullcontext(()) as helper,
-              open_database(config.store.path) as database):
+            feeds = store.feeds(config.site.timezone, config.output.max_entries)
+        # A category whose last entry moved away is written empty rather than left stale.
+        emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
+        staging = publish([f for f in feeds if f.slug in stale] + emptied, feeds, months,
+                          sorted(neighbours(stale_months, list(months))), config)
+        report.stored = feeds[0].total
+        report.written, report.unchanged = staging.written, staging.unchanged
+        with open_database(config.store.path) as database:
             store = Store(database)
-            mine = to_render[len(theirs):]
-            feeds = _publish(store, config, stale, mine, months, report, helper)
-            store.mark_published(fingerprint, feeds, list(months))
+            store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
             _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
-
-
-# A child process renders the oldest archive months when they hold this many entries or more
-# (a cold build; the fork and its own connection cost ~20 ms), the parent the feeds and the rest.
-FORK_ARCHIVE_AT = 2_000
-_FEEDS_WORK = 10_000  # what the parent's feeds and pages weigh, counted in archive entries
-
-
-def _child_share(to_render: list[str], months: dict[str, int]) -> list[str]:
-    """The oldest months to render, up to about half of the work, or none if it is little."""
-    half = (sum(months[month] for month in to_render) + _FEEDS_WORK) / 2
-    share: list[str] = []
-    weight = 0
-    for month in to_render:
-        if weight + months[month] > half:
-            break
-        share.append(month)
-        weight += months[month]
-    return share if weight >= FORK_ARCHIVE_AT else []
-
-
-def _render_archive(config: Config, months_to_render: list[str],
-                    months: dict[str, int]) -> Iterator[Staging]:
-    """In a child process: stage these months' archive pages, for the parent to publish."""
-    with open_database(config.store.path, create=False) as database:
-        store = Store(database)
-        staging = Staging(config.output.dir)
-        try:
-            for month in months_to_render:
-                entries = store.month_entries(month, config.site.timezone)
-                staging.add(archive_page(month),
-                            render_month(month, entries, list(months), config.site))
-        except BaseException:
-            staging.discard()
-            raise
-    yield staging
-
-
-def _publish(store: Store, config: Config, stale: set[str], months_to_render: list[str],
-             months: dict[str, int], report: BuildReport,
-             helper: Iterable[Staging]) -> list[str]:
-    """Render the stale feeds and months (with the site files) and adopt what `helper` staged,
-    then rename all into place, or none; returns every feed's slug, now published."""
-    feeds = store.feeds(config.site.timezone, config.output.max_entries)
-    report.stored = feeds[0].total
-    # A category whose last entry moved away is written empty rather than left stale.
-    emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
-    with Staging(config.output.dir) as staging:
-        for name, data in render_outputs([f for f in feeds if f.slug in stale] + emptied,
-                                         feeds, months, config):
-            staging.add(name, data)
-        for month in months_to_render:
-            entries = store.month_entries(month, config.site.timezone)
-            staging.add(archive_page(month), render_month(month, entries, list(months), config.site))
-        for staged in helper:
-            staging.adopt(staged)
-    report.written, report.unchanged = staging.written, staging.unchanged
-    return [feed.slug for feed in feeds]
 
 
 def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,
@@ -240,19 +172,3 @@ def render_fingerprint(config: Config) -> str:
                             site.timezone.key, site.icon, site.logo,
                             str(config.output.max_entries)))
     return hashlib.sha256(settings.encode() + shipped).hexdigest()
-
-
-def render_outputs(stale: list[Feed], every_feed: list[Feed], months: dict[str, int],
-                   config: Config) -> Iterator[tuple[str, bytes]]:
-    """The stale feeds in every format with their pages, and the home page, OPML and stylesheets
-    (which list or serve every feed), one file at a time."""
-    site = config.site
-    for feed in stale:
-        yield feed.rss_name, render_rss(feed, site)
-        yield feed.atom_name, render_atom(feed, site)
-        yield feed.json_name, render_json(feed, site)
-        if feed.slug != ALL:
-            yield feed.page_name, render_category(feed, site)
-    yield "index.html", render_home(every_feed, months, site)
-    yield "feeds.opml", render_opml(every_feed, site)
-    yield from stylesheets().items()

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 from click.testing import Result
 
-from feedsmith import feeds, pipeline
+from feedsmith import feeds, pipeline, publish
 from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
@@ -75,7 +75,7 @@ def test_a_render_failure_writes_nothing(project: Path, monkeypatch: pytest.Monk
             raise RuntimeError("disk-full stand-in")
         return real_render(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "render_atom", failing_render)
+    monkeypatch.setattr(publish, "render_atom", failing_render)
     with pytest.raises(RuntimeError):
         pipeline.build(config, NOW)
     assert not (project / "feeds").exists() or not any((project / "feeds").iterdir())

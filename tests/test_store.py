@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from lxml import html as lxml_html
 
-from feedsmith import pipeline
+from feedsmith import pipeline, publish
 from feedsmith.config import load_config
 from feedsmith.database import open_database
 from feedsmith.forked import ChildFailed, InChild
@@ -360,8 +360,8 @@ def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
 def test_archive_months_rendered_in_a_child_process_are_the_same_files(
         project: Path, tmp_path_factory: pytest.TempPathFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """A big enough archive is rendered half by a forked child process: the output must be the
-    bytes a single process writes, and a re-run must find every file unchanged."""
+    """With enough to render, a forked child process renders half (feeds and months): the
+    output must be the bytes a single process writes, and a re-run find every file unchanged."""
     lines = []
     for number in range(400):  # three years and more of items, newest first
         day = date(2023, 4, 30) - timedelta(days=number * 3)
@@ -377,16 +377,16 @@ def test_archive_months_rendered_in_a_child_process_are_the_same_files(
             forks.append(1)
             super().__init__(*args)
 
-    monkeypatch.setattr(pipeline, "InChild", Counted)
-    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    monkeypatch.setattr(publish, "InChild", Counted)
+    monkeypatch.setattr(publish, "FORK_AT_US", 1)
     helped = _build(project)
     assert forks == [1]
-    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 10**9)
+    monkeypatch.setattr(publish, "FORK_AT_US", 10**12)
     single = _build(alone)
     assert forks == [1]
     assert contents(project / "feeds") == contents(alone / "feeds")
     assert sorted(helped.written) == sorted(single.written) and len(single.written) > 40
-    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    monkeypatch.setattr(publish, "FORK_AT_US", 1)
     with open_database(project / "feedsmith.db") as database:
         database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
     again = _build(project, LATER)  # every page rendered again, half of them by a child
@@ -405,17 +405,21 @@ def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
     before = contents(project / "feeds")
     from feedsmith.pages import render_month as render
 
-    def fails_in_2021(month: str, *args: Any) -> bytes:
-        if month == "2021-06":  # in the child's share, after months it staged
-            raise ZeroDivisionError(f"a bug rendering {month}")
+    parent, rendered_in_child = os.getpid(), []
+
+    def fails_in_the_child(month: str, *args: Any) -> bytes:
+        if os.getpid() != parent:
+            rendered_in_child.append(month)
+            if len(rendered_in_child) == 3:  # after two pages staged
+                raise ZeroDivisionError(f"a bug rendering {month}")
         return render(month, *args)
 
-    monkeypatch.setattr(pipeline, "render_month", fails_in_2021)
-    monkeypatch.setattr(pipeline, "FORK_ARCHIVE_AT", 50)
+    monkeypatch.setattr(publish, "render_month", fails_in_the_child)
+    monkeypatch.setattr(publish, "FORK_AT_US", 1)
     with open_database(project / "feedsmith.db") as database:
         database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
     _edit(project / "config.toml", 'title = "', 'title = "New: ')
-    with pytest.raises(ChildFailed, match="a bug rendering 2021-06"):
+    with pytest.raises(ChildFailed, match="a bug rendering 20"):
         _build(project, LATER)
     assert contents(project / "feeds") == before  # no temp file left, nothing replaced
 
