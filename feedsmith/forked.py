@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import pickle
 import signal
-import traceback
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Generic, Self, TypeVar
@@ -75,6 +74,8 @@ def _child(produce: Callable[[], Iterator[object]], write_end: int) -> None:
                     pickle.dump((True, result), out, protocol=pickle.HIGHEST_PROTOCOL)
                     out.flush()
             except Exception:  # noqa: BLE001 (any bug: the parent raises it, with this traceback)
+                import traceback
+
                 pickle.dump((False, traceback.format_exc()), out)
                 code = 1
     except BaseException:  # noqa: BLE001 (the parent went away: a broken pipe; or a signal)

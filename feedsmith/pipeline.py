@@ -24,7 +24,6 @@ from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, archive_page
 from feedsmith.pages import STYLESHEETS, neighbours
-from feedsmith.publish import publish
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
 
@@ -103,6 +102,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                 return report
             months = store.months()
             feeds = store.feeds(config.site.timezone, config.output.max_entries)
+        from feedsmith.publish import publish  # rendering: not imported when nothing is stale
+
         # A category whose last entry moved away is written empty rather than left stale.
         emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
         staging = publish([f for f in feeds if f.slug in stale] + emptied, feeds, months,

@@ -103,7 +103,9 @@ class Store:
         return [entry_from_row(row, zone) for row in rows]
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        """Entries in the store: the sum of the month counts each merge keeps, not a scan."""
+        return int(self._db.execute("SELECT COALESCE(SUM(entries), 0) FROM month_counts"
+                                    ).fetchone()[0])
 
     def categories(self) -> list[str]:
         """Every category name the store holds, alphabetically."""

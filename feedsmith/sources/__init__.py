@@ -22,7 +22,6 @@ from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
-from feedsmith.forked import InChild
 from feedsmith.identity import category_slug, ids_for
 from feedsmith.urls import is_http_url, origin
 
@@ -183,8 +182,10 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
     settings = _settings(source, site)
     shaping = hashlib.sha256(settings).hexdigest()[:16]
     to_read: list[tuple[Path, str, str]] = []  # path, key, stat signature
+    inside = str(root).rstrip(os.sep) + os.sep if root else None  # string tests: no Path per file
     for path in files:
-        key = path.relative_to(root).as_posix() if root and path.is_relative_to(root) else str(path)
+        name = str(path)
+        key = name[len(inside):] if inside and name.startswith(inside) else name
         try:
             signature = stat_signature(path, shaping)
         except OSError as exc:
@@ -200,6 +201,8 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
             yield _read_file(path, settings, known.get(key), source, site)
 
     # Several files: read and parsed in a child process while this one merges the last.
+    from feedsmith.forked import InChild  # (pickle and co.: not for a build that reads nothing)
+
     with InChild(read_all) if len(to_read) > 1 else contextlib.nullcontext(read_all()) as reads:
         for (_, key, signature), done in zip(to_read, reads, strict=True):
             _take_file(harvest, key, signature, done)
@@ -311,7 +314,7 @@ def _expand(source: SourceConfig) -> list[Path]:
     paths: dict[Path, None] = {}
     for pattern in source.paths:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        paths.update((Path(m), None) for m in matches if Path(m).is_file())
+        paths.update((Path(m), None) for m in matches if os.path.isfile(m))
     return list(paths)
 
 
