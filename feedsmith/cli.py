@@ -17,17 +17,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from feedsmith import __version__
-from feedsmith.config import Config, load_config
-from feedsmith.database import open_database
 from feedsmith.errors import DigestError, FeedsmithError
-from feedsmith.identity import category_slug
-from feedsmith.pipeline import build as run_build
-from feedsmith.store import ListedEntry, Store
 
-# The digest, mail and scheduler machinery (feedsmith.newsletter, .schedule, .ledger) is imported
-# inside the commands that use it: `build`, the cron tick, then starts in half the time.
+# Each command imports the machinery it uses (config, store, pipeline, digest, mail, scheduler):
+# `--help` and `--version` load click alone, and `build` not the digest's or the scheduler's.
 if TYPE_CHECKING:
+    from feedsmith.config import Config
     from feedsmith.newsletter import DigestReport
+    from feedsmith.store import ListedEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +33,8 @@ class _Options:
     debug: bool
 
     def config(self) -> Config:
+        from feedsmith.config import load_config
+
         return load_config(self.config_path)
 
 
@@ -75,6 +74,8 @@ def main(ctx: click.Context, config_path: Path, debug: bool) -> None:
 @click.pass_obj
 def build(options: _Options, wait: float) -> None:
     """Read the sources, remember new items, and write the feeds that changed."""
+    from feedsmith.pipeline import build as run_build
+
     config = options.config()
     report = run_build(config, datetime.now(UTC), wait)
     for problem in report.problems:
@@ -168,6 +169,9 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> s
 @click.pass_obj
 def entries(options: _Options, category: str | None, month: str | None, long_: bool) -> None:
     """List what the store holds, newest first, and which feeds carry each entry."""
+    from feedsmith.database import open_database
+    from feedsmith.store import Store
+
     config = options.config()
     with open_database(config.store.path, create=False) as database:
         store = Store(database)
@@ -410,6 +414,8 @@ def status(options: _Options, now: str | None) -> None:
 
 
 def _in_feeds(item: ListedEntry, cap: int) -> list[str]:
+    from feedsmith.identity import category_slug
+
     slug = category_slug(item.entry.category)
     return [name for name, rank in (("all", item.rank_in_all), (slug, item.rank_in_category))
             if rank <= cap]
@@ -433,6 +439,8 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _describe(item: ListedEntry, cap: int) -> str:
+    from feedsmith.identity import category_slug
+
     entry, slug = item.entry, category_slug(item.entry.category)
     placement = (f"#{item.rank_in_all} in all, #{item.rank_in_category} in {slug} "
                  f"(feeds carry {cap}): in {', '.join(_in_feeds(item, cap)) or 'no feed'}")
