@@ -68,9 +68,12 @@ def permalink(entry_id: str, listed_day: str) -> str:
     return f"{archive_page(listed_day[:7])}#{anchor(entry_id)}"
 
 
+ARCHIVE = "archive"  # the output folder's folder of month pages
+
+
 def archive_page(month: str) -> str:
     """The web edition's page for a month ("YYYY-MM"), relative to base_url."""
-    return f"archive/{month}.html"
+    return f"{ARCHIVE}/{month}.html"
 
 
 _NOT_IN_ANCHOR = re.compile(r"[^A-Za-z0-9_-]")

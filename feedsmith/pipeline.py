@@ -22,7 +22,7 @@ from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed
-from feedsmith.identity import ALL, archive_page
+from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.pages import STYLESHEETS, neighbours
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
@@ -149,8 +149,7 @@ def _stale_months(store: Store, config: Config, fingerprint: str) -> set[str]:
     rendered changed, and any whose page has gone missing. Unchanged months are not rendered."""
     if store.get_meta("render_fingerprint") != fingerprint:
         return set(store.months())
-    folder = os.path.dirname(archive_page("0000-00"))
-    present = {f"{folder}/{name}" for name in _file_names(config.output.dir / folder)}
+    present = {f"{ARCHIVE}/{name}" for name in _file_names(config.output.dir / ARCHIVE)}
     missing = {month for month in store.published_months() if archive_page(month) not in present}
     return store.pending_months() | missing
 

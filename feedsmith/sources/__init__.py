@@ -71,9 +71,8 @@ class Harvest:
                                                  "URL; the item is published without it"))
             item = replace(item, image="", image_alt="")
         entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
-        if self.seen.intersection((entry_id, *aliases)):
+        if not self._first_time((entry_id, *aliases)):
             return
-        self.seen.update((entry_id, *aliases))
         moment = dated(item.day, site.timezone)
         category = item.category or source.category
         self.spellings.setdefault(category_slug(category), {}).setdefault(category, origin)
@@ -91,12 +90,15 @@ class Harvest:
             spelt = self.spellings.setdefault(slug, {})
             for name, where in names.items():
                 spelt.setdefault(name, where)
-        for entry in part.entries:
-            ids = (entry.id, *entry.aliases)
-            if self.seen.isdisjoint(ids):
-                self.seen.update(ids)
-                self.entries.append(entry)
+        self.entries += [e for e in part.entries if self._first_time((e.id, *e.aliases))]
         self.end_file()
+
+    def _first_time(self, ids: tuple[str, ...]) -> bool:
+        """Whether no id or alias of an item is taken yet; if so, they are from now on."""
+        if not self.seen.isdisjoint(ids):
+            return False
+        self.seen.update(ids)
+        return True
 
     def end_file(self) -> None:
         """A file or page is read: hand its entries to the sink, if there is one."""
