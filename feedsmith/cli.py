@@ -173,7 +173,7 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
     from feedsmith.store import Store
 
     config = options.config()
-    with open_database(config.store.path, create=False) as database:
+    with open_database(config.store, create=False) as database:
         store = Store(database)
         listed = store.entries(config.site.timezone, category, month)
         categories = store.categories() if category and not listed else []

@@ -79,7 +79,18 @@ class OutputConfig:
 
 @dataclass(frozen=True, slots=True)
 class StoreConfig:
-    path: Path  # the SQLite state database; never inside the published folder
+    """Where the state database is: an SQLite file (`path`, never inside the published folder),
+    or a PostgreSQL database (`url`, whose password comes from `password_env` or libpq's
+    PGPASSWORD or ~/.pgpass, never from the config)."""
+
+    path: Path | None = None
+    url: str = ""
+    password_env: str = ""
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it, without a password."""
+        return self.url or str(self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +315,29 @@ def _output(table: Table, folder: Path) -> OutputConfig:
 
 
 def _store(table: Table, folder: Path, output_dir: Path) -> StoreConfig:
+    if "url" in table.data:
+        return _postgres_store(table)
     path = (folder / table.get("path", str, "feedsmith.db")).resolve()
     if path.is_relative_to(output_dir.resolve()):
         table.fail(f"{path} is inside the published folder {output_dir}: keep the state database "
                    "where the web server does not serve it", "path")
     table.done()
     return StoreConfig(path=path)
+
+
+def _postgres_store(table: Table) -> StoreConfig:
+    url: str = table.get("url", str)
+    if "path" in table.data:
+        table.fail("give either path (an SQLite file) or url (PostgreSQL), not both", "url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        table.fail("expected a PostgreSQL URL: postgresql://user@host:port/database", "url")
+    if parts.password is not None or "password=" in parts.query:
+        table.fail("keep the password out of the config: name an environment variable in "
+                   "password_env, or use PGPASSWORD or ~/.pgpass", "url")
+    password_env = table.get("password_env", str, "")
+    table.done()
+    return StoreConfig(url=url, password_env=password_env)
 
 
 def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -71,7 +71,7 @@ class Ledger:
     runs in its own transaction. It reads the store's `entries`, never writes them."""
 
     def __init__(self, database: Database, zone: ZoneInfo) -> None:
-        self._db = database.connection
+        self._db = database
         self._transaction = database.transaction
         self._zone = zone
 
@@ -150,8 +150,10 @@ class Ledger:
     def record_empty(self, month: str, built_at: datetime) -> None:
         """A month with nothing new: recorded, so that it is a decision and not an accident."""
         with self._transaction() as db:
-            db.execute(f"INSERT OR REPLACE INTO issues ({_ISSUE_COLUMNS}) "
-                       "VALUES (?, NULL, ?, '', '', '', '', X'', '')", (month, utc_text(built_at)))
+            db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) "
+                       "VALUES (?, NULL, ?, '', '', '', '', ?, '') ON CONFLICT (month) DO UPDATE "
+                       "SET built_at = excluded.built_at WHERE issues.number IS NULL",
+                       (month, utc_text(built_at), b""))
 
     def discard(self, month: str) -> None:
         """Forget an issue so that it can be built again; refused once any delivery happened."""
@@ -177,7 +179,8 @@ class Ledger:
             db.execute(
                 "INSERT INTO deliveries VALUES (?, ?, ?, 1, ?, ?, ?) "
                 "ON CONFLICT (month, recipient) DO UPDATE SET state = excluded.state, "
-                "attempts = attempts + (excluded.state = 'sending'), "
+                "attempts = deliveries.attempts + "
+                "CASE WHEN excluded.state = 'sending' THEN 1 ELSE 0 END, "
                 "message_id = excluded.message_id, changed_at = excluded.changed_at, "
                 "error = excluded.error",
                 (month, recipient, state, message_id, utc_text(now), error))

@@ -84,12 +84,12 @@ def run_issue(config: Config, month: str, now: datetime, *, dry_run: bool = Fals
     if now < period_end and not dry_run:
         raise DigestError(f"{month} is not over until {period_end:%Y-%m-%d %H:%M %Z}: an issue "
                           f"holds a whole {period.cadence[:-2]} (--dry-run previews it)")
-    with exclusive(config.store.path, wait), \
-            open_database(config.store.path, create=False) as database:
+    with exclusive(config.store, wait), \
+            open_database(config.store, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
         record = ledger.issue(month)
         if record is None and not ledger.has_entries():
-            raise DigestError(f"{config.store.path} holds no entries yet, so {month} would be "
+            raise DigestError(f"{config.store.where} holds no entries yet, so {month} would be "
                               "recorded as having nothing new: run `feedsmith build` first")
         if record is None and not dry_run and not ignore_archive:
             _refuse_if_published(config, month)
@@ -130,7 +130,7 @@ def _refuse_if_published(config: Config, month: str) -> None:
         evidence = f"{folder / 'issues.atom'} lists it"
     if evidence:
         raise DigestError(
-            f"the ledger in {config.store.path} has no issue for {month}, but it was published "
+            f"the ledger in {config.store.where} has no issue for {month}, but it was published "
             f"before ({evidence}): the store was probably replaced or restored from an older "
             "copy, and building the issue again would number and send it again. Restore the "
             "store that sent it; or, to build and send it anew deliberately, run `feedsmith "
@@ -304,7 +304,7 @@ def plan_due(config: Config, now: datetime) -> DuePlan:
     plan = DuePlan()
     due: list[str] = []
     newer_handled = False  # a newer month is in the ledger or due now: "latest" skips older ones
-    with open_database(config.store.path) as database:
+    with open_database(config.store) as database:
         ledger = Ledger(database, zone)
         current = Period.containing(now.astimezone(zone).date(), config.digest.cadence)
         for back in itertools.count(1):

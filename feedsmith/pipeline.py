@@ -75,8 +75,8 @@ class LastBuild:
 
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
-    with exclusive(config.store.path, wait):
-        with open_database(config.store.path) as database:
+    with exclusive(config.store, wait):
+        with open_database(config.store) as database:
             store = Store(database)
             (known, signatures), validators = store.file_fingerprints(), store.http_validators()
             with store.merging(now) as merge:  # each file goes into the store once it is read
@@ -110,7 +110,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                           sorted(neighbours(stale_months, list(months))), config)
         report.stored = feeds[0].total
         report.written, report.unchanged = staging.written, staging.unchanged
-        with open_database(config.store.path) as database:
+        with open_database(config.store) as database:
             store = Store(database)
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
             _record_build(store, now, harvest.failures, ok=True, report=report)

@@ -44,7 +44,7 @@ def publish(stale: list[Feed], feeds: list[Feed], months: dict[str, int],
     mine, theirs = split(jobs, months)
     with (InChild(lambda: _stage_in_child(config, theirs, stale, feeds, months)) if theirs
           else contextlib.nullcontext(()) as helper,
-          open_database(config.store.path) as database,
+          open_database(config.store) as database,
           Staging(config.output.dir) as staging):
         for name, data in render(Store(database), config, mine, stale, feeds, months):
             staging.add(name, data)
@@ -105,7 +105,7 @@ def _stage_in_child(config: Config, jobs: list[Job], stale: list[Feed], feeds: l
     """In the child process: stage these jobs' files, for the parent to publish or discard."""
     staging = Staging(config.output.dir)
     try:
-        with open_database(config.store.path, create=False) as database:
+        with open_database(config.store, create=False) as database:
             for name, data in render(Store(database), config, jobs, stale, feeds, months):
                 staging.add(name, data)
     except BaseException:

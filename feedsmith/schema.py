@@ -1,7 +1,8 @@
 """The database's schema, version by version: the store's tables and the ledger's.
 
-`feedsmith.database` applies these on open. Each migration takes the schema from version N to
-N+1 (PRAGMA user_version): SQL, or a function for what SQL cannot say. Never edit one that has
+`feedsmith.database` applies these on open, on either engine: the SQL is SQLite's, and the
+PostgreSQL module translates its types. Each migration takes the schema from version N to N+1:
+SQL, or a function for what SQL cannot say. Never edit one that has
 shipped: add the next. Which module reads and writes which tables: `store` the entries and what
 builds need (aliases, listing_files, pending_feeds, meta, http_validators, source_health);
 `ledger` the issues, issue_entries and deliveries.
@@ -10,12 +11,16 @@ builds need (aliases, listing_files, pending_feeds, meta, http_validators, sourc
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from feedsmith.identity import ALL, category_slug
 
+if TYPE_CHECKING:
+    from feedsmith.database import Database
 
-def _reslug(db: sqlite3.Connection) -> None:
+
+def _reslug(db: Database) -> None:
     """v5: category slugs that tell apart names differing in more than case, accents and
     punctuation ("C++" and "C", two emoji). Feeds whose slug moved are written again; the old
     file is written empty, as for any category that lost its entries."""
@@ -24,15 +29,15 @@ def _reslug(db: sqlite3.Connection) -> None:
         new = category_slug(category)
         if new != old:
             db.execute("UPDATE entries SET category_slug = ? WHERE category = ?", (new, category))
-            db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+            db.executemany("INSERT INTO pending_feeds VALUES (?) ON CONFLICT DO NOTHING",
                            [(old,), (new,), (ALL,)])
 
 
-# Each migration takes the schema from version N to N+1 (PRAGMA user_version): SQL, or a function
-# for what SQL cannot say. Never edit one that has shipped: add the next.
+# Each migration takes the schema from version N to N+1: SQL, or a function for what SQL cannot
+# say. Never edit one that has shipped: add the next.
 
 
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[str | Callable[[Database], None], ...] = (
     """
     CREATE TABLE entries (
         id            TEXT PRIMARY KEY,   -- tag: URI, see feedsmith.entry.entry_id
@@ -135,3 +140,24 @@ MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Every table, each after those it refers to, with its key: the order `feedsmith store copy`
+# copies them in.
+TABLES = (("entries", "id"), ("aliases", "alias"), ("listing_files", "path"),
+          ("pending_feeds", "slug"), ("pending_months", "month"), ("meta", "key"),
+          ("month_counts", "month"), ("http_validators", "url"), ("source_health", "name"),
+          ("issues", "month"), ("issue_entries", "entry_id"),
+          ("deliveries", "month, recipient"))
+
+
+def statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one at a time (run inside the migration's
+    transaction; SQLite's executescript would COMMIT)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement

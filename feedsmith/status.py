@@ -41,7 +41,7 @@ class Status:
 def status(config: Config, now: datetime) -> Status:
     """The state of the store and the ledger at `now`; StoreError when there is no store yet."""
     zone = config.site.timezone
-    with open_database(config.store.path, create=False) as database:
+    with open_database(config.store, create=False) as database:
         store = Store(database)
         last = LastBuild.from_json(store.get_meta("last_build"))
         ledger = Ledger(database, zone)

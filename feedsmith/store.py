@@ -13,7 +13,6 @@ writes.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,8 @@ _ENTRY_WIDTH = 13  # columns in ENTRY_COLUMNS
 # A stored entry's content_hash, title, category_slug, day and the merge that last saw it
 _Row = tuple[str, str, str, str, int]
 _CHUNK = 900  # stays under SQLite's limit of host parameters per statement
+_SET_META = ("INSERT INTO meta VALUES (?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 
 @dataclass(slots=True)
@@ -61,7 +62,7 @@ class Store:
     """The store's tables of an open database; every method runs in its own transaction."""
 
     def __init__(self, database: Database) -> None:
-        self._db = database.connection
+        self._db = database
         self.transaction = database.transaction
 
     # --- listing files -------------------------------------------------------------------------
@@ -118,7 +119,8 @@ class Store:
     def feeds(self, zone: ZoneInfo, max_entries: int) -> list[Feed]:
         """The feed of everything, then each category's (by name), each with its newest entries."""
         totals = dict(self._db.execute(
-            "SELECT category_slug, COUNT(*) FROM entries GROUP BY category_slug"))
+            "SELECT category_slug, COUNT(*) FROM entries GROUP BY category_slug "
+            "ORDER BY category_slug"))
         everything = self._newest("1 = 1", (), zone, max_entries)
         by_category = []
         for slug, total in totals.items():
@@ -174,7 +176,7 @@ class Store:
                 if name in failed:
                     db.execute(
                         "INSERT INTO source_health VALUES (?, 1, ?, ?) ON CONFLICT (name) DO "
-                        "UPDATE SET failures_in_row = failures_in_row + 1, last_error = "
+                        "UPDATE SET failures_in_row = source_health.failures_in_row + 1, last_error = "
                         "excluded.last_error, changed_at = excluded.changed_at",
                         (name, failed[name], utc_text(now)))
                 else:
@@ -187,7 +189,7 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            db.execute(_SET_META, (key, value))
 
     def published_feeds(self) -> list[str]:
         """The slugs of the feeds the last publish listed (cheap: no scan of the entries)."""
@@ -203,7 +205,7 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM pending_feeds")
             db.execute("DELETE FROM pending_months")
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [
+            db.executemany(_SET_META, [
                 ("render_fingerprint", render_fingerprint),
                 ("published_feeds", json.dumps(sorted(slugs))),
                 ("published_months", json.dumps(sorted(months)))])
@@ -222,14 +224,14 @@ class Merge:
     merged at once.
     """
 
-    def __init__(self, db: sqlite3.Connection, now: datetime) -> None:
+    def __init__(self, db: Database, now: datetime) -> None:
         self._db = db
         self._now = now
         self._stamp = utc_text(now)
         self.result = MergeResult()
         row = db.execute("SELECT value FROM meta WHERE key = 'merges'").fetchone()
         self._number = int(row[0]) + 1 if row else 1
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('merges', ?)", (str(self._number),))
+        db.execute(_SET_META, ("merges", str(self._number)))
         # Ids a linked entry of this merge may also be listed under (its title id), not stored.
         db.execute("CREATE TEMP TABLE IF NOT EXISTS claimed (id TEXT PRIMARY KEY)")
         db.execute("DELETE FROM claimed")
@@ -276,10 +278,13 @@ class Merge:
                        signatures: dict[str, str]) -> None:
         """What was read, so that an unchanged file or page is not parsed (or read) again."""
         self._db.executemany(
-            "INSERT OR REPLACE INTO listing_files (path, fingerprint, read_at, signature) "
-            "VALUES (?, ?, ?, ?)", [(path, print_, self._stamp, signatures.get(path, ""))
+            "INSERT INTO listing_files (path, fingerprint, read_at, signature) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET fingerprint = excluded.fingerprint, "
+            "read_at = excluded.read_at, signature = excluded.signature", [(path, print_, self._stamp, signatures.get(path, ""))
                                     for path, print_ in fingerprints.items()])
-        self._db.executemany("INSERT OR REPLACE INTO http_validators VALUES (?, ?, ?)",
+        self._db.executemany("INSERT INTO http_validators VALUES (?, ?, ?) ON CONFLICT (url) "
+                             "DO UPDATE SET etag = excluded.etag, "
+                             "last_modified = excluded.last_modified",
                              [(url, etag, modified)
                               for url, (etag, modified) in validators.items()])
 
@@ -289,9 +294,9 @@ class Merge:
         result = self.result
         if result.stale_feeds:
             result.stale_feeds.add(ALL)
-        self._db.executemany("INSERT OR IGNORE INTO pending_feeds VALUES (?)",
+        self._db.executemany("INSERT INTO pending_feeds VALUES (?) ON CONFLICT DO NOTHING",
                              [(slug,) for slug in sorted(result.stale_feeds)])
-        self._db.executemany("INSERT OR IGNORE INTO pending_months VALUES (?)",
+        self._db.executemany("INSERT INTO pending_months VALUES (?) ON CONFLICT DO NOTHING",
                              [(month,) for month in sorted(result.stale_months)])
 
     def _stored_rows(self, ids: Iterable[str]) -> dict[str, _Row]:
@@ -351,7 +356,7 @@ class Merge:
         for chunk in _chunks(days):  # only the days that get entries: no scan of the store
             state = self._db.execute(
                 f"SELECT day, MAX(CASE WHEN added_in != ? THEN tiebreak END), "
-                f"SUM(added_in = ?) FROM entries WHERE day IN ({_marks(chunk)}) GROUP BY day",
+                f"SUM(CASE WHEN added_in = ? THEN 1 ELSE 0 END) FROM entries WHERE day IN ({_marks(chunk)}) GROUP BY day",
                 (self._number, self._number, *chunk))
             for day, before, taken in state:
                 if before is not None:
@@ -376,7 +381,7 @@ class Merge:
             self.result.stale_feeds.add(slug)
         self._db.executemany(f"INSERT INTO entries VALUES ({_marks(rows[0])})", rows)
         claimed = [(alias,) for entry in fresh for alias in entry.aliases]
-        self._db.executemany("INSERT OR IGNORE INTO claimed VALUES (?)", claimed)
+        self._db.executemany("INSERT INTO claimed VALUES (?) ON CONFLICT DO NOTHING", claimed)
         months = Counter(day[:7] for day in listed)
         self._count_months(months)
         self.result.stale_months.update(months)
@@ -397,7 +402,7 @@ class Merge:
     def _count_months(self, months: Counter[str]) -> None:
         self._db.executemany(
             "INSERT INTO month_counts VALUES (?, ?) ON CONFLICT (month) DO UPDATE SET "
-            "entries = entries + excluded.entries", sorted(months.items()))
+            "entries = month_counts.entries + excluded.entries", sorted(months.items()))
 
     def _settle_corrections(self) -> None:
         """Turn this merge's new entries that correct the title of a stored entry into edits of

@@ -176,7 +176,7 @@ def test_rss_dates_are_english_whatever_the_process_locale(
     monkeypatch.setenv("LOCPATH", str(locales))
     config = load_config(project / "config.toml")
     build(config, datetime(2026, 11, 23, tzinfo=UTC))
-    with open_database(config.store.path) as database:
+    with open_database(config.store) as database:
         feed = Store(database).feeds(config.site.timezone, 50)[0]
     previous = locale.setlocale(locale.LC_ALL)
     try:

@@ -388,7 +388,7 @@ def test_archive_months_rendered_in_a_child_process_are_the_same_files(
     assert sorted(helped.written) == sorted(single.written) and len(single.written) > 40
     monkeypatch.setattr(publish, "FORK_AT_US", 1)
     with open_database(project / "feedsmith.db") as database:
-        database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
+        database.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
     again = _build(project, LATER)  # every page rendered again, half of them by a child
     assert forks == [1, 1] and again.written == [] and len(again.unchanged) > 40
 
@@ -417,7 +417,7 @@ def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
     monkeypatch.setattr(publish, "render_month", fails_in_the_child)
     monkeypatch.setattr(publish, "FORK_AT_US", 1)
     with open_database(project / "feedsmith.db") as database:
-        database.connection.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
+        database.execute("DELETE FROM meta WHERE key = 'render_fingerprint'")
     _edit(project / "config.toml", 'title = "', 'title = "New: ')
     with pytest.raises(ChildFailed, match="a bug rendering 20"):
         _build(project, LATER)

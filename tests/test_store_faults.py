@@ -74,7 +74,7 @@ def test_a_file_that_is_not_a_feedsmith_store_is_refused(project: Path,
     before = store.read_bytes()
     result = cli("build")
     assert result.exit_code == 1
-    assert "an SQLite database, but not a feedsmith store" in result.stderr
+    assert "this SQLite database is not a feedsmith store" in result.stderr
     assert store.read_bytes() == before
     store.write_bytes(b"<html>not a database</html>")
     assert "not a feedsmith store (not an SQLite database)" in cli("build").stderr

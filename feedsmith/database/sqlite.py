@@ -1,6 +1,5 @@
-"""The SQLite file that holds the store and the ledger: creating, checking, migrating, locking,
-and what its errors mean. The one module that knows the database engine; `store` and `ledger`
-run their queries through a `Database`.
+"""The SQLite engine, feedsmith's default: a file beside the config, created, checked, migrated
+and locked here, and what its errors mean.
 
 A new file is built aside and linked into place once it holds the schema, so a file at the
 configured path that is empty or not a feedsmith store never came from feedsmith: it is
@@ -17,50 +16,58 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from feedsmith.database import check_version, migrate
 from feedsmith.errors import StoreError
-from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
+from feedsmith.schema import statements
 
 
-class Database:
-    """An open state database. Every method of `Store` and `Ledger` runs in its own transaction."""
+class SQLiteDatabase:
+    """An open SQLite store (see `feedsmith.database.Database`): the SQL runs as written."""
+
+    engine = "SQLite"
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path
+        self.where = str(path)
+        self.execute = connection.execute
+        self.executemany = connection.executemany
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[SQLiteDatabase]:
         """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
         self.connection.execute("BEGIN IMMEDIATE")
         try:
-            yield self.connection
+            yield self
         except BaseException:
             self.connection.execute("ROLLBACK")
             raise
         self.connection.execute("COMMIT")
 
+    def schema_version(self) -> int:
+        return int(self.connection.execute("PRAGMA user_version").fetchone()[0])
 
-def utc_text(moment: datetime) -> str:
-    """How the store writes times: UTC text that sorts chronologically
-    ("2023-11-30T11:00:00.000000Z")."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" off
+    def has_other_tables(self) -> bool:
+        return bool(self.connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0])
 
+    @contextmanager
+    def migrating(self) -> Iterator[None]:
+        with self.transaction():  # BEGIN IMMEDIATE takes SQLite's write lock
+            yield
 
-def from_utc_text(text: str, zone: ZoneInfo) -> datetime:
-    return datetime.fromisoformat(text).astimezone(zone)  # C-fast; it reads the "Z"
+    def run_script(self, script: str) -> None:
+        for statement in statements(script):
+            self.connection.execute(statement)
+
+    def set_schema_version(self, version: int) -> None:
+        self.connection.execute(f"PRAGMA user_version = {version}")
 
 
 @contextmanager
-def open_database(path: Path, create: bool = True) -> Iterator[Database]:
-    """Open (creating or migrating) the state database at `path`; a StoreError names the file.
-
-    With `create=False` a missing database is an error that says to build first: commands that
-    only read have nothing to show without one.
-    """
+def open_database(path: Path, create: bool) -> Iterator[SQLiteDatabase]:
+    """The SQLite store at `path`, created or migrated (see `feedsmith.database.open_database`)."""
     if not path.exists():
         if not create:
             raise StoreError(f"{path}: no state database yet: run `feedsmith build` first")
@@ -71,8 +78,9 @@ def open_database(path: Path, create: bool = True) -> Iterator[Database]:
     except sqlite3.Error as exc:
         raise _store_error(path, exc) from exc
     try:
-        _prepare(connection, path)
-        yield Database(connection, path)
+        database = SQLiteDatabase(connection, path)
+        _prepare(database)
+        yield database
     except sqlite3.Error as exc:
         raise _store_error(path, exc) from exc
     finally:
@@ -114,7 +122,7 @@ def _create(path: Path) -> None:
     try:
         connection = sqlite3.connect(temp, isolation_level=None)
         try:
-            _prepare(connection, temp)
+            _prepare(SQLiteDatabase(connection, temp))
         finally:
             connection.close()  # checkpoints the WAL into the file and removes it
         with temp.open("rb+") as handle:
@@ -189,63 +197,21 @@ def _why_not_writable(path: Path) -> str:
     return ""
 
 
-def _prepare(connection: sqlite3.Connection, path: Path) -> None:
-    """Settings, then migrations under the database's write lock: the version is read again
-    once the lock is held, so several first runs at once migrate exactly once."""
+def _prepare(database: SQLiteDatabase) -> None:
+    """Settings, then migrations (see `feedsmith.database.migrate`)."""
+    connection = database.connection
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
-    current = _version(connection, path)  # before anything writes: a foreign file stays as is
+    check_version(database)  # before anything writes: a foreign file stays as is
     if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         connection.execute("PRAGMA journal_mode = WAL")
-    if current == SCHEMA_VERSION:
-        return
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for number in range(_version(connection, path), SCHEMA_VERSION):
-            step = MIGRATIONS[number]
-            if callable(step):
-                step(connection)
-            else:
-                for statement in _statements(step):
-                    connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number + 1}")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-
-
-def _version(connection: sqlite3.Connection, path: Path) -> int:
-    version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        raise StoreError(f"{path}: written by a newer feedsmith (schema {version}, this one "
-                         f"knows {SCHEMA_VERSION}): upgrade feedsmith")
-    if version == 0 and connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-        raise StoreError(f"{path}: an SQLite database, but not a feedsmith store (it has other "
-                         "tables): check [store] path; feedsmith does not change it")
-    return version
-
-
-def _statements(script: str) -> Iterator[str]:
-    """The statements of a migration script, one at a time (executescript would COMMIT)."""
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            yield statement
-            statement = ""
-    if statement.strip(" \n;"):
-        yield statement
+    migrate(database)
 
 
 @contextmanager
 def exclusive(path: Path, wait: float) -> Iterator[None]:
-    """Hold the store's lock (`<store>.lock`) for a whole run, waiting up to `wait` seconds.
-
-    The rule for overlapping runs (a slow build and the next cron tick): the second waits for the
-    first, and gives up with a clear error after `wait` seconds. The lock is an OS file lock, so a
-    killed run never leaves it held.
-    """
+    """Hold the store's lock (`<store>.lock`, an OS file lock) for a whole run (see
+    `feedsmith.database.exclusive`)."""
     lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
