@@ -1,13 +1,20 @@
-"""Shared fixtures: a copy of the shipped example project, a site config, and a CLI runner."""
+"""Shared fixtures: a copy of the shipped example project (on SQLite, or on a real PostgreSQL
+server in modules that set BOTH_ENGINES), a site config, a CLI runner, SMTP and HTTP servers."""
 
 from __future__ import annotations
 
 import contextlib
 import email
+import glob
+import itertools
 import json
 import os
 import shutil
 import socket
+import sqlite3
+import subprocess
+import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from email import policy
 from email.message import EmailMessage
@@ -49,13 +56,134 @@ def contents(folder: Path) -> dict[str, bytes]:
     return {name: data for name, (data, _) in tree(folder).items()}
 
 
+ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """In a module that sets BOTH_ENGINES, every test of a project runs on each engine, but for
+    those marked `sqlite_only` (they look at the SQLite file itself)."""
+    if ("project" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False)
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A fresh copy of the shipped example: config.toml and listings/, output into feeds/."""
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def project(tmp_path: Path, engine: str, request: pytest.FixtureRequest) -> Path:
+    """A fresh copy of the shipped example: config.toml and listings/, output into feeds/; its
+    store in a new PostgreSQL database when `engine` says so."""
     shutil.copy(REPO / "config.toml", tmp_path / "config.toml")
     shutil.copytree(REPO / "listings", tmp_path / "listings")
     shutil.copytree(REPO / "digest", tmp_path / "digest")  # the example's editorials
+    if engine == "postgresql":
+        server: Postgres = request.getfixturevalue("postgres")
+        use_store(tmp_path, f'url = "{server.new_database()}"')
     return tmp_path
+
+
+@pytest.fixture
+def copy_project(engine: str, request: pytest.FixtureRequest) -> Callable[[Path, Path], None]:
+    """Copy a project to a new folder with a store of its own (on PostgreSQL, a new database)."""
+
+    def copy(project: Path, folder: Path) -> None:
+        shutil.copytree(project, folder)
+        if engine == "postgresql":
+            server: Postgres = request.getfixturevalue("postgres")
+            config = folder / "config.toml"
+            text = config.read_text()
+            old = tomllib.loads(text)["store"]["url"]
+            config.write_text(text.replace(old, server.new_database()))
+
+    return copy
+
+
+def use_store(project: Path, setting: str) -> None:
+    """Give the project's config a [store] table (before [site], so that later edits that cut
+    the config's tail keep it)."""
+    config = project / "config.toml"
+    text = config.read_text()
+    at = text.index("[site]")
+    config.write_text(f"{text[:at]}[store]\n{setting}\n\n{text[at:]}")
+
+
+def query(project: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (with `?` placeholders) from the project's store, read with the engine's own
+    client (sqlite3 or psycopg), not with feedsmith's."""
+    store = tomllib.loads((project / "config.toml").read_text()).get("store", {})
+    if "url" in store:
+        import psycopg
+
+        with psycopg.connect(store["url"], autocommit=True) as connection:
+            return connection.execute(sql.replace("?", "%s"), params).fetchall()
+    with contextlib.closing(sqlite3.connect(project / store.get("path", "feedsmith.db"))) as db:
+        return db.execute(sql, params).fetchall()
+
+
+class Postgres:
+    """A PostgreSQL server of the test session's own: a temporary cluster listening on a Unix
+    socket only, whose default collation (ICU en-US) does not sort by bytes, as many
+    production databases do not."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.socket = folder / "socket"
+        self._names = itertools.count(1)
+
+    def url(self, database: str) -> str:
+        return f"postgresql://feedsmith@/{database}?host={self.socket}"
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database."""
+        import psycopg
+
+        name = f"store{next(self._names)}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu "
+                               "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'")
+        return self.url(name)
+
+
+def _postgres_programs() -> Path | None:
+    found = shutil.which("initdb") or next(iter(sorted(glob.glob(
+        "/usr/lib/postgresql/*/bin/initdb"), reverse=True)), None)
+    return Path(found).resolve().parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """Start a PostgreSQL server for the session (initdb and pg_ctl; as the `postgres` user when
+    the tests run as root, which PostgreSQL refuses), stop it at the end."""
+    programs = _postgres_programs()
+    if programs is None:
+        message = ("PostgreSQL is not installed (the store's tests run on a real server too); "
+                   "tests/system-packages installs it")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    folder = Path(tempfile.mkdtemp(prefix="feedsmith-pg-"))
+    server = Postgres(folder)
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(folder, "postgres")
+    data, log = folder / "data", folder / "server.log"
+    subprocess.run([*as_user, "mkdir", str(server.socket)], check=True)
+    subprocess.run([*as_user, str(programs / "initdb"), "-D", str(data), "-U", "feedsmith",
+                    "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, str(programs / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+                    "-o", f"-c listen_addresses='' -k {server.socket} -c fsync=off", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield server
+    finally:
+        subprocess.run([*as_user, str(programs / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

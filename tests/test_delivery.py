@@ -6,14 +6,15 @@ with the stdlib `email` package.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from .conftest import Inbox, set_smtp
+from .conftest import Inbox, query, set_smtp
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 NOW = "2023-12-01T08:00"
 FIRST, SECOND, THIRD = "first@example.org", "second@example.org", "third@example.org"
@@ -25,8 +26,7 @@ def _send(cli: Callable[..., Result], *args: str) -> Result:
 
 
 def _states(project: Path) -> dict[str, str]:
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        return dict(db.execute("SELECT recipient, state FROM deliveries"))
+    return dict(query(project, "SELECT recipient, state FROM deliveries"))
 
 
 def test_a_connection_lost_after_the_message_is_an_unknown_outcome_never_resent(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import date, timedelta
 from email import policy
@@ -23,7 +22,9 @@ from lxml import html as lxml_html
 
 from feedsmith import mail, newsletter
 
-from .conftest import DATA, Inbox, free_port, set_smtp
+from .conftest import DATA, Inbox, free_port, query, set_smtp
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 NOW = "2023-12-01T08:00"
 GOOD, OTHER, BAD = "enews@lists.example.org", "editor@example.org", "bad@example.org"
@@ -204,8 +205,7 @@ def test_a_refused_recipient_is_recorded_and_retried_by_the_next_run(
     assert f"error: {BAD}: refused by the server (550 5.1.1 mailbox unavailable)" in result.stderr
     assert "Error: 1 delivery problem(s); they are recorded" in result.stderr
     assert len(server.to(GOOD)) == 1 and server.to(BAD) == []
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    states = dict(query(project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", BAD: "failed"}
     server.refuse.clear()
     retry = cli("digest", "--month", "2023-11", "--send")
@@ -242,8 +242,7 @@ def test_a_run_killed_before_handing_over_sends_that_copy_next_time(
     crashed = _digest(cli, "--send")
     assert crashed.exit_code == 1 and "Aborted" in crashed.stderr
     assert len(server.messages) == 1
-    with sqlite3.connect(mail_project / "feedsmith.db") as db:
-        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent"}  # nothing of OTHER's copy ever left
     monkeypatch.setattr(newsletter, "send", real_send)
     resumed = cli("digest", "--month", "2023-11", "--send")
@@ -271,8 +270,7 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
 
     monkeypatch.setattr(newsletter, "send", crash_handing_over_second)
     assert _digest(cli, "--send").exit_code == 1
-    with sqlite3.connect(mail_project / "feedsmith.db") as db:
-        states = dict(db.execute("SELECT recipient, state FROM deliveries"))
+    states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", OTHER: "sending"}
     monkeypatch.setattr(newsletter, "send", real_send)
     again = cli("digest", "--month", "2023-11", "--send")
@@ -310,8 +308,7 @@ def test_late_arrivals_get_their_own_section_and_no_entry_is_in_two_issues(
               "Health through Cooperatives")
     assert {t for _, t in items} == {coffee, "A December story",
                                      "A November story the page showed late"}
-    with sqlite3.connect(mail_project / "feedsmith.db") as db:
-        counts = dict(db.execute("SELECT month, COUNT(*) FROM issue_entries GROUP BY month"))
+    counts = dict(query(mail_project, "SELECT month, COUNT(*) FROM issue_entries GROUP BY month"))
     assert counts == {"2023-11": 9, "2023-12": 3}
 
 
@@ -341,8 +338,7 @@ def test_a_month_with_nothing_new_is_recorded_and_numbering_goes_on(
     assert not (mail_project / "feeds" / "digest").exists()
     assert "Issue No. 1, November 2023" in cli("digest", "--month", "2023-11").stdout
     assert "Issue No. 2, March 2021" in cli("digest", "--month", "2021-03").stdout
-    with sqlite3.connect(mail_project / "feedsmith.db") as db:
-        ledger = db.execute("SELECT month, number FROM issues ORDER BY month").fetchall()
+    ledger = query(mail_project, "SELECT month, number FROM issues ORDER BY month")
     assert ledger == [("2019-01", None), ("2021-03", 2), ("2023-11", 1)]
     archive = (mail_project / "feeds" / "digest" / "index.html").read_text()
     assert archive.index("Issue No. 1, November 2023") < archive.index("Issue No. 2, March 2021")
@@ -364,8 +360,7 @@ def test_dry_run_records_and_writes_nothing(mail_project: Path,
     assert "Issue No. 1, November 2023 (new)" in result.stdout
     assert "2023-11-20  Interview with Ekaterina Dimitrova" in result.stdout
     assert not (mail_project / "feeds" / "digest").exists()
-    with sqlite3.connect(mail_project / "feedsmith.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0
+    assert query(mail_project, "SELECT COUNT(*) FROM issues") == [(0,)]
 
 
 def test_rebuild_is_refused_once_sent(mail_project: Path, cli: Callable[..., Result]) -> None:

@@ -4,6 +4,7 @@ listings: the store must come out exactly as if the whole harvest had been merge
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import feedparser
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News
@@ -49,11 +52,11 @@ ITEMS = [(f"Item {letter}", day) for letter, day in [
     ("E", "02 May 2024"), ("F", "01 May 2024"), ("G", "01 May 2024")]]
 
 
-def test_a_day_split_across_files_gets_the_times_of_one_listing(project: Path,
-                                                                tmp_path: Path) -> None:
+def test_a_day_split_across_files_gets_the_times_of_one_listing(
+        project: Path, tmp_path: Path, copy_project: Callable[[Path, Path], None]) -> None:
     whole, split = tmp_path / "whole", tmp_path / "split"
     for folder in (whole, split):
-        shutil.copytree(project, folder)
+        copy_project(project, folder)
         _write(folder, [[ITEMS[4]]])  # one of 2 May stored before: the others come after it
         _build(folder)
     _write(whole, [ITEMS])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import shutil
-import sqlite3
 import struct
 import zlib
 from collections.abc import Callable, Iterator
@@ -23,7 +22,9 @@ from lxml import html as lxml_html
 
 from feedsmith.sources.feed import read_feed
 
-from .conftest import DATA, Inbox, Site, require, set_smtp
+from .conftest import DATA, Inbox, Site, query, require, set_smtp
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 NOW = "2023-12-01T09:00"
 A, B = "enews@lists.example.org", "editor@example.org"
@@ -340,8 +341,7 @@ def test_dry_run_writes_a_preview_and_records_nothing(project: Path,
         assert "Message from ILO COOP" in page.getroot().text_content()
     finally:
         preview.unlink()
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM issues").fetchone()[0] == 0
+    assert query(project, "SELECT COUNT(*) FROM issues") == [(0,)]
     assert not (project / "feeds" / "digest").exists()
 
 

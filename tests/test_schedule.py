@@ -5,9 +5,7 @@ service process started and stopped."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,7 +24,9 @@ from feedsmith.errors import ConfigError
 from feedsmith.newsletter import run_due
 from feedsmith.schedule import crontab, next_runs
 
-from .conftest import DATA, Inbox, free_port, set_smtp
+from .conftest import DATA, Inbox, free_port, query, set_smtp
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 ZURICH = ZoneInfo("Europe/Zurich")
 A, B = "enews@lists.example.org", "editor@example.org"
@@ -50,8 +50,7 @@ def _run(config: Path, when: str | datetime) -> None:
 
 
 def _ledger(project: Path) -> list[tuple[str, int | None]]:
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        return db.execute("SELECT month, number FROM issues ORDER BY month").fetchall()
+    return query(project, "SELECT month, number FROM issues ORDER BY month")
 
 
 @pytest.mark.parametrize(("expression", "first_fire"), [
@@ -176,9 +175,8 @@ def test_a_restart_after_a_failed_send_completes_it(project: Path,
     server, port = inbox
     config = _configure(project, free_port())  # the mail server is down at send time
     _run(config, "2023-12-01T08:00")
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        assert dict(db.execute("SELECT recipient, state FROM deliveries")) == {
-            A: "failed", B: "failed"}
+    assert dict(query(project, "SELECT recipient, state FROM deliveries")) == {
+        A: "failed", B: "failed"}
     _configure(project, port)  # the service restarts, the server is back
     _run(config, "2023-12-01T09:00")
     assert len(server.to(A)) == len(server.to(B)) == 1
@@ -224,7 +222,7 @@ def test_the_service_runs_jobs_and_stops_cleanly(project: Path, inbox: tuple[Inb
     assert "received SIGTERM: finishing the current job, then stopping" in log
     assert log.rstrip().endswith("INFO feedsmith.schedule: service stopped")
     assert "Traceback" not in stderr and (project / "feeds" / "all.atom").exists()
-    assert os.path.exists(project / "feedsmith.db")
+    assert query(project, "SELECT COUNT(*) FROM entries") == [(50,)]
 
 
 def test_quiet_run_due_is_silent_for_cron_but_logs_to_its_file(

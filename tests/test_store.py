@@ -27,7 +27,9 @@ from feedsmith.database import open_database
 from feedsmith.forked import ChildFailed, InChild
 from feedsmith.schema import SCHEMA_VERSION
 from feedsmith.store import Store
-from tests.conftest import contents, tree
+from tests.conftest import contents, query, tree
+
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -188,6 +190,7 @@ def test_the_index_escapes_what_it_shows(project: Path) -> None:
     assert "<b onmouseover=alert(2)>News</b>" in page.text_content()
 
 
+@pytest.mark.sqlite_only
 def test_a_second_run_waits_then_gives_up_with_a_clear_message(
         project: Path, cli: Callable[..., Result]) -> None:
     with open(project / "feedsmith.db.lock", "w") as lock:  # another run holds the store
@@ -211,6 +214,7 @@ def test_concurrent_builds_do_the_work_once(project: Path) -> None:
     assert len(_entries(project)) == 50
 
 
+@pytest.mark.sqlite_only
 def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
         project: Path, cli: Callable[..., Result]) -> None:
     assert cli("build").exit_code == 0
@@ -228,6 +232,7 @@ def test_a_corrupt_store_is_a_clear_error_and_nothing_is_lost(
     assert contents(project / "feeds") == feeds
 
 
+@pytest.mark.sqlite_only
 def test_schema_is_versioned_and_a_newer_store_is_refused(project: Path,
                                                           cli: Callable[..., Result]) -> None:
     assert cli("build").exit_code == 0
@@ -240,6 +245,7 @@ def test_schema_is_versioned_and_a_newer_store_is_refused(project: Path,
     assert "written by a newer feedsmith" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_the_store_may_not_live_in_the_published_folder(project: Path,
                                                         cli: Callable[..., Result]) -> None:
     config = project / "config.toml"
@@ -271,6 +277,7 @@ def test_entries_lists_what_the_store_holds(project: Path, cli: Callable[..., Re
 
 @pytest.mark.parametrize("point", ["insert", "stage-1", "stage-20", "replace-1", "replace-3",
                                    "replace-6", "published"])
+@pytest.mark.sqlite_only
 def test_a_build_killed_anywhere_is_completed_by_the_next(
         project: Path, tmp_path_factory: pytest.TempPathFactory, point: str) -> None:
     new_page = project / "listings" / SAMPLE_000
@@ -318,6 +325,7 @@ def _processes_running(marker: str) -> list[int]:
     return found
 
 
+@pytest.mark.sqlite_only
 def test_the_reading_child_dies_with_a_killed_build_and_never_holds_the_lock(
         project: Path) -> None:
     """Listings are parsed in a forked child while the parent merges: a parent killed mid-merge
@@ -337,6 +345,7 @@ def test_the_reading_child_dies_with_a_killed_build_and_never_holds_the_lock(
     assert _build(project, LATER).merge.new == 50
 
 
+@pytest.mark.sqlite_only
 def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _build(project)
@@ -357,6 +366,7 @@ def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
                        for e in Store(database).entries(ZoneInfo("UTC")))
 
 
+@pytest.mark.sqlite_only
 def test_archive_months_rendered_in_a_child_process_are_the_same_files(
         project: Path, tmp_path_factory: pytest.TempPathFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,6 +403,7 @@ def test_archive_months_rendered_in_a_child_process_are_the_same_files(
     assert forks == [1, 1] and again.written == [] and len(again.unchanged) > 40
 
 
+@pytest.mark.sqlite_only
 def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
         project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = []
@@ -424,6 +435,7 @@ def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
     assert contents(project / "feeds") == before  # no temp file left, nothing replaced
 
 
+@pytest.mark.sqlite_only
 def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:
     from feedsmith.schema import MIGRATIONS
 
@@ -446,6 +458,7 @@ def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project
     assert [e.id for e in old] == ["tag:x,2024:2023-01-05/a"]
 
 
+@pytest.mark.sqlite_only
 def test_a_moved_project_reads_nothing_again(project: Path, tmp_path_factory: pytest.TempPathFactory
                                              ) -> None:
     _build(project)
@@ -522,7 +535,7 @@ def test_a_listing_changed_moments_ago_is_not_trusted_by_its_stat(project: Path)
     """Files written in the last two seconds get no signature: a second write in the same tick
     of the file system's clock would leave their times as they are."""
     _build(project)
-    with open_database(project / "feedsmith.db") as database:
+    with open_database(load_config(project / "config.toml").store) as database:
         fingerprints, signatures = Store(database).file_fingerprints()
     assert len(fingerprints) == 5 and signatures == {}
 
@@ -533,7 +546,6 @@ def test_month_counts_follow_the_entries(project: Path) -> None:
     listing = project / "listings" / "late.txt"
     listing.write_text("  1. News\n\n    A late item about November\n\n    15 November 2023\n")
     _build(project, LATER)
-    with sqlite3.connect(project / "feedsmith.db") as db:
-        kept = dict(db.execute("SELECT month, entries FROM month_counts"))
-        counted = dict(db.execute("SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1"))
+    kept = dict(query(project, "SELECT month, entries FROM month_counts"))
+    counted = dict(query(project, "SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1"))
     assert kept == counted and kept["2023-11"] == 10

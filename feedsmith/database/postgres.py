@@ -122,8 +122,8 @@ def open_database(url: str, password_env: str, create: bool) -> Iterator[Postgre
     try:
         database = PostgresDatabase(connection, url)
         if not create and check_version(database) == 0:
-            raise StoreError(f"{url}: no feedsmith store in this database yet: run "
-                             "`feedsmith build` first")
+            raise StoreError(f"{url}: no state database yet (no feedsmith tables in this "
+                             "database): run `feedsmith build` first")
         migrate(database)
         yield database
     except psycopg.Error as exc:
