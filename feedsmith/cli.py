@@ -379,6 +379,42 @@ def serve(options: _Options, bind: str, port: int) -> None:
         server.server_close()
 
 
+@main.group()
+def store() -> None:
+    """Work on the state database as a whole."""
+
+
+@store.command("copy")
+@click.option("--to", "target", required=True, metavar="URL-OR-FILE",
+              help="A new store: postgresql://user@host:port/database, or an SQLite file.")
+@click.option("--password-env", default="", metavar="NAME",
+              help="The environment variable holding the target database's password "
+                   "(else libpq's PGPASSWORD or ~/.pgpass).")
+@click.option("--wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              help="Seconds to wait for a run that holds either store.")
+@click.pass_obj
+def store_copy(options: _Options, target: str, password_env: str, wait: float) -> None:
+    """Copy the configured store, with its history and ledger, into a new one (to move to
+    PostgreSQL, or back); then point [store] at the copy."""
+    from feedsmith.config import StoreConfig, postgres_url_problem
+    from feedsmith.database.copying import copy_store
+
+    config = options.config()
+    if "://" in target:
+        if problem := postgres_url_problem(target):
+            raise click.BadParameter(problem, param_hint="--to")
+        into = StoreConfig(url=target, password_env=password_env)
+    else:
+        into = StoreConfig(path=Path(target).resolve())
+        if into.path == config.store.path:
+            raise click.BadParameter("that is the configured store itself", param_hint="--to")
+    copied = copy_store(config.store, into, wait)
+    click.echo(f"Copied {config.store.where} to {into.where}: {copied['entries']} entries, "
+               f"{copied['issues']} ledger issue(s), {copied['deliveries']} deliveries.")
+    setting = f'url = "{target}"' if into.url else f'path = "{into.path}"'
+    click.echo(f"To use it, set in [store]: {setting}")
+
+
 @main.command()
 @click.option("--now", callback=_now, help="Act as if it were this time (ISO, site time zone).")
 @click.pass_obj
@@ -390,6 +426,7 @@ def status(options: _Options, now: str | None) -> None:
     zone = config.site.timezone
     report = current_status(config, _clock(config, now))
     last = report.last_build
+    click.echo(f"Store: {report.store}")
     if last is None:
         click.echo("Last build: none yet.")
     elif last.ok:

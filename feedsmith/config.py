@@ -329,15 +329,23 @@ def _postgres_store(table: Table) -> StoreConfig:
     url: str = table.get("url", str)
     if "path" in table.data:
         table.fail("give either path (an SQLite file) or url (PostgreSQL), not both", "url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
-        table.fail("expected a PostgreSQL URL: postgresql://user@host:port/database", "url")
-    if parts.password is not None or "password=" in parts.query:
-        table.fail("keep the password out of the config: name an environment variable in "
-                   "password_env, or use PGPASSWORD or ~/.pgpass", "url")
+    if problem := postgres_url_problem(url):
+        table.fail(problem, "url")
     password_env = table.get("password_env", str, "")
     table.done()
     return StoreConfig(url=url, password_env=password_env)
+
+
+def postgres_url_problem(url: str) -> str:
+    """What is wrong with a PostgreSQL store's URL, or "" (a password never belongs in it: the
+    URL is shown by `status` and kept in config files)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        return "expected a PostgreSQL URL: postgresql://user@host:port/database"
+    if parts.password is not None or "password=" in parts.query:
+        return ("keep the password out of the URL: name an environment variable in "
+                "password_env, or use PGPASSWORD or ~/.pgpass")
+    return ""
 
 
 def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:

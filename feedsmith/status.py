@@ -34,6 +34,7 @@ class Status:
     last_build: LastBuild | None
     next_build: datetime | None
     next_digest: datetime | None
+    store: str = ""  # the engine and the file or database, never a password
     issues: list[IssueStatus] = field(default_factory=list)  # newest first
     attention: list[str] = field(default_factory=list)
 
@@ -48,11 +49,12 @@ def status(config: Config, now: datetime) -> Status:
         issues = ledger.issues()
         deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
         health = store.source_health()
+        where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
     jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone, local)
     build_runs, digest_runs = (next_runs(trigger, local, 1) for trigger in (jobs.build,
                                                                            jobs.digest))
-    report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None))
+    report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None), where)
     if last is None:
         report.attention.append("no build has run yet: `feedsmith build`")
     else:
