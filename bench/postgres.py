@@ -59,8 +59,8 @@ def main() -> None:
                     str(HERE.parent / "templates")], check=True, stdout=subprocess.DEVNULL)
     with tempfile.TemporaryDirectory(prefix="feedsmith-bench-pg-") as temp:
         root = Path(temp)
-        (root / "server").mkdir()
-        with postgres_server(root / "server") as url:
+        server = Path(tempfile.mkdtemp(prefix="feedsmith-bench-server-"))  # postgres may enter
+        with postgres_server(server) as url:
             generate(root / "sqlite", args.entries)
             shutil.copytree(root / "sqlite", root / "postgresql")
             config = root / "postgresql" / "config.toml"
@@ -75,6 +75,7 @@ def main() -> None:
                 for name, runs in samples.items():
                     results[name][run] = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
             same = _files(root / "sqlite" / "feeds") == _files(root / "postgresql" / "feeds")
+        shutil.rmtree(server, ignore_errors=True)
     print(f"{args.entries:,} entries, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
     print("| run | SQLite (s) | PostgreSQL (s) | PostgreSQL / SQLite | target |\n"
           "| --- | ---: | ---: | ---: | ---: |")
