@@ -84,9 +84,10 @@ def _dialect(sql: str) -> str:
 
 
 def _ddl(statement: str) -> str:
-    """A migration's statement in PostgreSQL's types."""
+    """A migration's statement in PostgreSQL's types (it has no parameters, so psycopg sends
+    it as it is)."""
     statement = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', statement)
-    return _dialect(re.sub(r"\bBLOB\b", "BYTEA", statement))
+    return re.sub(r"\bBLOB\b", "BYTEA", statement)
 
 
 def _connect(url: str, password_env: str) -> psycopg.Connection[Any]:
