@@ -9,7 +9,7 @@ translates what differs and says what its errors mean.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,7 +48,8 @@ class Database(Protocol):
     def executemany(self, sql: str, rows: Iterable[Sequence[object]], /) -> object: ...
 
     def transaction(self) -> AbstractContextManager[Database]:
-        """BEGIN ... COMMIT, or ROLLBACK on any exception; the writer's lock is taken at BEGIN."""
+        """BEGIN ... COMMIT, or ROLLBACK on any exception. Writers never overlap: a run holds
+        `exclusive`, and SQLite also takes its write lock at BEGIN."""
         ...
 
     def schema_version(self) -> int:
@@ -70,30 +71,21 @@ class Database(Protocol):
     def set_schema_version(self, version: int) -> None: ...
 
 
-def is_postgres(store: StoreConfig | Path) -> bool:
-    return not isinstance(store, Path) and bool(store.url)
-
-
-@contextmanager
-def open_database(store: StoreConfig | Path, create: bool = True) -> Iterator[Database]:
+def open_database(store: StoreConfig | Path,
+                  create: bool = True) -> AbstractContextManager[Database]:
     """Open (creating or migrating) the state database of `store` (a path means an SQLite
     file); a StoreError names the file or the database.
 
     With `create=False` a missing database is an error that says to build first: commands that
     only read have nothing to show without one.
     """
-    if is_postgres(store):
-        assert not isinstance(store, Path)
-        from feedsmith.database import postgres
-
-        opened: AbstractContextManager[Database] = postgres.open_database(
-            store.url, store.password_env, create)
-    else:
+    if isinstance(store, Path) or not store.url:
         from feedsmith.database import sqlite
 
-        opened = sqlite.open_database(_file(store), create)
-    with opened as database:
-        yield database
+        return sqlite.open_database(_sqlite_file(store), create)
+    from feedsmith.database import postgres
+
+    return postgres.open_database(store.url, store.password_env, create)
 
 
 def exclusive(store: StoreConfig | Path, wait: float) -> AbstractContextManager[None]:
@@ -104,19 +96,18 @@ def exclusive(store: StoreConfig | Path, wait: float) -> AbstractContextManager[
     run never leaves it held: it is an OS file lock for SQLite, a session's advisory lock for
     PostgreSQL (the server lets it go when the connection drops).
     """
-    if is_postgres(store):
-        assert not isinstance(store, Path)
-        from feedsmith.database import postgres
+    if isinstance(store, Path) or not store.url:
+        from feedsmith.database import sqlite
 
-        return postgres.exclusive(store.url, store.password_env, wait)
-    from feedsmith.database import sqlite
+        return sqlite.exclusive(_sqlite_file(store), wait)
+    from feedsmith.database import postgres
 
-    return sqlite.exclusive(_file(store), wait)
+    return postgres.exclusive(store.url, store.password_env, wait)
 
 
-def _file(store: StoreConfig | Path) -> Path:
+def _sqlite_file(store: StoreConfig | Path) -> Path:
     path = store if isinstance(store, Path) else store.path
-    assert path is not None, "a StoreConfig has a path or a url"
+    assert path is not None, "config gives a StoreConfig a path or a url"
     return path
 
 
