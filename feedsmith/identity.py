@@ -9,7 +9,6 @@ link when the listing gives one.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 import unicodedata
@@ -100,6 +99,8 @@ _TITLE_SIMILARITY = 0.9
 
 def corrected(title: str, candidates: list[tuple[str, str]]) -> str | None:
     """The id of the candidate whose title `title` corrects, if any (see `Store._find_corrections`)."""
+    import difflib  # here: a build with nothing new never compares titles
+
     key = title_key(title)
     numbers = re.findall(r"\d+", key)
     best: tuple[float, str] | None = None

@@ -3,7 +3,6 @@ strings, and every key the table did not ask for reported (with the nearest know
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any, NoReturn
@@ -74,6 +73,8 @@ class Table:
 
 
 def did_you_mean(key: str, known: set[str]) -> str:
+    import difflib  # here: only a config with a mistake needs it
+
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -13,7 +13,7 @@ import glob
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -202,10 +202,14 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
         for path, key, _ in to_read:
             yield _read_file(path, settings, known.get(key), source, site)
 
-    # Several files: read and parsed in a child process while this one merges the last.
-    from feedsmith.forked import InChild  # (pickle and co.: not for a build that reads nothing)
+    reading: contextlib.AbstractContextManager[Iterable[_FileRead]]
+    if len(to_read) > 1:  # read and parsed in a child process while this one merges the last
+        from feedsmith.forked import InChild  # (pickle and co.: not for a build that reads less)
 
-    with InChild(read_all) if len(to_read) > 1 else contextlib.nullcontext(read_all()) as reads:
+        reading = InChild(read_all)
+    else:
+        reading = contextlib.nullcontext(read_all())
+    with reading as reads:
         for (_, key, signature), done in zip(to_read, reads, strict=True):
             _take_file(harvest, key, signature, done)
 
