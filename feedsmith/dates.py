@@ -107,26 +107,27 @@ def _parse_date_shape(line: str, language: str) -> date | None:
 
 
 @cache
-def _long_pattern(language: str) -> tuple[Locale, DateTimePattern]:
+def _pattern(language: str, form: str) -> tuple[Locale, DateTimePattern]:
+    """The locale and a date pattern, looked up once: Babel's `format_date` parses both on
+    every call, which costs more than the formatting, once per item or month of every page."""
     from babel import Locale
-    from babel.dates import get_date_format
+    from babel.dates import get_date_format, parse_pattern
 
     locale = Locale.parse(babel_locale(language))
-    return locale, get_date_format("long", locale=locale)
+    if form == "long":  # CLDR's long date for the locale; any other form is a pattern
+        return locale, get_date_format("long", locale=locale)
+    return locale, parse_pattern(form)
 
 
 @lru_cache(maxsize=65_536)
 def long_date(day: date, language: str) -> str:
-    """"November 30, 2023" in `language` (CLDR's long date), as Babel's `format_date` writes it,
-    with the locale and pattern looked up once rather than per item of every page."""
-    locale, pattern = _long_pattern(language)
+    """"November 30, 2023" in `language` (CLDR's long date), as Babel's `format_date` writes it."""
+    locale, pattern = _pattern(language, "long")
     return str(pattern.apply(day, locale))
 
 
 def month_label(month: str, language: str) -> str:
     """"2023-11" -> "November 2023" in the site's language (for pages, digests and subjects)."""
-    from babel.dates import format_date
-
     year, number = map(int, month.split("-"))
-    locale = babel_locale(language)
-    return str(format_date(date(year, number, 1), format="LLLL yyyy", locale=locale)).capitalize()
+    locale, pattern = _pattern(language, "LLLL yyyy")
+    return str(pattern.apply(date(year, number, 1), locale)).capitalize()

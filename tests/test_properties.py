@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from feedsmith.config import default_sender, load_config
-from feedsmith.dates import long_date
+from feedsmith.dates import long_date, month_label
 from feedsmith.errors import ConfigError
 from feedsmith.pages import escape_html
 from feedsmith.sources.text import _CREDIT, read_text_listing
@@ -216,3 +216,14 @@ def test_long_dates_are_babels(day: date, language: str) -> None:
     from babel.dates import format_date
 
     assert long_date(day, language) == format_date(day, "long", locale=language.replace("-", "_"))
+
+
+@settings(max_examples=200)
+@given(day=st.dates(date(1900, 1, 1), date(2100, 12, 31)),
+       language=st.sampled_from(["en", "fr", "de", "ja", "ar", "ru", "pl", "cs", "fi"]))
+def test_month_labels_are_babels_standalone_month_and_year(day: date, language: str) -> None:
+    """The month's standalone name ("listopad 2026" in Polish, not the "listopada" of a date)."""
+    from babel.dates import format_date
+
+    expected = format_date(day, "LLLL yyyy", locale=language).capitalize()
+    assert month_label(day.strftime("%Y-%m"), language) == expected
