@@ -36,7 +36,6 @@ class Feed:
     slug: str
     category: str | None  # None for the feed of everything; else its newest entry's spelling
     entries: tuple[Entry, ...]  # at most max_entries
-    total: int  # entries in this category before the cap
 
     @property
     def rss_name(self) -> str:

@@ -105,10 +105,10 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         from feedsmith.publish import publish  # rendering: not imported when nothing is stale
 
         # A category whose last entry moved away is written empty rather than left stale.
-        emptied = [Feed(slug, slug, (), 0) for slug in sorted(stale - {f.slug for f in feeds})]
+        emptied = [Feed(slug, slug, ()) for slug in sorted(stale - {f.slug for f in feeds})]
         staging = publish([f for f in feeds if f.slug in stale] + emptied, feeds, months,
                           sorted(neighbours(stale_months, list(months))), config)
-        report.stored = feeds[0].total
+        report.stored = sum(months.values())
         report.written, report.unchanged = staging.written, staging.unchanged
         with open_database(config.store) as database:
             store = Store(database)
