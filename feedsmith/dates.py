@@ -127,7 +127,13 @@ def long_date(day: date, language: str) -> str:
 
 
 def month_label(month: str, language: str) -> str:
-    """"2023-11" -> "November 2023" in the site's language (for pages, digests and subjects)."""
-    year, number = map(int, month.split("-"))
-    locale, pattern = _pattern(language, "LLLL yyyy")
-    return str(pattern.apply(date(year, number, 1), locale)).capitalize()
+    """"2023-11" -> "November 2023" in the site's language (for pages, digests and subjects):
+    Babel's "LLLL yyyy", the standalone month name, a space and the four-digit year."""
+    year, number = month.split("-")
+    return f"{_month_name(int(number), language)} {year}".capitalize()
+
+
+@cache
+def _month_name(number: int, language: str) -> str:
+    locale, pattern = _pattern(language, "LLLL")
+    return str(pattern.apply(date(2000, number, 1), locale))

@@ -216,6 +216,7 @@ class Store:
                 ("published_feeds", json.dumps(sorted(slugs))),
                 ("published_months", json.dumps(sorted(months)))])
 
+
 class Merge:
     """One build's harvest going into the store, a file's entries at a time (see `Store.merging`).
 
