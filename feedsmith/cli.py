@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from feedsmith import __version__
+from feedsmith.entry import record
 from feedsmith.errors import DigestError, FeedsmithError
 
 # Each command imports the machinery it uses (config, store, pipeline, digest, mail, scheduler):
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from feedsmith.store import ListedEntry
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Options:
     config_path: Path
     debug: bool

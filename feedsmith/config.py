@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.dates import language_tag
+from feedsmith.entry import record
 from feedsmith.errors import ConfigError
 from feedsmith.period import CADENCES, MONTHLY, WEEKLY
 from feedsmith.tables import Table, did_you_mean
@@ -29,7 +30,7 @@ DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 _TAGGING_ENTITY = re.compile(r"^[A-Za-z0-9.@-]+\.[A-Za-z]{2,},\d{4}(-\d{2}(-\d{2})?)?$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SiteConfig:
     title: str
     link: str  # the listing page people read
@@ -47,7 +48,7 @@ SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image"
 FORMATS = ("auto", "text", "html", "feed")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceConfig:
     name: str
     paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
@@ -61,7 +62,7 @@ class SourceConfig:
     allow_origins: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FetchConfig:
     user_agent: str = ""
     timeout: float = 20.0
@@ -71,13 +72,13 @@ class FetchConfig:
     max_redirects: int = 5
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OutputConfig:
     dir: Path
     max_entries: int = 50
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StoreConfig:
     """Where the state database is: an SQLite file (`path`, never inside the published folder),
     or a PostgreSQL database (`url`, whose password comes from `password_env` or libpq's
@@ -93,7 +94,7 @@ class StoreConfig:
         return self.url or str(self.path)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SmtpConfig:
     host: str = "localhost"
     port: int = 587
@@ -103,7 +104,7 @@ class SmtpConfig:
     timeout: int = 60
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DigestConfig:
     title: str
     sender: str  # `from`
@@ -120,7 +121,7 @@ class DigestConfig:
     sections: tuple[str, ...] = ()  # category order; the others follow alphabetically
     lead_category: str = ""  # lead story: newest of this category, else the newest item
     max_html_bytes: int = 95_000  # Gmail clips at ~102 KB
-    smtp: SmtpConfig = SmtpConfig()
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
     cadence: str = "monthly"  # or "weekly" (ISO weeks in the site's time zone)
     # The look: masthead logo (absolute https URL) and its alt text, the brand colour, a tagline
     # and per-category section headings ("{period}" is replaced by the issue's period), social
@@ -135,7 +136,7 @@ class DigestConfig:
     send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScheduleConfig:
     build: str = "every 15m"  # crontab expression, or "every N s|m|h"
     digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
@@ -143,7 +144,7 @@ class ScheduleConfig:
     max_lateness_days: int = 7
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Config:
     path: Path
     site: SiteConfig
@@ -151,8 +152,8 @@ class Config:
     output: OutputConfig
     store: StoreConfig
     digest: DigestConfig
-    schedule: ScheduleConfig = ScheduleConfig()
-    fetch: FetchConfig = FetchConfig()
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
 
 
 def load_config(path: Path) -> Config:

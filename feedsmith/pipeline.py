@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
+from feedsmith.entry import record
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, ARCHIVE, archive_page
@@ -45,7 +46,7 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LastBuild:
     """The record of the last build that `status` shows (kept in the store's meta table)."""
 
@@ -61,8 +62,8 @@ class LastBuild:
     written: int = 0
 
     def to_json(self) -> str:
-        fields = {name: getattr(self, name) for name in self.__slots__}
-        return json.dumps(fields | {"at": self.at.isoformat(), "failures": list(self.failures)})
+        values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        return json.dumps(values | {"at": self.at.isoformat(), "failures": list(self.failures)})
 
     @classmethod
     def from_json(cls, text: str | None) -> LastBuild | None:

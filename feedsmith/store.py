@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
-from feedsmith.entry import Entry, day_offsets
+from feedsmith.entry import Entry, day_offsets, record
 from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
 
@@ -47,7 +47,7 @@ class MergeResult:
     stale_months: set[str] = field(default_factory=set)  # "YYYY-MM" archive pages to rewrite
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListedEntry:
     """A stored entry with what explains its place in the feeds."""
 
