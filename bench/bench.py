@@ -90,7 +90,10 @@ def add_new(folder: Path, entries: int, extra: int, number: int = 0) -> None:
 
 
 def timed(command: list[str], cwd: Path) -> Run:
-    """Wall time and peak resident memory of one child process."""
+    """Wall time and peak resident memory of one child process. Whatever the bench itself wrote
+    (generated listings, copied folders) is flushed first: on ext4 a build's first fsync would
+    otherwise wait for it, and the bigger the size, the more there is."""
+    os.sync()
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
