@@ -204,7 +204,7 @@ def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str]
 
     reading: contextlib.AbstractContextManager[Iterable[_FileRead]]
     if len(to_read) > 1:  # read and parsed in a child process while this one merges the last
-        from feedsmith.forked import InChild  # (pickle and co.: not for a build that reads less)
+        from feedsmith.forked import InChild  # pickle and co.: only when there is work to share
 
         reading = InChild(read_all)
     else:
