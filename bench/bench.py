@@ -148,8 +148,13 @@ def bench(entries: int, builds: tuple[str, ...] = tuple(BUILDS), change: int | N
             check_same(temp / "feedsmith" / "feeds", temp / "reference" / "out")
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-    return {name: {run: sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
-                   for run, runs in by_run.items()} for name, by_run in samples.items()}
+    return {name: {run: median(runs) for run, runs in by_run.items()}
+            for name, by_run in samples.items()}
+
+
+def median(runs: list[Run]) -> Run:
+    """The middle run by time (of an odd number, as every run here takes)."""
+    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
 
 
 def check_same(feedsmith: Path, reference: Path) -> None:

@@ -22,12 +22,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import HERE, Run, generate, timed
+from bench import HERE, Run, generate, median, timed
 
 
 @contextmanager
@@ -78,12 +78,12 @@ def main() -> None:
                     for name in results:
                         samples[name].append(timed(command, root / name))
                 for name, runs in samples.items():
-                    results[name][run] = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+                    results[name][run] = median(runs)
             same = _files(root / "sqlite" / "feeds") == _files(root / "postgresql" / "feeds")
             in_service = {name: _in_service(root / name) for name in results}
         shutil.rmtree(server, ignore_errors=True)
-    driver = {module: _median(timed([sys.executable, "-c", f"import {module}"], HERE).seconds
-                              for _ in range(5)) for module in ("sqlite3", "psycopg")}
+    driver = {module: median([timed([sys.executable, "-c", f"import {module}"], HERE)
+                              for _ in range(5)]).seconds for module in ("sqlite3", "psycopg")}
     print(f"{args.entries:,} entries, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
     print("| run | SQLite (s) | PostgreSQL (s) | PostgreSQL / SQLite | target |\n"
           "| --- | ---: | ---: | ---: | ---: |")
@@ -120,11 +120,6 @@ def _in_service(folder: Path) -> float:
     output = subprocess.run([sys.executable, "-c", IN_SERVICE], cwd=folder, check=True,
                             capture_output=True, text=True).stdout
     return float(output)
-
-
-def _median(samples: Iterable[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[len(ordered) // 2]
 
 
 def _files(folder: Path) -> dict[str, bytes]:
