@@ -16,10 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from feedsmith.config import default_sender, load_config
+from feedsmith.config import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox, load_config
 from feedsmith.dates import long_date, month_label
 from feedsmith.errors import ConfigError
 from feedsmith.pages import escape_html
@@ -200,6 +201,28 @@ def test_the_default_sender_is_written_as_the_email_package_writes_it(name: str)
 
     written = default_sender(name, "digest@feeds.example.org")
     assert written == str(Address(display_name=name, addr_spec="digest@feeds.example.org"))
+
+
+@settings(max_examples=500)
+@given(mailbox=st.from_regex(PLAIN_MAILBOX, fullmatch=True))
+def test_a_plain_mailbox_is_one_the_email_package_reads(mailbox: str) -> None:
+    """Config checks a plain mailbox without the `email` package: each one it lets through must
+    be one address to that package too, with no defect."""
+    assert email_reads_one_mailbox(mailbox)
+
+
+@pytest.mark.parametrize("mailbox", [
+    "Desk <desk@example.org>", "a.b+c@mail.example.org", "O'Brien-Smith <x_y@ex-ample.co.uk>"])
+def test_common_mailboxes_are_plain(mailbox: str) -> None:
+    assert PLAIN_MAILBOX.fullmatch(mailbox) and email_reads_one_mailbox(mailbox)
+
+
+@pytest.mark.parametrize("mailbox", [
+    "a@b", "a@@example.org", "a..b@example.org", ".a@example.org", "Desk  <d@example.org>",
+    "Desk <d@example.org", "a@example.org, b@example.org", "=?utf-8?q?x?= <d@example.org>",
+    "Café <d@example.org>", "a@-example.org", "Desk <d@example.org> x"])
+def test_anything_else_is_left_to_the_email_package(mailbox: str) -> None:
+    assert not PLAIN_MAILBOX.fullmatch(mailbox)
 
 
 @given(text=st.text(alphabet=st.sampled_from("&<>\"'#;") | st.characters()))
