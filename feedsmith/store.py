@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -77,11 +77,14 @@ class Store:
 
     @contextmanager
     def merging(self, now: datetime) -> Iterator[Merge]:
-        """One build's merge, in one transaction: feed it each file's entries with `add`."""
-        with self.transaction():
-            merge = Merge(self._db, now)
+        """One build's merge, in one transaction: feed it each file's entries with `add`. The
+        transaction begins with the merge's first write: a build that reads nothing commits
+        nothing here (each commit is an fsync, most of a no-change build's I/O)."""
+        with ExitStack() as transaction:
+            merge = Merge(self._db, now, lambda: transaction.enter_context(self.transaction()))
             yield merge
-            merge.finish()
+            if merge.started:
+                merge.finish()
 
     # --- reading feeds back --------------------------------------------------------------------
 
@@ -177,6 +180,8 @@ class Store:
 
     def record_health(self, names: Iterable[str], failed: dict[str, str], now: datetime) -> None:
         """Count each source's failed builds in a row (0 again once it is read)."""
+        if not failed and not self.source_health():
+            return  # all well, as before: no transaction, no fsync
         with self.transaction() as db:
             for name in names:
                 if name in failed:
@@ -231,24 +236,35 @@ class Merge:
     merged at once.
     """
 
-    def __init__(self, db: Database, now: datetime) -> None:
+    def __init__(self, db: Database, now: datetime, begin: Callable[[], object]) -> None:
         self._db = db
         self._now = now
         self._stamp = utc_text(now)
+        self._begin = begin
+        self.started = False
+        self._number = 0
         self.result = MergeResult()
-        row = db.execute("SELECT value FROM meta WHERE key = 'merges'").fetchone()
-        self._number = int(row[0]) + 1 if row else 1
-        db.execute(_SET_META, ("merges", str(self._number)))
-        # Ids a linked entry of this merge may also be listed under (its title id), not stored.
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS claimed (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM claimed")
         self._edits = 0  # edits so far: each gets its own `updated`, a microsecond apart
         self._older_days: set[str] = set()  # days given new entries that had stored ones
+
+    def _start(self) -> None:
+        """At the first write: begin the transaction and take the next merge number."""
+        if self.started:
+            return
+        self._begin()
+        self.started = True
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'merges'").fetchone()
+        self._number = int(row[0]) + 1 if row else 1
+        self._db.execute(_SET_META, ("merges", str(self._number)))
+        # Ids a linked entry of this merge may also be listed under (its title id), not stored.
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS claimed (id TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM claimed")
 
     def add(self, entries: Sequence[Entry]) -> None:
         """Merge one file's or page's entries (newest listed first; no id twice among them)."""
         if not entries:
             return
+        self._start()
         stored = self._stored_rows(i for entry in entries for i in (entry.id, *entry.aliases))
         aliases = self._aliases(entry.id for entry in entries if entry.id not in stored)
         stored.update(self._stored_rows(i for i in aliases.values() if i not in stored))
@@ -284,6 +300,9 @@ class Merge:
     def remember_reads(self, fingerprints: dict[str, str], validators: dict[str, tuple[str, str]],
                        signatures: dict[str, str]) -> None:
         """What was read, so that an unchanged file or page is not parsed (or read) again."""
+        if not (fingerprints or validators):
+            return
+        self._start()
         self._db.executemany(
             "INSERT INTO listing_files (path, fingerprint, read_at, signature) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (path) DO UPDATE SET fingerprint = excluded.fingerprint, "

@@ -499,6 +499,28 @@ def test_a_settled_unchanged_listing_is_not_even_read(project: Path, settled: No
     assert (report.files_read, report.files_unchanged, read) == (0, 5, [])
 
 
+@pytest.mark.sqlite_only
+def test_a_settled_no_change_build_commits_only_what_status_shows(
+        project: Path, settled: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each commit costs fsyncs, most of a no-change build's I/O: no merge number is taken and
+    no source health rewritten when nothing was read and nothing failed."""
+    _build(project)
+    statements: list[str] = []
+    real = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = real(*args, **kwargs)
+        connection.set_trace_callback(statements.append)
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    assert _build(project, LATER).files_read == 0
+    writes = [s for s in statements if not s.lstrip().startswith(("SELECT", "WITH", "PRAGMA"))]
+    assert len(writes) == 3, writes
+    assert writes[0] == "BEGIN IMMEDIATE" and writes[2] == "COMMIT"
+    assert writes[1].startswith("INSERT INTO meta VALUES ('last_build', ")
+
+
 def test_a_rewrite_keeping_size_and_mtime_is_still_seen(project: Path, settled: None) -> None:
     _build(project)
     listing = project / "listings" / SAMPLE_000
