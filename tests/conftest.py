@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import email
 import glob
+import io
 import itertools
 import json
 import os
@@ -16,6 +17,7 @@ import subprocess
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +26,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
-from click.testing import CliRunner, Result
 
 from feedsmith.cli import main
 from feedsmith.config import SiteConfig
@@ -186,13 +187,48 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@dataclass(frozen=True)
+class Result:
+    """How one in-process `feedsmith` run ended and what it printed."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    output: str  # both, interleaved as a terminal shows them
+    exception: Exception | None  # an error that escaped `main` (with --debug)
+
+
+class _Tee(io.StringIO):
+    def __init__(self, both: io.StringIO) -> None:
+        super().__init__()
+        self.both = both
+
+    def write(self, text: str) -> int:
+        self.both.write(text)
+        return super().write(text)
+
+
+def invoke(*args: str) -> Result:
+    """Run `feedsmith ARGS...` in this process, as the console script would."""
+    both = io.StringIO()
+    out, err = _Tee(both), _Tee(both)
+    exit_code, exception = 0, None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(args))
+        except SystemExit as stop:
+            exit_code = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        except Exception as error:  # noqa: BLE001 - what the test looks at
+            exit_code, exception = 1, error
+    return Result(exit_code, out.getvalue(), err.getvalue(), both.getvalue(), exception)
+
+
 @pytest.fixture
 def cli(project: Path) -> Callable[..., Result]:
     """Run `feedsmith --config <project>/config.toml ARGS...` in-process."""
 
     def run(*args: str, config: Path | None = None) -> Result:
-        config_path = config or project / "config.toml"
-        return CliRunner().invoke(main, ["--config", str(config_path), *args])
+        return invoke("--config", str(config or project / "config.toml"), *args)
 
     return run
 

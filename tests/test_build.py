@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from click.testing import Result
 
 from feedsmith import feeds, pipeline, publish
 from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
-from tests.conftest import tree
+
+from .conftest import Result, tree
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News

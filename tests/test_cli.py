@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import Result
 
 from feedsmith.config import load_config
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
+
+from .conftest import Result
 
 MINIMAL = """
 [site]
@@ -175,7 +179,50 @@ def test_debug_shows_the_traceback(project: Path, cli: Callable[..., Result]) ->
 def test_usage_errors_exit_2(cli: Callable[..., Result]) -> None:
     result = cli("bild")
     assert result.exit_code == 2
-    assert "No such command 'bild'" in result.stderr
+    assert "no such command 'bild' (did you mean 'build'?)" in result.stderr
+    result = cli("store", "cpy")
+    assert result.exit_code == 2
+    assert "no such command 'cpy' (did you mean 'copy'?)" in result.stderr
+    result = cli("build", "--wait", "nan")
+    assert result.exit_code == 2
+    assert "--wait: expected a number of seconds, 0 or more, got 'nan'" in result.stderr
+    assert result.stderr.startswith("usage: feedsmith build")
+    result = cli("serve", "--port", "65536")
+    assert result.exit_code == 2
+    assert "--port: expected a whole number from 0 to 65535, got '65536'" in result.stderr
+    assert cli().exit_code == 2  # no command: the help, as a usage error
+
+
+def _imported(project: Path, *args: str) -> tuple[set[str], str]:
+    """The modules `feedsmith ARGS...` imports, read from `python -X importtime`, and its stdout."""
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "feedsmith", "--config",
+                          str(project / "config.toml"), *args],
+                         capture_output=True, text=True, check=True)
+    modules = {line.rsplit("|", 1)[1].strip() for line in run.stderr.splitlines()
+               if line.startswith("import time:") and not line.endswith("| package")}
+    return modules, run.stdout
+
+
+# What each kind of run must not load: the next stage's machinery (issue 12: a build that has
+# nothing to do is mostly start-up, and `--help` should not pay for the config or the store).
+DIGEST_AND_SERVICE = {"email", "apscheduler", "mjml", "httpx", "psycopg", "click"}
+RENDERING = {"jinja2", "feedgen", "babel", "lxml", "pickle", "difflib", "feedsmith.forked"}
+
+
+def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Result]) -> None:
+    for light in ("--help", "--version"):
+        modules, _ = _imported(project, light)
+        assert "argparse" in modules
+        assert not modules & {"tomllib", "sqlite3", "feedsmith.config", "feedsmith.pipeline"}
+    cold, _ = _imported(project, "build")
+    assert {"feedgen", "jinja2", "feedsmith.pipeline"} <= cold
+    assert not cold & DIGEST_AND_SERVICE
+    time.sleep(2)  # the copied listings settle (see `stat_signature`); one more build trusts them
+    assert cli("build").exit_code == 0
+    unchanged, out = _imported(project, "build")
+    assert out.startswith("Sources: 0 file(s) read, 5 unchanged")
+    assert {"tomllib", "sqlite3", "feedsmith.pipeline"} <= unchanged
+    assert not unchanged & (DIGEST_AND_SERVICE | RENDERING)
 
 
 def test_the_top_level_help_names_every_stage(cli: Callable[..., Result]) -> None:
@@ -183,7 +230,7 @@ def test_the_top_level_help_names_every_stage(cli: Callable[..., Result]) -> Non
     assert result.exit_code == 0
     assert "newsletter" in result.stdout and "feedsmith init" in result.stdout
     for command in ("build", "check", "init", "digest", "run-due", "schedule", "status"):
-        assert re.search(rf"^  {command}\s", result.stdout, re.MULTILINE), command
+        assert re.search(rf"^ +{command} +[A-Z]", result.stdout, re.MULTILINE), command
 
 
 def test_entries_for_an_unknown_category_names_the_ones_there_are(

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
-from .conftest import Inbox, query, set_smtp
+from .conftest import Inbox, Result, query, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

@@ -17,12 +17,11 @@ from typing import Any
 
 import feedparser
 import pytest
-from click.testing import Result
 from lxml import html as lxml_html
 
 from feedsmith import mail, newsletter
 
-from .conftest import DATA, Inbox, free_port, query, set_smtp
+from .conftest import DATA, Inbox, Result, free_port, query, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
@@ -240,7 +239,7 @@ def test_a_run_killed_before_handing_over_sends_that_copy_next_time(
 
     monkeypatch.setattr(newsletter, "send", crash_on_second)
     crashed = _digest(cli, "--send")
-    assert crashed.exit_code == 1 and "Aborted" in crashed.stderr
+    assert crashed.exit_code == 130 and crashed.stderr == "Aborted.\n"
     assert len(server.messages) == 1
     states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent"}  # nothing of OTHER's copy ever left
@@ -269,7 +268,7 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
         real_send(session, message, sender, recipient, then_die)
 
     monkeypatch.setattr(newsletter, "send", crash_handing_over_second)
-    assert _digest(cli, "--send").exit_code == 1
+    assert _digest(cli, "--send").exit_code == 130
     states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", OTHER: "sending"}
     monkeypatch.setattr(newsletter, "send", real_send)

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import Result
 from lxml import etree
 
 from feedsmith.config import load_config
@@ -29,7 +28,7 @@ from feedsmith.feeds import render_rss
 from feedsmith.pipeline import build
 from feedsmith.store import Store
 
-from .conftest import DATA
+from .conftest import DATA, Result
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://feeds.example.org/ilo-coop/"

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
-from click.testing import Result
 
 from feedsmith.config import load_config
 
-from .conftest import DATA, REPO, Site
+from .conftest import DATA, REPO, Result, Site
 
 
 def test_check_shows_each_sources_items_and_touches_nothing(

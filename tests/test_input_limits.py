@@ -8,11 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
-from click.testing import Result
 
 from feedsmith.database import open_database
 from feedsmith.identity import category_slug
 from feedsmith.store import Store
+
+from .conftest import Result
 
 LONG = "Cooperatives and the social and solidarity economy in the world of work: a long name "
 

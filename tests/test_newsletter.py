@@ -17,12 +17,11 @@ from typing import Any
 import feedparser
 import jsonfeed
 import pytest
-from click.testing import Result
 from lxml import html as lxml_html
 
 from feedsmith.sources.feed import read_feed
 
-from .conftest import DATA, Inbox, Site, query, require, set_smtp
+from .conftest import DATA, Inbox, Result, Site, query, require, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

@@ -19,14 +19,22 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from click.testing import CliRunner, Result
 
 from feedsmith import pipeline
-from feedsmith.cli import main
 from feedsmith.config import load_config
 from feedsmith.database.postgres import RUN_LOCK
 
-from .conftest import Inbox, Postgres, contents, free_port, query, set_smtp, use_store
+from .conftest import (
+    Inbox,
+    Postgres,
+    Result,
+    contents,
+    free_port,
+    invoke,
+    query,
+    set_smtp,
+    use_store,
+)
 
 A, B = "enews@lists.example.org", "editor@example.org"
 NOW = "2023-12-01T08:00"
@@ -49,7 +57,7 @@ def _feedsmith(project: Path, *args: str) -> list[str]:
 
 
 def _cli(project: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(project / "config.toml"), *args])
+    return invoke("--config", str(project / "config.toml"), *args)
 
 
 def test_ids_and_times_sort_by_bytes_whatever_the_databases_collation(pg_project: Path) -> None:

@@ -17,14 +17,13 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from click.testing import Result
 
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
 from feedsmith.newsletter import run_due
 from feedsmith.schedule import crontab, next_runs
 
-from .conftest import DATA, Inbox, free_port, query, set_smtp
+from .conftest import DATA, Inbox, Result, free_port, query, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import pytest
-from click.testing import Result
 from lxml import html as lxml_html
 
 from feedsmith import pipeline, publish
@@ -27,7 +26,8 @@ from feedsmith.database import open_database
 from feedsmith.forked import ChildFailed, InChild
 from feedsmith.schema import SCHEMA_VERSION
 from feedsmith.store import Store
-from tests.conftest import contents, query, tree
+
+from .conftest import Result, contents, query, tree
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

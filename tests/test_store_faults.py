@@ -15,12 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
 from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.conftest import contents
 
-from .conftest import Inbox, set_smtp
+from .conftest import Inbox, Result, contents, set_smtp
 
 NOW = "2023-12-01T08:00"
 READER = "reader@example.org"

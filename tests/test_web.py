@@ -9,10 +9,9 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import Result
 from lxml import etree
 
-from .conftest import DATA, Site
+from .conftest import DATA, Result, Site
 
 ATOM, XML = "http://www.w3.org/2005/Atom", "http://www.w3.org/XML/1998/namespace"
 

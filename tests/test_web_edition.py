@@ -19,13 +19,13 @@ from urllib.parse import urldefrag, urlsplit
 import feedparser
 import jsonfeed
 import pytest
-from click.testing import Result
 from lxml import html
 
 from feedsmith.config import load_config
 from feedsmith.pipeline import build
 from feedsmith.serve import make_server
-from tests.conftest import REPO, require, tree
+
+from .conftest import REPO, Result, require, tree
 
 BASE = "https://feeds.example.org/ilo-coop/"
 LISTING = "000_254e8c6e76770959.txt"

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from click.testing import Result
 
-from .conftest import Site
+from .conftest import Result, Site
 from .test_web import WEB, _config, _entries, _ilo_site, _source
 
 PAGE = """<html><head>{head}</head><body><ol>
