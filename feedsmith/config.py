@@ -1,4 +1,4 @@
-"""config.toml -> frozen dataclasses, with every default in one place and every mistake named.
+"""config.toml -> frozen records, with every default in one place and every mistake named.
 
 Relative paths resolve against the config file's folder, so a config works from any directory.
 Unknown keys are errors: a misspelt `max_entires` must not silently fall back to a default.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.dates import language_tag
-from feedsmith.entry import record
 from feedsmith.errors import ConfigError
 from feedsmith.period import CADENCES, MONTHLY, WEEKLY
+from feedsmith.records import field, record
 from feedsmith.tables import Table, did_you_mean
 from feedsmith.urls import is_http_url, origin
 

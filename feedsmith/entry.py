@@ -7,25 +7,11 @@ No I/O here: readers build entries, the store remembers them, feeds and digests 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
-from typing import TypeVar, dataclass_transform
 from zoneinfo import ZoneInfo
 
-_Record = TypeVar("_Record")
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def record(cls: type[_Record]) -> type[_Record]:
-    """A frozen dataclass to the type checker, which refuses every assignment to a field; at run
-    time one whose fields are set plainly: feedsmith's records (entries, config, reports). A
-    frozen dataclass sets each field through `object.__setattr__` (4.6 µs an Entry instead of 0.9,
-    and a cold build makes 300,000 items and entries) and costs twice as much to define (1.1 ms a
-    class against 0.4, paid by every run for the twenty a build loads). Not hashable: nothing keys
-    a set or dict by a whole record."""
-    return dataclass(slots=True)(cls)
-
+from feedsmith.records import record
 
 # Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
 # from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.

@@ -15,7 +15,7 @@ item never spoils the rest of a listing.
 
 from __future__ import annotations
 
-from feedsmith.entry import record
+from feedsmith.records import record
 
 
 class FeedsmithError(Exception):

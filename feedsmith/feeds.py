@@ -17,7 +17,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feedsmith.config import SiteConfig
-from feedsmith.entry import EPOCH, Entry, record
+from feedsmith.entry import EPOCH, Entry
+from feedsmith.records import record
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator

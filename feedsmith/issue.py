@@ -9,7 +9,6 @@ web page, which always carries everything, as the text part does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -22,12 +21,13 @@ from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
 from feedsmith.ledger import IssueRecord, Rendered
 from feedsmith.period import Period
+from feedsmith.records import record
 from feedsmith.templating import environment
 
 LATE_HEADING = "Also new: earlier items that reached us late"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Section:
     heading: str
     entries: tuple[Entry, ...]
@@ -38,7 +38,7 @@ class Section:
         return category_slug(self.heading)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Layout:
     """An issue's items in reading order: the lead story, then one section per category."""
 

@@ -10,7 +10,6 @@ makes "never in two issues" a constraint of the database, not a hope.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
+from feedsmith.records import record
 from feedsmith.store import ENTRY_COLUMNS, entry_from_row
 
 _ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro"
@@ -27,7 +27,7 @@ SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
 OUTCOME_UNKNOWN = (SENDING, UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rendered:
     """An issue as it was frozen: the subject, parts and files every later run writes and sends
     (each copy sent gets its own To, Date and Message-ID around these parts)."""
@@ -39,7 +39,7 @@ class Rendered:
     eml: bytes = b""  # the ready-to-send message, addressed to every `to`
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssueRecord:
     month: str  # the period's key: "2023-11" or "2023-W47"
     number: int | None  # None: the period had nothing new and produced no issue
@@ -48,7 +48,7 @@ class IssueRecord:
     intro: str = ""  # the editorial's Markdown it was frozen with
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Delivery:
     recipient: str
     state: str  # SENT, SENDING, FAILED or UNKNOWN
@@ -58,7 +58,7 @@ class Delivery:
     error: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Selection:
     """What an issue for a month would carry."""
 

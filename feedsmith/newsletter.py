@@ -13,7 +13,6 @@ import itertools
 import logging
 import os
 import tempfile
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,10 +40,11 @@ from feedsmith.ledger import (
 from feedsmith.mail import compose, message_id, send, smtp_session
 from feedsmith.period import Period
 from feedsmith.pipeline import BuildReport, build
+from feedsmith.records import field, mutable_record, replace
 from feedsmith.schedule import MISFIRE_GRACE, Jobs, due_time
 
 
-@dataclass(slots=True)
+@mutable_record
 class DigestReport:
     """What `digest` did or, with dry_run, would do."""
 
@@ -273,7 +273,7 @@ def _recipients(ledger: Ledger, config: Config, month: str, force: bool, resend_
 log = logging.getLogger("feedsmith")
 
 
-@dataclass(slots=True)
+@mutable_record
 class DuePlan:
     """Which digests a run-due at some moment does, and which missed ones it leaves (catch-up)."""
 
@@ -282,7 +282,7 @@ class DuePlan:
     skipped: list[str] = field(default_factory=list)  # missed, left by the catch-up policy
 
 
-@dataclass(slots=True)
+@mutable_record
 class DueReport:
     plan: DuePlan
     build: BuildReport | None = None

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.dates import babel_locale, month_label
-from feedsmith.entry import record
+from feedsmith.records import record
 
 MONTHLY, WEEKLY = "monthly", "weekly"
 CADENCES = (MONTHLY, WEEKLY)

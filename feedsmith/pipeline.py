@@ -13,25 +13,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.database import exclusive, open_database
-from feedsmith.entry import record
 from feedsmith.errors import Problem, SourceError
 from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.pages import STYLESHEETS, neighbours
+from feedsmith.records import field, mutable_record, record, replace, values
 from feedsmith.sources import read_sources
 from feedsmith.store import MergeResult, Store
 
 SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
 
-@dataclass(slots=True)
+@mutable_record
 class BuildReport:
     """What a build did, for the CLI's summary and for `status`."""
 
@@ -62,8 +61,7 @@ class LastBuild:
     written: int = 0
 
     def to_json(self) -> str:
-        values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
-        return json.dumps(values | {"at": self.at.isoformat(), "failures": list(self.failures)})
+        return json.dumps(values(self) | {"at": self.at.isoformat(), "failures": list(self.failures)})
 
     @classmethod
     def from_json(cls, text: str | None) -> LastBuild | None:

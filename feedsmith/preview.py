@@ -5,7 +5,6 @@ language and, for an HTML page, selectors, and writes a commented starter config
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,14 @@ from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.dates import parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
+from feedsmith.records import field, mutable_record, record
 from feedsmith.sources import Harvest, detect_format, parse_listing, read_sources
 from feedsmith.sources.decoding import decode_html
 from feedsmith.sources.item import ListedItem
 from feedsmith.urls import is_http_url, origin
 
 
-@dataclass(slots=True)
+@mutable_record
 class SourcePreview:
     name: str
     entries: list[Entry] = field(default_factory=list)
@@ -43,7 +43,7 @@ def check_sources(config: Config) -> list[SourcePreview]:
 LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Detected:
     """What `init` found out about a listing."""
 

@@ -5,7 +5,6 @@ the command line only prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from feedsmith.config import Config
@@ -14,13 +13,14 @@ from feedsmith.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
 from feedsmith.newsletter import plan_due
 from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
+from feedsmith.records import field, mutable_record, record
 from feedsmith.schedule import Jobs, next_runs
 from feedsmith.store import Store
 
 FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class IssueStatus:
     month: str
     number: int
@@ -29,7 +29,7 @@ class IssueStatus:
     not_delivered: int  # recipients tried without success (failed, or outcome unknown)
 
 
-@dataclass(slots=True)
+@mutable_record
 class Status:
     last_build: LastBuild | None
     next_build: datetime | None

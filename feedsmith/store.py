@@ -16,14 +16,14 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.database import Database, from_utc_text, utc_text
-from feedsmith.entry import Entry, day_offsets, record
+from feedsmith.entry import Entry, day_offsets
 from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
+from feedsmith.records import field, mutable_record, record
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language, day, image, image_alt")
@@ -35,7 +35,7 @@ _SET_META = ("INSERT INTO meta VALUES (?, ?) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 
-@dataclass(slots=True)
+@mutable_record
 class MergeResult:
     """What one build's harvest did to the store."""
 

@@ -207,6 +207,7 @@ def _imported(project: Path, *args: str) -> tuple[set[str], str]:
 # nothing to do is mostly start-up, and `--help` should not pay for the config or the store).
 DIGEST_AND_SERVICE = {"email", "apscheduler", "mjml", "httpx", "psycopg", "click"}
 RENDERING = {"jinja2", "feedgen", "babel", "lxml", "pickle", "difflib", "feedsmith.forked"}
+SLOW_TO_LOAD = {"inspect", "dataclasses", "email"}  # 5 ms, 2 ms and 9 ms (see feedsmith.records)
 
 
 def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Result]) -> None:
@@ -222,7 +223,7 @@ def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Resu
     unchanged, out = _imported(project, "build")
     assert out.startswith("Sources: 0 file(s) read, 5 unchanged")
     assert {"tomllib", "sqlite3", "feedsmith.pipeline"} <= unchanged
-    assert not unchanged & (DIGEST_AND_SERVICE | RENDERING)
+    assert not unchanged & (DIGEST_AND_SERVICE | RENDERING | SLOW_TO_LOAD)
 
 
 def test_the_top_level_help_names_every_stage(cli: Callable[..., Result]) -> None:

@@ -509,7 +509,7 @@ def test_a_settled_no_change_build_commits_only_what_status_shows(
     real = sqlite3.connect
 
     def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
-        connection = real(*args, **kwargs)
+        connection: sqlite3.Connection = real(*args, **kwargs)
         connection.set_trace_callback(statements.append)
         return connection
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from feedsmith.entry import record
+from feedsmith.records import record
 
 
 @record
