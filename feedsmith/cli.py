@@ -59,25 +59,25 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line, run one command, and turn its errors into exit codes."""
-    parser = _group_parser("feedsmith", ABOUT)
-    parser.add_argument("--config", dest="config_path", type=Path, metavar="FILE",
-                        default=Path(os.environ.get("FEEDSMITH_CONFIG") or "config.toml"),
-                        help="the config file (env: FEEDSMITH_CONFIG; default: %(default)s)")
-    parser.add_argument("--debug", action="store_true", help="show the traceback behind an error")
-    parser.add_argument("--version", action="version", version=f"feedsmith, version {__version__}")
-    chosen = parser.parse_args(argv)
+    group = _group_parser("feedsmith", ABOUT)
+    group.add_argument("--config", dest="config_path", type=Path, metavar="FILE",
+                       default=Path(os.environ.get("FEEDSMITH_CONFIG") or "config.toml"),
+                       help="the config file (env: FEEDSMITH_CONFIG; default: %(default)s)")
+    group.add_argument("--debug", action="store_true", help="show the traceback behind an error")
+    group.add_argument("--version", action="version", version=f"feedsmith, version {__version__}")
+    chosen = group.parse_args(argv)
     options = _Options(chosen.config_path, chosen.debug)
     name, arguments = chosen.command, chosen.arguments
     while name in GROUPS:  # `store copy ...`: the group chooses among its own commands
-        parser = _group_parser(f"feedsmith {name}", GROUPS[name], f"{name} ")
-        inner = parser.parse_args(arguments)
+        group = _group_parser(f"feedsmith {name}", GROUPS[name], f"{name} ")
+        inner = group.parse_args(arguments)
         name, arguments = inner.command and f"{name} {inner.command}", inner.arguments
     if name is None:  # `feedsmith` or `feedsmith store` alone
-        parser.print_help()
+        group.print_help()
         sys.exit(2)
     function, declared = COMMANDS[name]
-    parser = _Parser(prog=f"feedsmith {name}", description=_help(function),
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog=f"feedsmith {name}", description=_help(function),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     for flags, settings in declared:
         parser.add_argument(*flags, **settings)
     try:
@@ -96,8 +96,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)  # 128 + SIGINT, as shells report it
 
 
-class _Parser(argparse.ArgumentParser):
-    """Checks the command a group is given: "did you mean", as the config says for a key."""
+class _GroupParser(argparse.ArgumentParser):
+    """Takes a command and leaves its arguments to the command's own parser; a command it does
+    not know is a usage error with "did you mean", as the config says for a key."""
 
     prefix = ""  # of the group's commands in COMMANDS ("store ")
 
@@ -105,7 +106,7 @@ class _Parser(argparse.ArgumentParser):
                    namespace: None = None) -> argparse.Namespace:
         parsed = super().parse_args(args, namespace)
         names = _commands_of(self.prefix)
-        if getattr(parsed, "command", None) not in (None, *names):
+        if parsed.command not in (None, *names):
             from feedsmith.tables import did_you_mean
 
             self.error(f"no such command {parsed.command!r}"
@@ -114,15 +115,16 @@ class _Parser(argparse.ArgumentParser):
         return parsed
 
 
-def _group_parser(prog: str, description: str, prefix: str = "") -> _Parser:
-    """A parser that takes a command and leaves its arguments to the command's own parser."""
+def _group_parser(prog: str, description: str, prefix: str = "") -> _GroupParser:
+    """The parser of `feedsmith` (prefix "") or of a group of commands ("store "), whose help
+    lists the commands with the first line of each one's docstring."""
     names = _commands_of(prefix)
     width = max(map(len, names))
     listing = "\n".join(
         f"  {name:<{width}}  "
         + (GROUPS[name] if name in GROUPS else _summary(COMMANDS[prefix + name][0]))
         for name in names)
-    parser = _Parser(prog=prog, usage="%(prog)s [options] COMMAND [ARGS ...]",
+    parser = _GroupParser(prog=prog, usage="%(prog)s [options] COMMAND [ARGS ...]",
                      description=description, epilog=f"commands:\n{listing}",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.prefix = prefix
