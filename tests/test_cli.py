@@ -205,7 +205,7 @@ def _imported(project: Path, *args: str) -> tuple[set[str], str]:
 
 # What each kind of run must not load: the next stage's machinery (issue 12: a build that has
 # nothing to do is mostly start-up, and `--help` should not pay for the config or the store).
-DIGEST_AND_SERVICE = {"email", "apscheduler", "mjml", "httpx", "psycopg", "click"}
+DIGEST_AND_SERVICE = {"email", "apscheduler", "mjml", "httpx", "psycopg"}
 RENDERING = {"jinja2", "feedgen", "babel", "lxml", "pickle", "difflib", "feedsmith.forked"}
 SLOW_TO_LOAD = {"inspect", "dataclasses", "email"}  # 5 ms, 2 ms and 9 ms (see feedsmith.records)
 
