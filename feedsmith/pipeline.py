@@ -61,7 +61,8 @@ class LastBuild:
     written: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(values(self) | {"at": self.at.isoformat(), "failures": list(self.failures)})
+        return json.dumps(values(self) | {"at": self.at.isoformat(),
+                                          "failures": list(self.failures)})
 
     @classmethod
     def from_json(cls, text: str | None) -> LastBuild | None:

@@ -83,8 +83,10 @@ def _make(cls: type[_Record]) -> type[_Record]:
     exec(source, scope)  # noqa: S102 - names from the class's own annotations
     init = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
-    namespace.update(__slots__=names, __match_args__=names, __init__=init, __repr__=_repr,
-                     __eq__=_eq, __hash__=None)
+    namespace.update(__slots__=names, __match_args__=names)
+    for name, method in (("__init__", init), ("__repr__", _repr), ("__eq__", _eq),
+                         ("__hash__", None)):
+        namespace.setdefault(name, method)  # as dataclasses: the class's own comes first
     metaclass: Any = type(cls)
     made = metaclass(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
