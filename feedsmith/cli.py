@@ -1,8 +1,8 @@
 """The `feedsmith` command: thin wrappers over `pipeline`, and the one place errors become exits.
 
 Exit codes: 0 success; 1 failure (an `Error: ...` line on stderr), or a build that published but
-could not read some source; 2 usage error; 130 interrupted (Ctrl-C). `--debug` shows the
-traceback behind an error.
+could not read some source; 2 usage error; 130 interrupted (Ctrl-C); 141 the reader of the
+output went away (`| head`). `--debug` shows the traceback behind an error.
 
 Each command declares its options with `@_command`; only the command that runs gets a parser.
 A build with nothing to do is mostly interpreter start-up: click cost it 14 ms of about 75,
@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.add_argument(*flags, **settings)
     try:
         function(options, **vars(parser.parse_args(arguments)))
+        sys.stdout.flush()  # a reader that went away shows here, not as Python exits
     except UsageError as error:
         parser.error(str(error))
     except FeedsmithError as error:
@@ -94,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         print("Aborted.", file=sys.stderr)
         sys.exit(130)  # 128 + SIGINT, as shells report it
+    except BrokenPipeError:  # `feedsmith entries | head`: the reader has what it wanted
+        if options.debug:
+            raise
+        sys.exit(141)  # 128 + SIGPIPE, as shells report it
 
 
 class _GroupParser(argparse.ArgumentParser):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -224,6 +225,22 @@ def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Resu
     assert out.startswith("Sources: 0 file(s) read, 5 unchanged")
     assert {"tomllib", "sqlite3", "feedsmith.pipeline"} <= unchanged
     assert not unchanged & (DIGEST_AND_SERVICE | RENDERING | SLOW_TO_LOAD)
+
+
+def test_a_reader_that_goes_away_is_no_traceback(project: Path,
+                                                 cli: Callable[..., Result]) -> None:
+    """`feedsmith entries | head -1`: head exits, the pipe breaks; say nothing, as cat would."""
+    assert cli("build").exit_code == 0
+    with subprocess.Popen([sys.executable, "-m", "feedsmith", "--config",
+                           str(project / "config.toml"), "entries"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env={k: v for k, v in os.environ.items()
+                               if k != "PYTHONUNBUFFERED"}) as listing:  # buffered, as a shell has it
+        assert listing.stdout is not None and listing.stderr is not None
+        listing.stdout.close()  # before it writes a line: no reader is left
+        assert listing.wait(timeout=60) == 141
+        errors = listing.stderr.read().decode()
+    assert "Traceback" not in errors and "Exception ignored" not in errors, errors
 
 
 def test_the_top_level_help_names_every_stage(cli: Callable[..., Result]) -> None:
