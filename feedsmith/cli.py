@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     function, declared = COMMANDS[name]
     parser = argparse.ArgumentParser(prog=f"feedsmith {name}", description=_help(function),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     allow_abbrev=False)  # `--wai` must not become --wait
     for flags, settings in declared:
         parser.add_argument(*flags, **settings)
     try:
@@ -130,8 +131,9 @@ def _group_parser(prog: str, description: str, prefix: str = "") -> _GroupParser
         + (GROUPS[name] if name in GROUPS else _summary(COMMANDS[prefix + name][0]))
         for name in names)
     parser = _GroupParser(prog=prog, usage="%(prog)s [options] COMMAND [ARGS ...]",
-                     description=description, epilog=f"commands:\n{listing}",
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+                          description=description, epilog=f"commands:\n{listing}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          allow_abbrev=False)
     parser.prefix = prefix
     parser.add_argument("command", nargs="?", metavar="COMMAND", help=argparse.SUPPRESS)
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
