@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from feedsmith import __version__
 from feedsmith.errors import DigestError, FeedsmithError
+from feedsmith.period import MONTH_KEY, WEEK_KEY, Period
 from feedsmith.records import record
 
 # Each command imports the machinery it uses (config, store, pipeline, digest, mail, scheduler):
@@ -209,15 +210,22 @@ def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 def _month(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM, e.g. 2023-11, got {text!r}")
-    return text
+    return _period_key(text, MONTH_KEY, "expected YYYY-MM, e.g. 2023-11")
 
 
 def _week(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", text):
-        raise argparse.ArgumentTypeError(f"expected an ISO week YYYY-Www, e.g. 2023-W47, "
-                                         f"got {text!r}")
+    return _period_key(text, WEEK_KEY, "expected an ISO week YYYY-Www, e.g. 2023-W47")
+
+
+def _period_key(text: str, form: re.Pattern[str], expected: str) -> str:
+    """An issue's month or week, as `Period` reads it: "2021-W53" has the form of a week, but
+    2021 has no week 53."""
+    if not form.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    try:
+        Period.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -402,7 +410,6 @@ def digest(options: _Options, month: str | None, week: str | None, dry_run: bool
     The issue's web page, text and .eml go under <output>/digest/.
     """
     from feedsmith.newsletter import run_issue
-    from feedsmith.period import Period
 
     if month and week:
         raise UsageError("give --month or --week, not both")

@@ -15,8 +15,8 @@ from feedsmith.records import record
 
 MONTHLY, WEEKLY = "monthly", "weekly"
 CADENCES = (MONTHLY, WEEKLY)
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
-_WEEK = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")
+MONTH_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # "2023-11"
+WEEK_KEY = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")  # "2023-W47"
 
 
 @record
@@ -30,10 +30,10 @@ class Period:
     @classmethod
     def parse(cls, key: str) -> Period:
         """"2023-11" or "2023-W47"; ValueError naming what was expected otherwise."""
-        if match := _MONTH.fullmatch(key):
+        if match := MONTH_KEY.fullmatch(key):
             first = date(int(match[1]), int(match[2]), 1)
             return cls(key, first, _next_month(first))
-        if match := _WEEK.fullmatch(key):
+        if match := WEEK_KEY.fullmatch(key):
             try:
                 first = date.fromisocalendar(int(match[1]), int(match[2]), 1)
             except ValueError:

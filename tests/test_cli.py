@@ -192,6 +192,8 @@ def test_usage_errors_exit_2(cli: Callable[..., Result]) -> None:
     assert result.exit_code == 2
     assert "--port: expected a whole number from 0 to 65535, got '65536'" in result.stderr
     assert cli().exit_code == 2  # no command: the help, as a usage error
+    result = cli("digest", "--week", "2021-W53")  # the form of a week, but no such week
+    assert result.exit_code == 2 and "--week: 2021 has no ISO week 53" in result.stderr
     result = cli("build", "--wai", "5")  # no abbreviations: a later option could take them
     assert result.exit_code == 2 and "unrecognized arguments: --wai 5" in result.stderr
 
