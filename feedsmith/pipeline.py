@@ -18,14 +18,14 @@ from pathlib import Path
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
-from feedsmith.database import exclusive, open_database
 from feedsmith.errors import Problem, SourceError
-from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, ARCHIVE, archive_page
-from feedsmith.pages import STYLESHEETS, neighbours
 from feedsmith.records import field, mutable_record, record, replace, values
-from feedsmith.sources import read_sources
-from feedsmith.store import MergeResult, Store
+from feedsmith.sources.harvest import read_sources
+from feedsmith.store.engines import exclusive, open_database
+from feedsmith.store.queries import MergeResult, Store
+from feedsmith.web.feeds import Feed
+from feedsmith.web.pages import STYLESHEETS, neighbours
 
 SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
@@ -102,7 +102,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                 return report
             months = store.months()
             feeds = store.feeds(config.site.timezone, config.output.max_entries)
-        from feedsmith.publish import publish  # rendering: not imported when nothing is stale
+        from feedsmith.web.publish import publish  # rendering: not imported when nothing is stale
 
         # A category whose last entry moved away is written empty rather than left stale.
         emptied = [Feed(slug, slug, ()) for slug in sorted(stale - {f.slug for f in feeds})]

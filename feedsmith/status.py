@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from feedsmith.config import Config
-from feedsmith.database import open_database
-from feedsmith.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
-from feedsmith.newsletter import plan_due
+from feedsmith.newsletter.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
+from feedsmith.newsletter.run import plan_due
 from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
 from feedsmith.records import field, mutable_record, record
 from feedsmith.schedule import Jobs, next_runs
-from feedsmith.store import Store
+from feedsmith.store.engines import open_database
+from feedsmith.store.queries import Store
 
 FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.files import Staging
-from feedsmith.store import Merge, Store
+from feedsmith.store.queries import Merge, Store
+from feedsmith.web.files import Staging
 
 
 def _kill_at(owner: Any, name: str, call: int = 1, after: bool = False) -> None:
@@ -47,15 +47,15 @@ if __name__ == "__main__":
     if point.startswith("insert"):
         _kill_at(Merge, "_insert", after=True)
         if point == "insert-slow-reads":
-            import feedsmith.sources
+            import feedsmith.sources.harvest
 
-            parse = feedsmith.sources.parse_listing
+            parse = feedsmith.sources.harvest.parse_listing
 
             def slow(*args: Any, **kwargs: Any) -> Any:
                 time.sleep(1)
                 return parse(*args, **kwargs)
 
-            feedsmith.sources.parse_listing = slow
+            feedsmith.sources.harvest.parse_listing = slow
     elif point.startswith("stage-"):  # files staged as temp files, none renamed yet
         _kill_at(Staging, "add", int(point.removeprefix("stage-")))
     elif point.startswith("replace-"):

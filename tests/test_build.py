@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from feedsmith import feeds, pipeline, publish
+from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
+from feedsmith.web import feeds, publish
 
 from .conftest import Result, tree
 

@@ -219,7 +219,7 @@ def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Resu
     for light in ("--help", "--version"):
         modules, _ = _imported(project, light)
         assert "argparse" in modules
-        assert not modules & {"tomllib", "sqlite3", "feedsmith.config", "feedsmith.pipeline"}
+        assert not modules & {"tomllib", "sqlite3", "feedsmith.config.load", "feedsmith.pipeline"}
     cold, _ = _imported(project, "build")
     assert {"feedgen", "jinja2", "feedsmith.pipeline"} <= cold
     assert not cold & DIGEST_AND_SERVICE

@@ -19,7 +19,8 @@ import feedparser
 import pytest
 from lxml import html as lxml_html
 
-from feedsmith import mail, newsletter
+from feedsmith.newsletter import mail
+from feedsmith.newsletter import run as newsletter
 
 from .conftest import DATA, Inbox, Result, free_port, query, set_smtp
 

@@ -23,10 +23,10 @@ import pytest
 from lxml import etree
 
 from feedsmith.config import load_config
-from feedsmith.database import open_database
-from feedsmith.feeds import render_rss
 from feedsmith.pipeline import build
-from feedsmith.store import Store
+from feedsmith.store.engines import open_database
+from feedsmith.store.queries import Store
+from feedsmith.web.feeds import render_rss
 
 from .conftest import DATA, Result
 

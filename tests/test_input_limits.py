@@ -9,9 +9,9 @@ from pathlib import Path
 
 import feedparser
 
-from feedsmith.database import open_database
 from feedsmith.identity import category_slug
-from feedsmith.store import Store
+from feedsmith.store.engines import open_database
+from feedsmith.store.queries import Store
 
 from .conftest import Result
 

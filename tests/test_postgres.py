@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.database.postgres import RUN_LOCK
+from feedsmith.store.postgres import RUN_LOCK
 
 from .conftest import (
     Inbox,

@@ -20,11 +20,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from feedsmith.config import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox, load_config
+from feedsmith.config import load_config
+from feedsmith.config.mailbox import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox
 from feedsmith.dates import long_date, month_label
 from feedsmith.errors import ConfigError
-from feedsmith.pages import escape_html
 from feedsmith.sources.text import _CREDIT, read_text_listing
+from feedsmith.web.pages import escape_html
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]

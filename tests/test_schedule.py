@@ -20,7 +20,7 @@ import pytest
 
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
-from feedsmith.newsletter import run_due
+from feedsmith.newsletter.run import run_due
 from feedsmith.schedule import crontab, next_runs
 
 from .conftest import DATA, Inbox, Result, free_port, query, set_smtp

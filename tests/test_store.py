@@ -20,12 +20,13 @@ import feedparser
 import pytest
 from lxml import html as lxml_html
 
-from feedsmith import pipeline, publish
+from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.database import open_database
 from feedsmith.forked import ChildFailed, InChild
-from feedsmith.schema import SCHEMA_VERSION
-from feedsmith.store import Store
+from feedsmith.store.engines import open_database
+from feedsmith.store.queries import Store
+from feedsmith.store.schema import SCHEMA_VERSION
+from feedsmith.web import publish
 
 from .conftest import Result, contents, query, tree
 
@@ -356,7 +357,7 @@ def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
     def broken(raw: bytes, origin: str, *args: object, **kwargs: object) -> None:
         raise ZeroDivisionError(f"a bug while reading {origin}")
 
-    monkeypatch.setattr("feedsmith.sources.parse_listing", broken)
+    monkeypatch.setattr("feedsmith.sources.harvest.parse_listing", broken)
     with pytest.raises(ChildFailed, match="ZeroDivisionError: a bug while reading"):
         _build(project, LATER)
     assert contents(project / "feeds") == before
@@ -414,7 +415,7 @@ def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
     (project / "listings" / "long.txt").write_text("\n".join(lines))
     _build(project)
     before = contents(project / "feeds")
-    from feedsmith.pages import render_month as render
+    from feedsmith.web.pages import render_month as render
 
     parent, rendered_in_child = os.getpid(), []
 
@@ -437,7 +438,7 @@ def test_a_failing_archive_child_publishes_nothing_and_leaves_no_temp_files(
 
 @pytest.mark.sqlite_only
 def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project: Path) -> None:
-    from feedsmith.schema import MIGRATIONS
+    from feedsmith.store.schema import MIGRATIONS
 
     path = project / "feedsmith.db"
     with sqlite3.connect(path) as db:
@@ -474,7 +475,7 @@ def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """A clock ten seconds ahead: the listings look as old as a cron job finds them, settled
     past the window in which a file's `stat` is not trusted."""
     real = time.time_ns
-    monkeypatch.setattr("feedsmith.sources.time.time_ns", lambda: real() + 10_000_000_000)
+    monkeypatch.setattr("feedsmith.sources.harvest.time.time_ns", lambda: real() + 10_000_000_000)
 
 
 def _listings_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:

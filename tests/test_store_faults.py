@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from feedsmith.schema import MIGRATIONS, SCHEMA_VERSION
+from feedsmith.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 from .conftest import Inbox, Result, contents, set_smtp
 
@@ -90,8 +90,8 @@ def test_several_first_runs_on_an_old_store_migrate_it_once(project: Path) -> No
         db.execute("PRAGMA journal_mode = WAL")
     holder = sqlite3.connect(store, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    opener = ("import sys, pathlib; from feedsmith.database import open_database\n"
-              "from feedsmith.store import Store\n"
+    opener = ("import sys, pathlib; from feedsmith.store.engines import open_database\n"
+              "from feedsmith.store.queries import Store\n"
               "with open_database(pathlib.Path(sys.argv[1])) as d: print(Store(d).count())")
     runs = [subprocess.Popen([sys.executable, "-c", opener, str(store)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(3)]

@@ -23,7 +23,7 @@ from lxml import html
 
 from feedsmith.config import load_config
 from feedsmith.pipeline import build
-from feedsmith.serve import make_server
+from feedsmith.web.serve import make_server
 
 from .conftest import REPO, Result, require, tree
 

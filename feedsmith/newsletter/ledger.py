@@ -13,12 +13,12 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
 from feedsmith.records import record
-from feedsmith.store import ENTRY_COLUMNS, entry_from_row
+from feedsmith.store.database import Database, from_utc_text, utc_text
+from feedsmith.store.queries import ENTRY_COLUMNS, entry_from_row
 
 _ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro"
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from feedsmith.database import Rows, check_version, migrate
 from feedsmith.errors import StoreError
-from feedsmith.schema import statements
+from feedsmith.store.database import Rows
+from feedsmith.store.schema import check_version, migrate, statements
 
 if TYPE_CHECKING:
     import psycopg
@@ -32,7 +32,7 @@ MIGRATION_LOCK = RUN_LOCK + 1
 
 
 class PostgresDatabase:
-    """An open PostgreSQL store (see `feedsmith.database.Database`)."""
+    """An open PostgreSQL store (see `feedsmith.store.database.Database`)."""
 
     engine = "PostgreSQL"
 
@@ -145,7 +145,7 @@ def _store_error(url: str, exc: Exception) -> StoreError:
 
 @contextmanager
 def exclusive(url: str, password_env: str, wait: float) -> Iterator[None]:
-    """Hold the store's advisory lock for a whole run (see `feedsmith.database.exclusive`)."""
+    """Hold the store's advisory lock for a whole run (see `feedsmith.store.database.exclusive`)."""
     import psycopg
 
     connection = _connect(url, password_env)

@@ -16,8 +16,8 @@ from feedsmith import templates
 from feedsmith.config import SiteConfig
 from feedsmith.dates import long_date, month_label
 from feedsmith.entry import Entry
-from feedsmith.feeds import Feed
 from feedsmith.identity import anchor, archive_page
+from feedsmith.web.feeds import Feed
 
 PAGE_STYLESHEET = "style.css"
 # Stylesheets copied as they are into the output folder: the pages' and the feeds' (`feeds.py`).
@@ -67,7 +67,7 @@ def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes
             _entry_html(entry, site, root, anchored, show_category)
             for entry in entries), "</ol>"]))
 
-    from feedsmith.templating import environment  # Jinja: only when a page is rendered
+    from feedsmith.web.templating import environment  # Jinja: only when a page is rendered
 
     page = environment().get_template(template).render(
         context, site=site, root=root, archive_page=archive_page, entry_list=entry_list,

@@ -16,13 +16,13 @@ from mjml import mjml2html
 
 from feedsmith.config import Config
 from feedsmith.dates import long_date
-from feedsmith.editorial import Editorial
 from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
-from feedsmith.ledger import IssueRecord, Rendered
+from feedsmith.newsletter.editorial import Editorial
+from feedsmith.newsletter.ledger import IssueRecord, Rendered
 from feedsmith.period import Period
 from feedsmith.records import record
-from feedsmith.templating import environment
+from feedsmith.web.templating import environment
 
 LATE_HEADING = "Also new: earlier items that reached us late"
 

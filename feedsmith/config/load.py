@@ -14,146 +14,30 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedsmith.config.mailbox import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox
+from feedsmith.config.model import (
+    DEFAULT_CATEGORY,
+    DEFAULT_EXCLUDE,
+    FORMATS,
+    SELECTOR_KEYS,
+    Config,
+    DigestConfig,
+    FetchConfig,
+    OutputConfig,
+    ScheduleConfig,
+    SiteConfig,
+    SmtpConfig,
+    SourceConfig,
+    StoreConfig,
+)
+from feedsmith.config.table import Table, did_you_mean
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
 from feedsmith.period import CADENCES, MONTHLY, WEEKLY
-from feedsmith.records import field, record
-from feedsmith.tables import Table, did_you_mean
 from feedsmith.urls import is_http_url, origin
-
-DEFAULT_CATEGORY = "Uncategorised"
-# The listing announces each newsletter issue as an item: an issue should not list itself.
-DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 
 # RFC 4151 tagging entity: a domain name or email address, a comma, and a date the owner held it.
 _TAGGING_ENTITY = re.compile(r"^[A-Za-z0-9.@-]+\.[A-Za-z]{2,},\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-@record
-class SiteConfig:
-    title: str
-    link: str  # the listing page people read
-    base_url: str  # where the output folder is published; always ends with "/"
-    id_authority: str  # RFC 4151 tagging entity, e.g. "ilo.org,2024"
-    timezone: ZoneInfo
-    language: str = "en"
-    author_name: str = ""
-    author_email: str = ""
-    icon: str = ""  # absolute URLs of a small square icon and a wider logo, for pages and feeds
-    logo: str = ""
-
-
-SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image")
-FORMATS = ("auto", "text", "html", "feed")
-
-
-@record
-class SourceConfig:
-    name: str
-    paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
-    url: str = ""  # or a listing page / feed on the web (http or https only)
-    category: str = DEFAULT_CATEGORY  # for items listed without a category line
-    language: str = "en"  # of the listing's dates
-    format: str = "auto"  # "auto", "text", "html" or "feed"
-    max_pages: int = 1  # listing pages to follow per run ("next" links)
-    selectors: tuple[tuple[str, str], ...] = ()  # CSS selectors for HTML, by SELECTOR_KEYS
-    # Origins besides the URL's own that its redirects and next pages may lead to.
-    allow_origins: tuple[str, ...] = ()
-
-
-@record
-class FetchConfig:
-    user_agent: str = ""
-    timeout: float = 20.0
-    retries: int = 2  # after the first try, on 5xx and connection errors only
-    backoff: float = 1.0  # seconds before the first retry, doubled each time
-    max_bytes: int = 5_000_000
-    max_redirects: int = 5
-
-
-@record
-class OutputConfig:
-    dir: Path
-    max_entries: int = 50
-
-
-@record
-class StoreConfig:
-    """Where the state database is: an SQLite file (`path`, never inside the published folder),
-    or a PostgreSQL database (`url`, whose password comes from `password_env` or libpq's
-    PGPASSWORD or ~/.pgpass, never from the config)."""
-
-    path: Path | None = None
-    url: str = ""
-    password_env: str = ""
-
-    @property
-    def where(self) -> str:
-        """The store as messages name it, without a password."""
-        return self.url or str(self.path)
-
-
-@record
-class SmtpConfig:
-    host: str = "localhost"
-    port: int = 587
-    security: str = "starttls"  # "starttls", "ssl" or "none"
-    username: str = ""
-    password_env: str = ""  # name of the environment variable holding the password
-    timeout: int = 60
-
-
-@record
-class DigestConfig:
-    title: str
-    sender: str  # `from`
-    to: tuple[str, ...]
-    list_id: str
-    unsubscribe: tuple[str, ...]  # https URL and/or mailto:
-    contact: str  # footer contact address
-    templates: Path | None  # a folder whose templates replace the shipped ones
-    numbering: str = "running"  # or "yearly"
-    first_number: int = 1
-    lookback_months: int = 1
-    skip_empty: bool = True
-    exclude: tuple[str, ...] = ()  # title patterns (case-insensitive) left out of issues
-    sections: tuple[str, ...] = ()  # category order; the others follow alphabetically
-    lead_category: str = ""  # lead story: newest of this category, else the newest item
-    max_html_bytes: int = 95_000  # Gmail clips at ~102 KB
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
-    cadence: str = "monthly"  # or "weekly" (ISO weeks in the site's time zone)
-    # The look: masthead logo (absolute https URL) and its alt text, the brand colour, a tagline
-    # and per-category section headings ("{period}" is replaced by the issue's period), social
-    # links for the footer (name, https URL).
-    logo: str = ""
-    logo_alt: str = ""
-    brand_color: str = "#1e2d6b"
-    tagline: str = ""
-    headings: tuple[tuple[str, str], ...] = ()
-    social: tuple[tuple[str, str], ...] = ()
-    intros: Path | None = None  # folder of editorials, one Markdown file per issue: 2023-11.md
-    send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
-
-
-@record
-class ScheduleConfig:
-    build: str = "every 15m"  # crontab expression, or "every N s|m|h"
-    digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
-    catch_up: str = "latest"  # "latest", "all" or "none"
-    max_lateness_days: int = 7
-
-
-@record
-class Config:
-    path: Path
-    site: SiteConfig
-    sources: tuple[SourceConfig, ...]
-    output: OutputConfig
-    store: StoreConfig
-    digest: DigestConfig
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    fetch: FetchConfig = field(default_factory=FetchConfig)
-
 
 def load_config(path: Path) -> Config:
     """Read and check the config file at `path`; raise ConfigError naming the file and key."""
@@ -423,43 +307,12 @@ def _with_period(table: Table, key: str, text: str) -> str:
     return text
 
 
-_SPECIALS = frozenset(r'()<>@,:;.\"[]')  # RFC 5322: a display name with one is quoted
-
-
-def default_sender(name: str, address: str) -> str:
-    """"Name <address>" as `email.headerregistry.Address` writes it, without loading the `email`
-    package (~9 ms) on every build: only a config with a `from` is checked by it."""
-    if not _SPECIALS.isdisjoint(name):
-        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name} <{address}>" if name else address
-
-
 def _mailbox(table: Table, key: str, value: str) -> str:
     """One address, with or without a display name: "Name <a@example.org>" or "a@example.org"."""
     if not (PLAIN_MAILBOX.fullmatch(value) or email_reads_one_mailbox(value)):
         table.fail(f"expected one email address per entry, such as \"Name <name@example.org>\" or "
                    f"\"name@example.org\", got {value!r}", key)
     return value
-
-
-# RFC 5322 dot-atoms, "name@example.org" or "Plain Words <name@example.org>": a mailbox this plain
-# is one the `email` package reads without defect (a property test holds it to that), so most
-# configs are checked without loading that package (~9 ms) on every build.
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/^_`{|}~-]"  # RFC 5322 atext less "=" and "?": no encoded words
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDRESS = rf"{_ATEXT}+(?:\.{_ATEXT}+)*@{_LABEL}(?:\.{_LABEL})+"
-PLAIN_MAILBOX = re.compile(rf"{_ADDRESS}|{_ATEXT}+(?: {_ATEXT}+)* <{_ADDRESS}>")
-
-
-def email_reads_one_mailbox(value: str) -> bool:
-    """Whether the `email` package reads `value` as a To: header of one whole address."""
-    from email import errors, policy
-
-    header = policy.default.header_factory("To", value)
-    addresses = header.addresses
-    defects = [d for d in header.defects if isinstance(d, errors.InvalidHeaderDefect)]
-    local, _, domain = addresses[0].addr_spec.partition("@") if len(addresses) == 1 else ("", "", "")
-    return not defects and bool(local) and bool(domain) and len(addresses) == 1
 
 
 def _smtp(table: Table) -> SmtpConfig:

@@ -16,13 +16,13 @@ import contextlib
 from collections.abc import Iterable, Iterator
 
 from feedsmith.config import Config
-from feedsmith.database import open_database
-from feedsmith.feeds import Feed, render_atom, render_json, render_opml, render_rss
-from feedsmith.files import Staging, remove_stale_temp_files
 from feedsmith.forked import InChild
 from feedsmith.identity import ALL, archive_page
-from feedsmith.pages import render_category, render_home, render_month, stylesheets
-from feedsmith.store import Store
+from feedsmith.store.engines import open_database
+from feedsmith.store.queries import Store
+from feedsmith.web.feeds import Feed, render_atom, render_json, render_opml, render_rss
+from feedsmith.web.files import Staging, remove_stale_temp_files
+from feedsmith.web.pages import render_category, render_home, render_month, stylesheets
 
 Job = tuple[str, str]  # ("feed", slug), ("site", ""), ("month", "YYYY-MM")
 

@@ -7,7 +7,7 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 Every item links somewhere: its own link, else its permalink in the web edition (`Entry.url`).
 RSS and Atom name `feed.css`, so a person who opens a feed in a browser reads a page, not markup:
 browsers are dropping XSLT, while a CSS stylesheet for XML works wherever the feed is served as
-XML (see `feedsmith.serve`).
+XML (see `feedsmith.web.serve`).
 """
 
 from __future__ import annotations

@@ -18,13 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from feedsmith.database import check_version, migrate
 from feedsmith.errors import StoreError
-from feedsmith.schema import statements
+from feedsmith.store.schema import check_version, migrate, statements
 
 
 class SQLiteDatabase:
-    """An open SQLite store (see `feedsmith.database.Database`): the SQL runs as written."""
+    """An open SQLite store (see `feedsmith.store.database.Database`): the SQL runs as written."""
 
     engine = "SQLite"
 
@@ -67,7 +66,7 @@ class SQLiteDatabase:
 
 @contextmanager
 def open_database(path: Path, create: bool) -> Iterator[SQLiteDatabase]:
-    """The SQLite store at `path`, created or migrated (see `feedsmith.database.open_database`)."""
+    """The SQLite store at `path`, created or migrated (see `feedsmith.store.database.open_database`)."""
     if not path.exists():
         if not create:
             raise StoreError(f"{path}: no state database yet: run `feedsmith build` first")
@@ -198,7 +197,7 @@ def _why_not_writable(path: Path) -> str:
 
 
 def _prepare(database: SQLiteDatabase) -> None:
-    """Settings, then migrations (see `feedsmith.database.migrate`)."""
+    """Settings, then migrations (see `feedsmith.store.database.migrate`)."""
     connection = database.connection
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
@@ -211,7 +210,7 @@ def _prepare(database: SQLiteDatabase) -> None:
 @contextmanager
 def exclusive(path: Path, wait: float) -> Iterator[None]:
     """Hold the store's lock (`<store>.lock`, an OS file lock) for a whole run (see
-    `feedsmith.database.exclusive`)."""
+    `feedsmith.store.database.exclusive`)."""
     lock_path = path.with_name(path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The database's schema, version by version: the store's tables and the ledger's.
 
-`feedsmith.database` applies these on open, on either engine: the SQL is SQLite's, and the
+`feedsmith.store.database` applies these on open, on either engine: the SQL is SQLite's, and the
 PostgreSQL module translates its types. Each migration takes the schema from version N to N+1:
 SQL, or a function for what SQL cannot say. Never edit one that has
 shipped: add the next. Which module reads and writes which tables: `store` the entries and what
@@ -14,10 +14,11 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from feedsmith.errors import StoreError
 from feedsmith.identity import ALL, category_slug
 
 if TYPE_CHECKING:
-    from feedsmith.database import Database
+    from feedsmith.store.database import Database
 
 
 def _reslug(db: Database) -> None:
@@ -161,3 +162,31 @@ def statements(script: str) -> Iterator[str]:
             statement = ""
     if statement.strip(" \n;"):
         yield statement
+
+
+def migrate(database: Database) -> None:
+    """Bring a database's schema to this feedsmith's version. The version is read again once the
+    migration lock is held, so several first runs at once migrate exactly once. A database of
+    something else, or of a newer feedsmith, is refused and left as it is."""
+    if check_version(database) == SCHEMA_VERSION:
+        return
+    with database.migrating():
+        for number in range(check_version(database), SCHEMA_VERSION):
+            step = MIGRATIONS[number]
+            if callable(step):
+                step(database)
+            else:
+                database.run_script(step)
+            database.set_schema_version(number + 1)
+
+
+def check_version(database: Database) -> int:
+    version = database.schema_version()
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{database.where}: written by a newer feedsmith (schema {version}, "
+                         f"this one knows {SCHEMA_VERSION}): upgrade feedsmith")
+    if version == 0 and database.has_other_tables():
+        raise StoreError(f"{database.where}: this {database.engine} database is not a "
+                         "feedsmith store (it has other tables): check [store]; feedsmith does "
+                         "not change it")
+    return version

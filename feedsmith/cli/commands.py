@@ -29,8 +29,8 @@ from feedsmith.records import record
 # `--help` and `--version` load argparse alone, and `build` not the digest's or the scheduler's.
 if TYPE_CHECKING:
     from feedsmith.config import Config
-    from feedsmith.newsletter import DigestReport
-    from feedsmith.store import ListedEntry
+    from feedsmith.newsletter.run import DigestReport
+    from feedsmith.store.queries import ListedEntry
 
 ABOUT = """\
 Turn news listing pages into RSS and Atom feeds and a monthly email newsletter.
@@ -114,7 +114,7 @@ class _GroupParser(argparse.ArgumentParser):
         parsed = super().parse_args(args, namespace)
         names = _commands_of(self.prefix)
         if parsed.command not in (None, *names):
-            from feedsmith.tables import did_you_mean
+            from feedsmith.config.table import did_you_mean
 
             self.error(f"no such command {parsed.command!r}"
                        f"{did_you_mean(parsed.command, set(names))}; the commands are: "
@@ -290,7 +290,7 @@ def check(options: _Options, items: int) -> None:
     Every source is read (URLs fetched) and shows the first items it gives and every warning;
     neither the store nor the output folder is touched.
     """
-    from feedsmith.preview import check_sources
+    from feedsmith.sources.preview import check_sources
 
     config = options.config()
     print(f"Config {config.path}: OK.")
@@ -316,7 +316,7 @@ def init(options: _Options, listing: str) -> None:
     Its format, date language and, for an HTML page, selectors are detected. An existing config
     is never overwritten.
     """
-    from feedsmith.preview import detect, starter_config, write_new
+    from feedsmith.sources.preview import detect, starter_config, write_new
 
     target = options.config_path
     if target.exists():  # before fetching anything
@@ -355,8 +355,8 @@ def entries(options: _Options, category: str | None, month: str | None, long_: b
 
     Newest first; --long shows every field and why an entry is in a feed or not.
     """
-    from feedsmith.database import open_database
-    from feedsmith.store import Store
+    from feedsmith.store.engines import open_database
+    from feedsmith.store.queries import Store
 
     config = options.config()
     with open_database(config.store, create=False) as database:
@@ -409,7 +409,7 @@ def digest(options: _Options, month: str | None, week: str | None, dry_run: bool
 
     The issue's web page, text and .eml go under <output>/digest/.
     """
-    from feedsmith.newsletter import run_issue
+    from feedsmith.newsletter.run import run_issue
 
     if month and week:
         raise UsageError("give --month or --week, not both")
@@ -429,7 +429,7 @@ def digest(options: _Options, month: str | None, week: str | None, dry_run: bool
 
 
 def _print_digest(report: DigestReport, config: Config, dry_run: bool) -> None:
-    from feedsmith.issue import LATE_HEADING
+    from feedsmith.newsletter.issue import LATE_HEADING
 
     if report.number is None:
         print(f"{report.month}: nothing new, so no issue"
@@ -471,8 +471,8 @@ def run_due(options: _Options, now: str | None, wait: float, log_file: Path | No
 
     Idempotent: run it as often as you like; an issue goes to each recipient once.
     """
-    from feedsmith.logs import configure_logging
-    from feedsmith.newsletter import run_due as run_due_core
+    from feedsmith.cli.logs import configure_logging
+    from feedsmith.newsletter.run import run_due as run_due_core
 
     config = options.config()
     configure_logging(log_file, quiet, config.site.timezone)
@@ -491,9 +491,9 @@ def schedule(options: _Options, print_only: bool, now: str | None, log_file: Pat
 
     Rebuilds the feeds and sends the digests that are due, until stopped.
     """
-    from feedsmith.logs import configure_logging
-    from feedsmith.newsletter import logged_build
-    from feedsmith.newsletter import run_due as run_due_core
+    from feedsmith.cli.logs import configure_logging
+    from feedsmith.newsletter.run import logged_build
+    from feedsmith.newsletter.run import run_due as run_due_core
     from feedsmith.schedule import Jobs, next_runs, serve
 
     config = options.config()
@@ -526,7 +526,7 @@ def serve(options: _Options, bind: str, port: int) -> None:
 
     With the headers production needs (types, caching, the feeds' charset).
     """
-    from feedsmith.serve import make_server
+    from feedsmith.web.serve import make_server
 
     config = options.config()
     folder = config.output.dir
@@ -594,7 +594,7 @@ def store_copy(options: _Options, target: str, password_env: str, wait: float) -
     To move to PostgreSQL, or back; then point [store] at the copy.
     """
     from feedsmith.config import StoreConfig, postgres_url_problem
-    from feedsmith.database.copying import copy_store
+    from feedsmith.store.copying import copy_store
 
     config = options.config()
     if "://" in target:

@@ -9,13 +9,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feedsmith.database import exclusive, open_database
 from feedsmith.errors import StoreError
-from feedsmith.schema import TABLES
+from feedsmith.store.engines import exclusive, open_database
+from feedsmith.store.schema import TABLES
 
 if TYPE_CHECKING:
     from feedsmith.config import StoreConfig
-    from feedsmith.database import Database
+    from feedsmith.store.database import Database
 
 
 def copy_store(source: StoreConfig, target: StoreConfig, wait: float) -> dict[str, int]:

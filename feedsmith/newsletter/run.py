@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from feedsmith.config import Config
-from feedsmith.database import exclusive, open_database
-from feedsmith.editorial import read_editorial
 from feedsmith.errors import (
     ConfigError,
     DeliveryError,
@@ -26,9 +24,15 @@ from feedsmith.errors import (
     FeedsmithError,
     OutcomeUnknown,
 )
-from feedsmith.files import write_if_changed
-from feedsmith.issue import Layout, arrange, render_archive, render_issue, render_issues_feed
-from feedsmith.ledger import (
+from feedsmith.newsletter.editorial import read_editorial
+from feedsmith.newsletter.issue import (
+    Layout,
+    arrange,
+    render_archive,
+    render_issue,
+    render_issues_feed,
+)
+from feedsmith.newsletter.ledger import (
     FAILED,
     OUTCOME_UNKNOWN,
     SENDING,
@@ -37,11 +41,13 @@ from feedsmith.ledger import (
     Ledger,
     Rendered,
 )
-from feedsmith.mail import compose, message_id, send, smtp_session
+from feedsmith.newsletter.mail import compose, message_id, send, smtp_session
 from feedsmith.period import Period
 from feedsmith.pipeline import BuildReport, build
 from feedsmith.records import field, mutable_record, replace
 from feedsmith.schedule import MISFIRE_GRACE, Jobs, due_time
+from feedsmith.store.engines import exclusive, open_database
+from feedsmith.web.files import write_if_changed
 
 
 @mutable_record

@@ -15,8 +15,8 @@ from feedsmith.dates import parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
 from feedsmith.records import field, mutable_record, record
-from feedsmith.sources import Harvest, detect_format, parse_listing, read_sources
 from feedsmith.sources.decoding import decode_html
+from feedsmith.sources.harvest import Harvest, detect_format, parse_listing, read_sources
 from feedsmith.sources.item import ListedItem
 from feedsmith.urls import is_http_url, origin
 

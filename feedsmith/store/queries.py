@@ -1,6 +1,6 @@
 """The memory of feedsmith: every entry ever seen, which listing files were read, what is unpublished.
 
-Its tables live in the state database (see `feedsmith.schema`) beside the config. Feeds are written from here, not from the listings, so
+Its tables live in the state database (see `feedsmith.store.schema`) beside the config. Feeds are written from here, not from the listings, so
 a feed keeps its history after the listing page has moved on. Why an item is "new": its id (or an
 alias of it, see `feedsmith.identity` and `Merge`) is not in `entries` yet.
 
@@ -19,11 +19,11 @@ from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from feedsmith.database import Database, from_utc_text, utc_text
 from feedsmith.entry import Entry, day_offsets
-from feedsmith.feeds import Feed
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
 from feedsmith.records import field, mutable_record, record
+from feedsmith.store.database import Database, from_utc_text, utc_text
+from feedsmith.web.feeds import Feed
 
 ENTRY_COLUMNS = ("id, title, category, published, updated, summary, link, source, origin, "
                  "language, day, image, image_alt")

@@ -1,0 +1,141 @@
+"""The config as records: one per table of config.toml, each default stated once, here.
+
+`load` reads a file into these and checks every value; everything else reads only these.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from feedsmith.records import field, record
+
+DEFAULT_CATEGORY = "Uncategorised"
+# The listing announces each newsletter issue as an item: an issue should not list itself.
+DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
+
+
+@record
+class SiteConfig:
+    title: str
+    link: str  # the listing page people read
+    base_url: str  # where the output folder is published; always ends with "/"
+    id_authority: str  # RFC 4151 tagging entity, e.g. "ilo.org,2024"
+    timezone: ZoneInfo
+    language: str = "en"
+    author_name: str = ""
+    author_email: str = ""
+    icon: str = ""  # absolute URLs of a small square icon and a wider logo, for pages and feeds
+    logo: str = ""
+
+
+SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image")
+FORMATS = ("auto", "text", "html", "feed")
+
+
+@record
+class SourceConfig:
+    name: str
+    paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
+    url: str = ""  # or a listing page / feed on the web (http or https only)
+    category: str = DEFAULT_CATEGORY  # for items listed without a category line
+    language: str = "en"  # of the listing's dates
+    format: str = "auto"  # "auto", "text", "html" or "feed"
+    max_pages: int = 1  # listing pages to follow per run ("next" links)
+    selectors: tuple[tuple[str, str], ...] = ()  # CSS selectors for HTML, by SELECTOR_KEYS
+    # Origins besides the URL's own that its redirects and next pages may lead to.
+    allow_origins: tuple[str, ...] = ()
+
+
+@record
+class FetchConfig:
+    user_agent: str = ""
+    timeout: float = 20.0
+    retries: int = 2  # after the first try, on 5xx and connection errors only
+    backoff: float = 1.0  # seconds before the first retry, doubled each time
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+
+
+@record
+class OutputConfig:
+    dir: Path
+    max_entries: int = 50
+
+
+@record
+class StoreConfig:
+    """Where the state database is: an SQLite file (`path`, never inside the published folder),
+    or a PostgreSQL database (`url`, whose password comes from `password_env` or libpq's
+    PGPASSWORD or ~/.pgpass, never from the config)."""
+
+    path: Path | None = None
+    url: str = ""
+    password_env: str = ""
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it, without a password."""
+        return self.url or str(self.path)
+
+
+@record
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "starttls", "ssl" or "none"
+    username: str = ""
+    password_env: str = ""  # name of the environment variable holding the password
+    timeout: int = 60
+
+
+@record
+class DigestConfig:
+    title: str
+    sender: str  # `from`
+    to: tuple[str, ...]
+    list_id: str
+    unsubscribe: tuple[str, ...]  # https URL and/or mailto:
+    contact: str  # footer contact address
+    templates: Path | None  # a folder whose templates replace the shipped ones
+    numbering: str = "running"  # or "yearly"
+    first_number: int = 1
+    lookback_months: int = 1
+    skip_empty: bool = True
+    exclude: tuple[str, ...] = ()  # title patterns (case-insensitive) left out of issues
+    sections: tuple[str, ...] = ()  # category order; the others follow alphabetically
+    lead_category: str = ""  # lead story: newest of this category, else the newest item
+    max_html_bytes: int = 95_000  # Gmail clips at ~102 KB
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    cadence: str = "monthly"  # or "weekly" (ISO weeks in the site's time zone)
+    # The look: masthead logo (absolute https URL) and its alt text, the brand colour, a tagline
+    # and per-category section headings ("{period}" is replaced by the issue's period), social
+    # links for the footer (name, https URL).
+    logo: str = ""
+    logo_alt: str = ""
+    brand_color: str = "#1e2d6b"
+    tagline: str = ""
+    headings: tuple[tuple[str, str], ...] = ()
+    social: tuple[tuple[str, str], ...] = ()
+    intros: Path | None = None  # folder of editorials, one Markdown file per issue: 2023-11.md
+    send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
+
+
+@record
+class ScheduleConfig:
+    build: str = "every 15m"  # crontab expression, or "every N s|m|h"
+    digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
+    catch_up: str = "latest"  # "latest", "all" or "none"
+    max_lateness_days: int = 7
+
+
+@record
+class Config:
+    path: Path
+    site: SiteConfig
+    sources: tuple[SourceConfig, ...]
+    output: OutputConfig
+    store: StoreConfig
+    digest: DigestConfig
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)

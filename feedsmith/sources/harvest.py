@@ -1,0 +1,398 @@
+"""Sources: from the configured files and URLs to entries with ids, times and clean text.
+
+A source that cannot be read is reported and skipped; the build goes on with the others (and the
+store keeps what that source showed before). Only when every source fails does the build fail.
+A file or fetched page whose bytes and settings are unchanged since it was last merged (its
+fingerprint), or that the server says is not modified (HTTP 304), is not parsed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feedsmith import __version__
+from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
+from feedsmith.entry import Entry, dated
+from feedsmith.errors import Problem, SourceError
+from feedsmith.identity import category_slug, ids_for
+from feedsmith.records import field, mutable_record, replace
+from feedsmith.urls import is_http_url, origin
+
+# The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
+# needs them, and the text reader when a file changed: an unchanged build starts fast.
+if TYPE_CHECKING:
+    import httpx
+
+    from feedsmith.sources.item import ListedItem
+
+
+@mutable_record
+class Harvest:
+    """What reading all sources gave: entries newest-listed first, and what went wrong.
+
+    With a `sink` (a build's merge), each file's or page's entries go there as soon as it is
+    read, so a build never holds more than one file of entries; an item listed again in a later
+    file is then the store's to recognise. Without one, `entries` keeps them all.
+    """
+
+    sink: Callable[[list[Entry]], None] | None = None
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # single items left out
+    failures: list[SourceError] = field(default_factory=list)  # whole files, pages or sources
+    fingerprints: dict[str, str] = field(default_factory=dict)  # of what was read, by path/URL
+    signatures: dict[str, str] = field(default_factory=dict)  # stat signatures of files, by path
+    validators: dict[str, tuple[str, str]] = field(default_factory=dict)  # URL -> ETag, L-M
+    failed_sources: dict[str, str] = field(default_factory=dict)  # name -> first failure
+    files_read: int = 0  # files and pages parsed
+    files_unchanged: int = 0  # skipped: same fingerprint, or 304 Not Modified
+    seen: set[str] = field(default_factory=set)  # ids and aliases taken (of this file, if sunk)
+    spellings: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> name -> origin
+
+    def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
+        """An item becomes an entry, unless this harvest has it already (by id or alias).
+
+        Every reader's items pass here, so this is where what a source may publish is enforced:
+        fields of bounded size, and links and pictures that are http(s) or none.
+        """
+        item = self._bounded(item, origin)
+        if item.link and not is_http_url(item.link):
+            self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
+                                                 "the item is published without it"))
+            item = replace(item, link="")
+        if item.image and not is_http_url(item.image):
+            self.problems.append(Problem(origin, f"image {item.image[:80]!r} is not an http(s) "
+                                                 "URL; the item is published without it"))
+            item = replace(item, image="", image_alt="")
+        entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
+        if not self._first_time((entry_id, *aliases)):
+            return
+        moment = dated(item.day, site.timezone)
+        category = item.category or source.category
+        self.spellings.setdefault(category_slug(category), {}).setdefault(category, origin)
+        self.entries.append(Entry(
+            id=entry_id, title=item.title, category=category,
+            published=moment, updated=moment, summary=item.summary, link=item.link,
+            source=source.name, origin=origin, aliases=aliases,
+            language=source.language, image=item.image, image_alt=item.image_alt))
+
+    def take(self, part: Harvest) -> None:
+        """One file's entries, made by a Harvest of its own (in a child process, when a build
+        reads several): an item this harvest has already is left out, as `add` leaves it."""
+        self.problems.extend(part.problems)
+        for slug, names in part.spellings.items():
+            spelt = self.spellings.setdefault(slug, {})
+            for name, where in names.items():
+                spelt.setdefault(name, where)
+        self.entries += [e for e in part.entries if self._first_time((e.id, *e.aliases))]
+        self.end_file()
+
+    def _first_time(self, ids: tuple[str, ...]) -> bool:
+        """Whether no id or alias of an item is taken yet; if so, they are from now on."""
+        if not self.seen.isdisjoint(ids):
+            return False
+        self.seen.update(ids)
+        return True
+
+    def end_file(self) -> None:
+        """A file or page is read: hand its entries to the sink, if there is one."""
+        if self.sink is not None and self.entries:
+            self.sink(self.entries)
+            self.entries = []
+            self.seen.clear()
+
+    def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
+        """The item with no field longer than FIELD_LIMITS: one runaway field must not make
+        every later build fail (lxml refuses text nodes over 10 MB)."""
+        if len(item.summary) <= _SHORTEST_LIMIT and len(item.title) <= _SHORTEST_LIMIT \
+                and len(item.category or "") <= _SHORTEST_LIMIT and len(item.link) <= _SHORTEST_LIMIT \
+                and len(item.image) <= _SHORTEST_LIMIT and len(item.image_alt) <= _SHORTEST_LIMIT:
+            return item  # the usual case, checked without a loop
+        for name, limit in FIELD_LIMITS.items():
+            value: str = getattr(item, name) or ""
+            if len(value) > limit:
+                whole = name in ("link", "image")  # a cut URL is a wrong URL
+                shorter = "" if whole else value[:limit].rsplit(" ", 1)[0] + "…"
+                what = "dropped" if whole else f"cut to {limit:,}"
+                self.problems.append(Problem(origin, f"{name} is {len(value):,} characters long; "
+                                                     f"{what}"))
+                item = replace(item, **{name: shorter})
+        return item
+
+    def category_warnings(self) -> None:
+        """Warn where spellings that differ beyond case share one feed ("C#" and "C")."""
+        for slug, names in sorted(self.spellings.items()):
+            distinct = {name.casefold(): name for name in names}
+            if len(distinct) > 1:
+                shown = " and ".join(repr(n) for n in sorted(distinct.values()))
+                first_origin = min(names.values())
+                self.problems.append(Problem(first_origin, f"categories {shown} differ only in "
+                                     f"case, accents or punctuation, so they share one feed "
+                                     f"({slug}); spell them alike, or differently"))
+
+
+# The most a field of an entry may hold: longer ones are cut, with a warning.
+FIELD_LIMITS = {"title": 1_000, "category": 200, "summary": 10_000, "link": 2_000,
+                "image": 2_000, "image_alt": 1_000}
+_SHORTEST_LIMIT = min(FIELD_LIMITS.values())
+
+
+def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
+                 known: Mapping[str, str] | None = None, fetch_config: FetchConfig | None = None,
+                 validators: Mapping[str, tuple[str, str]] | None = None,
+                 root: Path | None = None,
+                 sink: Callable[[list[Entry]], None] | None = None,
+                 signatures: Mapping[str, str] | None = None) -> Harvest:
+    """Read every source in config order; an item listed twice (on one page or two) counts once.
+
+    `known` and `validators` are the store's record of what was merged before (fingerprints by
+    file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
+    config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
+    `signatures` (by path) let a file whose `stat` did not change go unread.
+    """
+    harvest = Harvest(sink)
+    fetch_config = fetch_config or FetchConfig()
+    web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
+    if web:
+        from feedsmith.sources.fetch import client
+    with client(fetch_config) if web else contextlib.nullcontext() as session:
+        for source in sources:
+            failed_before = len(harvest.failures)
+            if source.url:
+                _read_web(source, site, known or {}, validators or {}, fetch_config, session,
+                          harvest)
+            else:
+                _read_files(source, site, known or {}, signatures or {}, harvest, root)
+            if len(harvest.failures) > failed_before:
+                harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
+    harvest.category_warnings()
+    return harvest
+
+
+def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
+                signatures: Mapping[str, str], harvest: Harvest, root: Path | None) -> None:
+    files = _expand(source)
+    if not files:
+        harvest.failures.append(SourceError(
+            f"source {source.name!r}: no file matches {', '.join(source.paths)}"))
+    settings = _settings(source, site)
+    shaping = hashlib.sha256(settings).hexdigest()[:16]
+    to_read: list[tuple[Path, str, str]] = []  # path, key, stat signature
+    inside = str(root).rstrip(os.sep) + os.sep if root else None  # string tests: no Path per file
+    for path in files:
+        name = str(path)
+        key = name[len(inside):] if inside and name.startswith(inside) else name
+        try:
+            signature = stat_signature(path, shaping)
+        except OSError as exc:
+            harvest.failures.append(SourceError(f"{path}: cannot read: {exc.strerror}"))
+            continue
+        if signature and signatures.get(key) == signature and key in known:
+            harvest.files_unchanged += 1
+        else:
+            to_read.append((path, key, signature))
+
+    def read_all() -> Iterator[_FileRead]:
+        for path, key, _ in to_read:
+            yield _read_file(path, settings, known.get(key), source, site)
+
+    reading: contextlib.AbstractContextManager[Iterable[_FileRead]]
+    if len(to_read) > 1:  # read and parsed in a child process while this one merges the last
+        from feedsmith.forked import InChild  # pickle and co.: only when there is work to share
+
+        reading = InChild(read_all)
+    else:
+        reading = contextlib.nullcontext(read_all())
+    with reading as reads:
+        for (_, key, signature), done in zip(to_read, reads, strict=True):
+            _take_file(harvest, key, signature, done)
+
+
+def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> None:
+    """What reading one file adds to the harvest."""
+    if done.failure is not None:
+        harvest.failures.append(done.failure)
+        return
+    if signature:
+        harvest.signatures[key] = signature
+    if done.part is None:  # the same bytes as merged before
+        harvest.files_unchanged += 1
+        if signature:  # at a new place or time: the next build need not read it
+            harvest.fingerprints[key] = done.fingerprint
+        return
+    harvest.files_read += 1
+    harvest.fingerprints[key] = done.fingerprint
+    harvest.take(done.part)
+
+
+@mutable_record
+class _FileRead:
+    """One listing file read: its fingerprint, and its entries (a Harvest of its own) unless
+    they are the ones merged before (`part` None) or it could not be read (`failure`)."""
+
+    fingerprint: str
+    part: Harvest | None = None
+    failure: SourceError | None = None
+
+
+def _read_file(path: Path, settings: bytes, known: str | None, source: SourceConfig,
+               site: SiteConfig) -> _FileRead:
+    """All that one file needs without the store: read, fingerprint, parse, make entries."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _FileRead("", failure=SourceError(f"{path}: cannot read: {exc.strerror}"))
+    fingerprint = _fingerprint(raw, settings)
+    if known == fingerprint:
+        return _FileRead(fingerprint)
+    try:
+        items, problems, _ = parse_listing(raw, str(path), source, site)
+    except SourceError as failure:
+        return _FileRead(fingerprint, failure=failure)
+    part = Harvest(problems=problems)
+    for item in items:
+        part.add(item, f"{path}:{item.line}", source, site)
+    return _FileRead(fingerprint, part=part)
+
+
+def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
+              validators: Mapping[str, tuple[str, str]], config: FetchConfig,
+              session: httpx.Client | None, harvest: Harvest) -> None:
+    """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
+    from feedsmith.sources.fetch import fetch
+
+    assert session is not None
+    allowed = {origin(source.url), *source.allow_origins}
+    try:
+        page = fetch(session, source.url, config, source.name, allowed,
+                     validators.get(source.url, ("", "")))
+        if page.not_modified:
+            harvest.files_unchanged += 1
+            return
+        fingerprint = _fingerprint(page.body, _settings(source, site))
+        if known.get(source.url) == fingerprint:  # the same body as the last merged one
+            harvest.files_unchanged += 1
+            harvest.fingerprints[source.url] = fingerprint
+            harvest.validators[source.url] = (page.etag, page.last_modified)
+            return
+        items, problems, following = parse_listing(page.body, page.url, source, site, page.content_type)
+    except SourceError as failure:
+        harvest.failures.append(failure)
+        return
+    # Validators only for a page that was merged: a page that failed is fetched whole next time.
+    harvest.fingerprints[source.url] = fingerprint
+    harvest.validators[source.url] = (page.etag, page.last_modified)
+    visited = {source.url, page.url}
+    for number in range(2, source.max_pages + 1):
+        if not following or following in visited:
+            break
+        if not is_http_url(following) or origin(following) not in allowed:
+            problems.append(Problem(f"{following} (page {number})", "a next page outside "
+                                    f"{', '.join(sorted(allowed))} is not followed (see "
+                                    "allow_origins); the pages before it are used"))
+            break
+        visited.add(following)
+        try:
+            more = fetch(session, following, config, source.name, allowed)
+            extra, extra_problems, following = parse_listing(more.body, more.url, source, site,
+                                                      more.content_type)
+        except SourceError as failure:
+            problems.append(Problem(f"{following} (page {number})", f"{failure}; the pages "
+                                                                    "before it are used"))
+            break
+        items += extra
+        problems += extra_problems
+    harvest.files_read += 1
+    harvest.problems.extend(problems)
+    for item in items:
+        harvest.add(item, f"{source.url} item {item.line}", source, site)
+    harvest.end_file()
+
+
+def _expand(source: SourceConfig) -> list[Path]:
+    """The files a source names, each pattern's matches in sorted order, without repeats."""
+    paths: dict[Path, None] = {}
+    for pattern in source.paths:
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        paths.update((Path(m), None) for m in matches if os.path.isfile(m))
+    return list(paths)
+
+
+def _settings(source: SourceConfig, site: SiteConfig) -> bytes:
+    """Everything besides a file's bytes that shapes its entries (settings, version)."""
+    return (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
+            f"\x1f{site.timezone.key}\x1f{site.id_authority}\x1f{source.format}"
+            f"\x1f{source.max_pages}\x1f{source.selectors}").encode()
+
+
+def _fingerprint(raw: bytes, settings: bytes) -> str:
+    """Changes when the file or anything that shapes its entries changes."""
+    return hashlib.sha256(settings + b"\x00" + raw).hexdigest()
+
+
+# A file changed this recently may be changed again within the same tick of the file system's
+# clock, leaving its times as they were: its signature is not trusted ("racy git").
+_SETTLED_NS = 2_000_000_000
+
+
+def stat_signature(path: Path, shaping: str) -> str:
+    """The file as `stat` sees it (size, modification and change times, inode, device) and a
+    digest of the settings that shape its entries, or "" for a file changed in the last two
+    seconds. Equal signatures mean an unchanged file, as make, rsync and git trust: any write
+    moves the change time, which not even `touch` can set back."""
+    status = os.stat(path)
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < _SETTLED_NS:
+        return ""
+    return (f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}:"
+            f"{status.st_dev}:{shaping}")
+
+
+def detect_format(raw: bytes, content_type: str = "") -> str:
+    """"feed", "html" or "text", from the media type or, failing that, the first bytes."""
+    kind = content_type.split(";")[0].strip().lower()
+    head = raw[:1024].lstrip().lower()
+    if kind in ("application/rss+xml", "application/atom+xml") or b"<rss" in head \
+            or b"<feed" in head or b"<rdf:rdf" in head:
+        return "feed"
+    if kind in ("text/html", "application/xhtml+xml") or head.startswith(b"<!doctype html") \
+            or b"<html" in head:
+        return "html"
+    return "text"
+
+
+def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
+           content_type: str = "") -> tuple[list[ListedItem], list[Problem], str | None]:
+    """Items of one file or page in the source's format, the items left out, and the next page."""
+    # Each reader loads when a file in its format changed: an unchanged build imports none.
+    from feedsmith.sources.decoding import decode_html, decode_text
+
+    kind = source.format if source.format != "auto" else detect_format(raw, content_type)
+    following: str | None = None
+    if kind == "feed":
+        from feedsmith.sources.feed import read_feed
+
+        items, problems = read_feed(raw, origin, site.timezone, content_type)
+        if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
+            items = [replace(item, category=None) for item in items]
+    elif kind == "html":
+        from feedsmith.sources.html import read_html_listing
+
+        items, problems, following = read_html_listing(decode_html(raw, content_type), origin,
+                                                       source.language, dict(source.selectors))
+    else:
+        from feedsmith.sources.text import read_text_listing
+
+        items, problems = read_text_listing(decode_text(raw, origin, content_type), origin,
+                                            source.language)
+    if not items:
+        raise SourceError(
+            f"{origin}: no listing item found: expected numbered items (\"1. News\") each with a "
+            f"title and a date line such as \"01 December 2023\""
+            + (f" ({len(problems)} item(s) left out, e.g. {problems[0]})" if problems else ""))
+    return items, problems, following
