@@ -7,11 +7,10 @@ No I/O here: readers build entries, the store remembers them, feeds and digests 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
-
-from feedsmith.records import record
 
 # Date-only items are placed at noon in the site's time zone: the calendar day then reads the same
 # from UTC-11 to UTC+12, where midnight would show "30 November" to every reader west of the site.
@@ -20,7 +19,7 @@ NOON = time(12, 0)
 EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One news item.
 

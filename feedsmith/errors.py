@@ -15,7 +15,7 @@ item never spoils the rest of a listing.
 
 from __future__ import annotations
 
-from feedsmith.records import record
+from dataclasses import dataclass
 
 
 class FeedsmithError(Exception):
@@ -61,7 +61,7 @@ class OutcomeUnknown(DeliveryError):
         super().__init__(message, connection_lost=True)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Problem:
     """A warning about one place in one input, e.g. an item that was left out."""
 

@@ -7,11 +7,11 @@ is asked here, so the newsletter works the same whatever `[digest] cadence` says
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.dates import babel_locale, month_label
-from feedsmith.records import record
 
 MONTHLY, WEEKLY = "monthly", "weekly"
 CADENCES = (MONTHLY, WEEKLY)
@@ -19,7 +19,7 @@ MONTH_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # "2023-11"
 WEEK_KEY = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")  # "2023-W47"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Period:
     """A month or an ISO week: the days [first_day, end_day)."""
 

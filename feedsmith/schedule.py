@@ -12,6 +12,7 @@ import logging
 import re
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
 from zoneinfo import ZoneInfo
@@ -22,7 +23,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feedsmith.errors import ConfigError
-from feedsmith.records import record
 
 log = logging.getLogger("feedsmith.schedule")
 
@@ -104,7 +104,7 @@ def next_runs(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]
     return runs
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Jobs:
     """The two schedules, parsed: the one place `[schedule] build` and `digest` are read."""
 

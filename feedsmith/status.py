@@ -5,14 +5,14 @@ the command line only prints.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from feedsmith.config import Config
+from feedsmith.newsletter.due import plan_due
 from feedsmith.newsletter.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
-from feedsmith.newsletter.run import plan_due
 from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
-from feedsmith.records import field, mutable_record, record
 from feedsmith.schedule import Jobs, next_runs
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
@@ -20,16 +20,16 @@ from feedsmith.store.queries import Store
 FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class IssueStatus:
-    month: str
+    period: str
     number: int
     built_at: datetime
     sent: int  # recipients that have it
     not_delivered: int  # recipients tried without success (failed, or outcome unknown)
 
 
-@mutable_record
+@dataclass(slots=True)
 class Status:
     last_build: LastBuild | None
     next_build: datetime | None
@@ -47,7 +47,7 @@ def status(config: Config, now: datetime) -> Status:
         last = LastBuild.from_json(store.get_meta("last_build"))
         ledger = Ledger(database, zone)
         issues = ledger.issues()
-        deliveries = {issue.month: ledger.deliveries(issue.month) for issue in issues}
+        deliveries = {issue.period: ledger.deliveries(issue.period) for issue in issues}
         health = store.source_health()
         where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
@@ -65,17 +65,17 @@ def status(config: Config, now: datetime) -> Status:
         if count >= FAILING_SOURCE_BUILDS]
     for issue in reversed(issues):
         assert issue.number is not None
-        sent = [d for d in deliveries[issue.month] if d.state == SENT]
-        troubled = [d for d in deliveries[issue.month] if d.state != SENT]
-        tried = {d.recipient for d in deliveries[issue.month]}
+        sent = [d for d in deliveries[issue.period] if d.state == SENT]
+        troubled = [d for d in deliveries[issue.period] if d.state != SENT]
+        tried = {d.recipient for d in deliveries[issue.period]}
         untried = [r for r in config.digest.to if r not in tried]
         if untried:
-            report.attention.append(f"issue {issue.month} not sent to {', '.join(untried)} yet: "
-                                    f"`feedsmith digest {Period.parse(issue.month).option} "
+            report.attention.append(f"issue {issue.period} not sent to {', '.join(untried)} yet: "
+                                    f"`feedsmith digest {Period.parse(issue.period).option} "
                                     "--send`")
-        report.issues.append(IssueStatus(issue.month, issue.number, issue.built_at, len(sent),
+        report.issues.append(IssueStatus(issue.period, issue.number, issue.built_at, len(sent),
                                          len(troubled)))
-        report.attention += [_delivery_problem(issue.month, d) for d in troubled]
+        report.attention += [_delivery_problem(issue.period, d) for d in troubled]
     plan = plan_due(config, now)
     report.attention += [f"digest {m} is due and not built yet: `feedsmith run-due`"
                          for m in plan.build]
@@ -84,13 +84,13 @@ def status(config: Config, now: datetime) -> Status:
     return report
 
 
-def _delivery_problem(month: str, delivery: Delivery) -> str:
+def _delivery_problem(period: str, delivery: Delivery) -> str:
     if delivery.state in OUTCOME_UNKNOWN:
         why = delivery.error or "the run stopped while handing it over"
-        return (f"issue {month} to {delivery.recipient}: outcome unknown, it may have arrived "
+        return (f"issue {period} to {delivery.recipient}: outcome unknown, it may have arrived "
                 f"({why}). Check with the recipient or the server's log; it is not sent again "
-                f"unless you run `feedsmith digest {Period.parse(month).option} --send "
+                f"unless you run `feedsmith digest {Period.parse(period).option} --send "
                 "--resend-unknown` "
                 "(same Message-ID)")
-    return (f"issue {month} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
+    return (f"issue {period} to {delivery.recipient}: {delivery.state} after {delivery.attempts} "
             f"attempt(s){': ' + delivery.error if delivery.error else ''}")

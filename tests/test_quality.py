@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import REPO
+from tests.fixtures.project import REPO
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:

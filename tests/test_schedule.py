@@ -20,10 +20,10 @@ import pytest
 
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
-from feedsmith.newsletter.run import run_due
+from feedsmith.pipeline import run_due
 from feedsmith.schedule import crontab, next_runs
-
-from .conftest import DATA, Inbox, Result, free_port, query, set_smtp
+from tests.fixtures.project import DATA, Result, query
+from tests.fixtures.smtp import Inbox, free_port, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

@@ -5,17 +5,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from feedsmith.records import field, record
 
 DEFAULT_CATEGORY = "Uncategorised"
 # The listing announces each newsletter issue as an item: an issue should not list itself.
 DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
     link: str  # the listing page people read
@@ -33,7 +32,7 @@ SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image"
 FORMATS = ("auto", "text", "html", "feed")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SourceConfig:
     name: str
     paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
@@ -47,7 +46,7 @@ class SourceConfig:
     allow_origins: tuple[str, ...] = ()
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class FetchConfig:
     user_agent: str = ""
     timeout: float = 20.0
@@ -57,13 +56,13 @@ class FetchConfig:
     max_redirects: int = 5
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class OutputConfig:
     dir: Path
     max_entries: int = 50
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class StoreConfig:
     """Where the state database is: an SQLite file (`path`, never inside the published folder),
     or a PostgreSQL database (`url`, whose password comes from `password_env` or libpq's
@@ -79,7 +78,7 @@ class StoreConfig:
         return self.url or str(self.path)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class SmtpConfig:
     host: str = "localhost"
     port: int = 587
@@ -89,7 +88,7 @@ class SmtpConfig:
     timeout: int = 60
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class DigestConfig:
     title: str
     sender: str  # `from`
@@ -121,7 +120,7 @@ class DigestConfig:
     send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     build: str = "every 15m"  # crontab expression, or "every N s|m|h"
     digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
@@ -129,7 +128,7 @@ class ScheduleConfig:
     max_lateness_days: int = 7
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     site: SiteConfig

@@ -10,16 +10,16 @@ which is written to be read as text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from feedsmith.errors import DigestError
-from feedsmith.records import record
 
 _TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "h2", "h3", "blockquote", "br", "code"}
 _MAX_BYTES = 20_000  # an editorial, not an issue of its own: it counts against the mail budget
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Editorial:
     markdown: str  # as the file holds it, for the text part and to tell whether it changed
     html: str  # sanitised, with the inline styles mail clients need

@@ -9,6 +9,7 @@ web page, which always carries everything, as the text part does.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from feedgen.feed import FeedGenerator
@@ -21,13 +22,12 @@ from feedsmith.identity import category_slug
 from feedsmith.newsletter.editorial import Editorial
 from feedsmith.newsletter.ledger import IssueRecord, Rendered
 from feedsmith.period import Period
-from feedsmith.records import record
 from feedsmith.web.templating import environment
 
 LATE_HEADING = "Also new: earlier items that reached us late"
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Section:
     heading: str
     entries: tuple[Entry, ...]
@@ -38,7 +38,7 @@ class Section:
         return category_slug(self.heading)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Layout:
     """An issue's items in reading order: the lead story, then one section per category."""
 
@@ -80,11 +80,11 @@ def arrange(main: list[Entry], late: list[Entry], order: tuple[str, ...],
     return Layout(lead, tuple(sections))
 
 
-def render_issue(layout: Layout, number: int, month: str, config: Config,
+def render_issue(layout: Layout, number: int, period: str, config: Config,
                  editorial: Editorial | None = None) -> Rendered:
     """The issue's subject and parts; its `eml` is left for `newsletter` to compose."""
     digest, site = config.digest, config.site
-    label = Period.parse(month).label(site.language)
+    label = Period.parse(period).label(site.language)
     subject = f"{digest.title} Issue No. {number}, {label}"
     layout = _with_headings(layout, digest.headings, label)
     context: dict[str, Any] = {
@@ -94,7 +94,7 @@ def render_issue(layout: Layout, number: int, month: str, config: Config,
         "home_url": site.base_url, "tagline": digest.tagline.replace("{period}", label),
         "social": digest.social, "editorial": editorial.html if editorial else "",
         "editorial_text": editorial.markdown if editorial else "",
-        "web_url": web_url(config, month), "archive_url": archive_url(config),
+        "web_url": web_url(config, period), "archive_url": archive_url(config),
         "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
                                 digest.unsubscribe[0] if digest.unsubscribe else ""),
         "preheader": _preheader(layout, label),
@@ -145,8 +145,8 @@ def _preheader(layout: Layout, label: str) -> str:
     return text if len(text) <= 140 else text[:139].rstrip() + "…"
 
 
-def web_url(config: Config, month: str) -> str:
-    return f"{config.site.base_url}digest/{month}.html"
+def web_url(config: Config, period: str) -> str:
+    return f"{config.site.base_url}digest/{period}.html"
 
 
 def archive_url(config: Config) -> str:
@@ -175,14 +175,14 @@ def render_issues_feed(issues: list[IssueRecord], config: Config) -> bytes:
     generator.author({"name": site.author_name})
     generator.generator("feedsmith")
     numbered = [issue for issue in issues if issue.rendered is not None]
-    newest_first = sorted(numbered, key=lambda issue: issue.month, reverse=True)
+    newest_first = sorted(numbered, key=lambda issue: issue.period, reverse=True)
     generator.updated(max((i.built_at for i in numbered), default=EPOCH))
     for issue in newest_first:
         assert issue.rendered is not None
         item = generator.add_entry(order="append")
-        item.id(f"tag:{site.id_authority}:digest/{issue.month}")
+        item.id(f"tag:{site.id_authority}:digest/{issue.period}")
         item.title(issue.rendered.subject)
-        item.link(href=web_url(config, issue.month), rel="alternate")
+        item.link(href=web_url(config, issue.period), rel="alternate")
         item.published(issue.built_at)
         item.updated(issue.built_at)
         item.content(issue.rendered.text, type="text")

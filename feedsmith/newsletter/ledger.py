@@ -10,13 +10,13 @@ makes "never in two issues" a constraint of the database, not a hope.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
-from feedsmith.records import record
 from feedsmith.store.database import Database, from_utc_text, utc_text
 from feedsmith.store.queries import ENTRY_COLUMNS, entry_from_row
 
@@ -27,7 +27,7 @@ SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
 OUTCOME_UNKNOWN = (SENDING, UNKNOWN)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """An issue as it was frozen: the subject, parts and files every later run writes and sends
     (each copy sent gets its own To, Date and Message-ID around these parts)."""
@@ -39,16 +39,16 @@ class Rendered:
     eml: bytes = b""  # the ready-to-send message, addressed to every `to`
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class IssueRecord:
-    month: str  # the period's key: "2023-11" or "2023-W47"
+    period: str  # the period's key: "2023-11" or "2023-W47"
     number: int | None  # None: the period had nothing new and produced no issue
     built_at: datetime
     rendered: Rendered | None
     intro: str = ""  # the editorial's Markdown it was frozen with
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Delivery:
     recipient: str
     state: str  # SENT, SENDING, FAILED or UNKNOWN
@@ -58,7 +58,7 @@ class Delivery:
     error: str
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Selection:
     """What an issue for a month would carry."""
 
@@ -77,23 +77,23 @@ class Ledger:
 
     # --- issues ----------------------------------------------------------------------------
 
-    def issue(self, month: str) -> IssueRecord | None:
+    def issue(self, period: str) -> IssueRecord | None:
         row = self._db.execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE month = ?",
-                               (month,)).fetchone()
+                               (period,)).fetchone()
         return None if row is None else self._record(row)
 
     def issues(self) -> list[IssueRecord]:
         """Every numbered issue, oldest month first."""
         rows = self._db.execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE number IS NOT NULL")
-        return sorted((self._record(row) for row in rows), key=lambda r: Period.parse(r.month))
+        return sorted((self._record(row) for row in rows), key=lambda r: Period.parse(r.period))
 
     def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes, str]
                 ) -> IssueRecord:
-        month, number, built_at, subject, html, web, text, eml, intro = row
+        period, number, built_at, subject, html, web, text, eml, intro = row
         rendered = Rendered(subject, html, web, text, bytes(eml)) if number is not None else None
-        return IssueRecord(month, number, from_utc_text(built_at, self._zone), rendered, intro)
+        return IssueRecord(period, number, from_utc_text(built_at, self._zone), rendered, intro)
 
-    def select(self, month: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
+    def select(self, period: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
         """The entries an issue for `month` would carry.
 
         Main: dated in the period, not carried by any issue. Late arrivals: dated in the
@@ -101,14 +101,14 @@ class Ledger:
         built, not carried by any issue; the first issue has none. Titles matching `exclude` are
         left out.
         """
-        period = Period.parse(month)
-        start, end = period.start(self._zone), period.end(self._zone)
+        span = Period.parse(period)
+        start, end = span.start(self._zone), span.end(self._zone)
         main = self._uncarried("published >= ? AND published < ?", (utc_text(start), utc_text(end)))
         rows = self._db.execute("SELECT month, built_at FROM issues WHERE number IS NOT NULL")
-        previous = max((built for key, built in rows if Period.parse(key) < period), default=None)
+        previous = max((built for key, built in rows if Period.parse(key) < span), default=None)
         late: list[Entry] = []
         if previous is not None and lookback_months > 0:
-            since = Period.containing(period.first_day, MONTHLY).shifted(
+            since = Period.containing(span.first_day, MONTHLY).shifted(
                 -lookback_months).start(self._zone)
             late = self._uncarried("published >= ? AND published < ? AND first_seen > ?",
                                    (utc_text(since), utc_text(start), previous))
@@ -127,52 +127,52 @@ class Ledger:
     def has_entries(self) -> bool:
         return bool(self._db.execute("SELECT EXISTS (SELECT 1 FROM entries)").fetchone()[0])
 
-    def next_number(self, month: str, numbering: str, first: int) -> int:
+    def next_number(self, period: str, numbering: str, first: int) -> int:
         """Running numbers continue from the last issue (or `first`); yearly ones restart at 1."""
         if numbering == "yearly":
             count = self._db.execute("SELECT COUNT(*) FROM issues WHERE number IS NOT NULL AND "
-                                     "substr(month, 1, 4) = ?", (month[:4],)).fetchone()[0]
+                                     "substr(month, 1, 4) = ?", (period[:4],)).fetchone()[0]
             return int(count) + 1
         last = self._db.execute("SELECT MAX(number) FROM issues").fetchone()[0]
         return first if last is None else int(last) + 1
 
-    def freeze(self, month: str, number: int, built_at: datetime, rendered: Rendered,
+    def freeze(self, period: str, number: int, built_at: datetime, rendered: Rendered,
                selection: Selection, intro: str = "") -> None:
         """Record an issue, its entries and its rendering: from now on it never changes."""
         with self._transaction() as db:
             db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (month, number, utc_text(built_at), rendered.subject, rendered.html,
+                       (period, number, utc_text(built_at), rendered.subject, rendered.html,
                         rendered.web, rendered.text, rendered.eml, intro))
             db.executemany("INSERT INTO issue_entries VALUES (?, ?, ?)",
-                           [(e.id, month, 0) for e in selection.main]
-                           + [(e.id, month, 1) for e in selection.late])
+                           [(e.id, period, 0) for e in selection.main]
+                           + [(e.id, period, 1) for e in selection.late])
 
-    def record_empty(self, month: str, built_at: datetime) -> None:
+    def record_empty(self, period: str, built_at: datetime) -> None:
         """A month with nothing new: recorded, so that it is a decision and not an accident."""
         with self._transaction() as db:
             db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) "
                        "VALUES (?, NULL, ?, '', '', '', '', ?, '') ON CONFLICT (month) DO UPDATE "
                        "SET built_at = excluded.built_at WHERE issues.number IS NULL",
-                       (month, utc_text(built_at), b""))
+                       (period, utc_text(built_at), b""))
 
-    def discard(self, month: str) -> None:
+    def discard(self, period: str) -> None:
         """Forget an issue so that it can be built again; refused once any delivery happened."""
-        if any(d.state in (SENT, SENDING) for d in self.deliveries(month)):
-            raise DigestError(f"issue {month} has been sent (or may have been): it cannot be "
+        if any(d.state in (SENT, SENDING) for d in self.deliveries(period)):
+            raise DigestError(f"issue {period} has been sent (or may have been): it cannot be "
                                  "rebuilt; its ledger entry stays as it is")
         with self._transaction() as db:
-            db.execute("DELETE FROM deliveries WHERE month = ?", (month,))
-            db.execute("DELETE FROM issue_entries WHERE month = ?", (month,))
-            db.execute("DELETE FROM issues WHERE month = ?", (month,))
+            db.execute("DELETE FROM deliveries WHERE month = ?", (period,))
+            db.execute("DELETE FROM issue_entries WHERE month = ?", (period,))
+            db.execute("DELETE FROM issues WHERE month = ?", (period,))
 
     # --- deliveries ------------------------------------------------------------------------
 
-    def deliveries(self, month: str) -> list[Delivery]:
+    def deliveries(self, period: str) -> list[Delivery]:
         rows = self._db.execute("SELECT recipient, state, attempts, message_id, changed_at, error "
-                                "FROM deliveries WHERE month = ? ORDER BY recipient", (month,))
+                                "FROM deliveries WHERE month = ? ORDER BY recipient", (period,))
         return [Delivery(r, s, a, m, from_utc_text(c, self._zone), e) for r, s, a, m, c, e in rows]
 
-    def mark(self, month: str, recipient: str, state: str, message_id: str, now: datetime,
+    def mark(self, period: str, recipient: str, state: str, message_id: str, now: datetime,
              error: str = "") -> None:
         """Record a delivery step at once (its own transaction): a crash loses no step."""
         with self._transaction() as db:
@@ -183,5 +183,5 @@ class Ledger:
                 "CASE WHEN excluded.state = 'sending' THEN 1 ELSE 0 END, "
                 "message_id = excluded.message_id, changed_at = excluded.changed_at, "
                 "error = excluded.error",
-                (month, recipient, state, message_id, utc_text(now), error))
+                (period, recipient, state, message_id, utc_text(now), error))
 

@@ -25,13 +25,13 @@ from feedsmith.config import DigestConfig, SmtpConfig
 from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
 
 
-def message_id(month: str, number: int, sender: str, recipient: str | None = None) -> str:
+def message_id(period: str, number: int, sender: str, recipient: str | None = None) -> str:
     """`<YYYY-MM.issue-N[.recipient-hash]@sender-domain>`: the same on every retry."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     suffix = ""
     if recipient is not None:
         suffix = "." + hashlib.sha256(recipient.lower().encode()).hexdigest()[:12]
-    return f"<{month}.issue-{number}{suffix}@{domain}>"
+    return f"<{period}.issue-{number}{suffix}@{domain}>"
 
 
 def compose(*, subject: str, text: str, html: str, digest: DigestConfig, to: Sequence[str],

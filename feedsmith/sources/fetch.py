@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import urljoin
 
@@ -23,13 +24,12 @@ import httpx
 
 from feedsmith.config import FetchConfig
 from feedsmith.errors import SourceError
-from feedsmith.records import record
 from feedsmith.urls import is_http_url, origin
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # after redirects
     body: bytes  # b"" when not modified

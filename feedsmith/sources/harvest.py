@@ -14,6 +14,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,6 @@ from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceCo
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
-from feedsmith.records import field, mutable_record, replace
 from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from feedsmith.sources.item import ListedItem
 
 
-@mutable_record
+@dataclass(slots=True)
 class Harvest:
     """What reading all sources gave: entries newest-listed first, and what went wrong.
 
@@ -122,7 +122,7 @@ class Harvest:
                 what = "dropped" if whole else f"cut to {limit:,}"
                 self.problems.append(Problem(origin, f"{name} is {len(value):,} characters long; "
                                                      f"{what}"))
-                item = replace(item, **{name: shorter})
+                item = replace(item, **{name: shorter})  # type: ignore[arg-type]
         return item
 
     def category_warnings(self) -> None:
@@ -231,7 +231,7 @@ def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> N
     harvest.take(done.part)
 
 
-@mutable_record
+@dataclass(slots=True)
 class _FileRead:
     """One listing file read: its fingerprint, and its entries (a Harvest of its own) unless
     they are the ones merged before (`part` None) or it could not be read (`failure`)."""

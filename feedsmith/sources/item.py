@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from feedsmith.records import record
 
-
-@record
+@dataclass(frozen=True, slots=True)
 class ListedItem:
     """One item as the listing states it, before it becomes an Entry."""
 

@@ -5,6 +5,7 @@ language and, for an HTML page, selectors, and writes a commented starter config
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,13 @@ from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.dates import parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
-from feedsmith.records import field, mutable_record, record
 from feedsmith.sources.decoding import decode_html
 from feedsmith.sources.harvest import Harvest, detect_format, parse_listing, read_sources
 from feedsmith.sources.item import ListedItem
 from feedsmith.urls import is_http_url, origin
 
 
-@mutable_record
+@dataclass(slots=True)
 class SourcePreview:
     name: str
     entries: list[Entry] = field(default_factory=list)
@@ -43,7 +43,7 @@ def check_sources(config: Config) -> list[SourcePreview]:
 LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Detected:
     """What `init` found out about a listing."""
 

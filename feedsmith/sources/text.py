@@ -17,11 +17,11 @@ and the title; image credits ("© SEWA 2022") there are dropped. What follows th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from feedsmith.cleantext import clean_document
 from feedsmith.dates import parse_date_line
 from feedsmith.errors import Problem
-from feedsmith.records import field, mutable_record
 from feedsmith.sources.item import ListedItem
 
 # "12. News", or "12." alone with the item's lines below it; any number of digits.
@@ -33,7 +33,7 @@ _CREDIT = re.compile(r"^(©|\(c\)\s|copyright\b|photo\s*:|credit\s*:|image\s*:)"
 _CONTACT = re.compile(r"^(\S+@\S+|https?://\S+|\+?[\d ()./-]{6,})$", re.IGNORECASE)
 
 
-@mutable_record
+@dataclass(slots=True)
 class _Block:
     """The lines of one numbered item, grouped into (line number, text) paragraphs."""
 

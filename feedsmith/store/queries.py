@@ -16,12 +16,12 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from feedsmith.entry import Entry, day_offsets
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, permalink
-from feedsmith.records import field, mutable_record, record
 from feedsmith.store.database import Database, from_utc_text, utc_text
 from feedsmith.web.feeds import Feed
 
@@ -35,7 +35,7 @@ _SET_META = ("INSERT INTO meta VALUES (?, ?) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
 
 
-@mutable_record
+@dataclass(slots=True)
 class MergeResult:
     """What one build's harvest did to the store."""
 
@@ -47,7 +47,7 @@ class MergeResult:
     stale_months: set[str] = field(default_factory=set)  # "YYYY-MM" archive pages to rewrite
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class ListedEntry:
     """A stored entry with what explains its place in the feeds."""
 

@@ -13,12 +13,12 @@ XML (see `feedsmith.web.serve`).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feedsmith.config import SiteConfig
 from feedsmith.entry import EPOCH, Entry
-from feedsmith.records import record
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 FEED_STYLESHEET = "feed.css"  # beside the feeds in the output folder
 
 
-@record
+@dataclass(frozen=True, slots=True)
 class Feed:
     """One published feed: `<slug>.rss`, `.atom` and `.json` carry `entries`, newest first."""
 

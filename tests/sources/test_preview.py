@@ -9,8 +9,8 @@ from pathlib import Path
 import feedparser
 
 from feedsmith.config import load_config
-
-from .conftest import DATA, REPO, Result, Site
+from tests.fixtures.http import Site
+from tests.fixtures.project import DATA, REPO, Result
 
 
 def test_check_shows_each_sources_items_and_touches_nothing(

@@ -8,7 +8,7 @@ import email
 import shutil
 import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,8 +20,9 @@ import pytest
 from lxml import html as lxml_html
 
 from feedsmith.sources.feed import read_feed
-
-from .conftest import DATA, Inbox, Result, Site, query, require, set_smtp
+from tests.fixtures.http import Site
+from tests.fixtures.project import DATA, Result, query
+from tests.fixtures.smtp import Inbox, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
@@ -114,19 +115,6 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
     assert len(buttons) == 1  # the lead story's button
     assert "## Message from ILO COOP" in text and "[coop@ilo.org](mailto:coop@ilo.org)" in text
     assert "LinkedIn: https://www.linkedin.com/company/ilo-coop" in text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    chromium = require("chromium", "the issue is checked as a browser renders its HTML")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
 
 
 def _check_in_browser(browser: Any, html: str, width: int) -> list[dict[str, Any]]:

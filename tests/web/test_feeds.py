@@ -27,8 +27,7 @@ from feedsmith.pipeline import build
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
 from feedsmith.web.feeds import render_rss
-
-from .conftest import DATA, Result
+from tests.fixtures.project import DATA, Result
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 BASE = "https://feeds.example.org/ilo-coop/"

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,18 +23,9 @@ from aiosmtpd.controller import Controller
 from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.store.postgres import RUN_LOCK
-
-from .conftest import (
-    Inbox,
-    Postgres,
-    Result,
-    contents,
-    free_port,
-    invoke,
-    query,
-    set_smtp,
-    use_store,
-)
+from tests.fixtures.postgres import Postgres
+from tests.fixtures.project import Result, contents, query, use_store
+from tests.fixtures.smtp import Inbox, free_port, set_smtp
 
 A, B = "enews@lists.example.org", "editor@example.org"
 NOW = "2023-12-01T08:00"
@@ -56,15 +47,12 @@ def _feedsmith(project: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "feedsmith", "--config", str(project / "config.toml"), *args]
 
 
-def _cli(project: Path, *args: str) -> Result:
-    return invoke("--config", str(project / "config.toml"), *args)
-
-
-def test_ids_and_times_sort_by_bytes_whatever_the_databases_collation(pg_project: Path) -> None:
+def test_ids_and_times_sort_by_bytes_whatever_the_databases_collation(pg_project: Path,
+        cli_in: Callable[..., Result]) -> None:
     """The test server's databases sort text by ICU en-US rules; feedsmith's queries order by
     id (which title correction wins, the feeds' order) and compare times as text, so its
     columns must compare as SQLite's do: byte by byte."""
-    assert _cli(pg_project, "build").exit_code == 0
+    assert cli_in(pg_project, "build").exit_code == 0
     columns = query(pg_project, "SELECT table_name, column_name, collation_name FROM "
                                 "information_schema.columns WHERE table_schema = "
                                 "current_schema() AND data_type = 'text'")
@@ -78,13 +66,13 @@ def test_ids_and_times_sort_by_bytes_whatever_the_databases_collation(pg_project
 
 
 def test_status_names_the_engine_and_database_and_never_a_password(
-        pg_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_project: Path, monkeypatch: pytest.MonkeyPatch, cli_in: Callable[..., Result]) -> None:
     monkeypatch.setenv("FEEDSMITH_TEST_PGPASSWORD", "s3cret-value")
     config = pg_project / "config.toml"
     config.write_text(config.read_text().replace(
         "[store]\n", '[store]\npassword_env = "FEEDSMITH_TEST_PGPASSWORD"\n'))
-    assert _cli(pg_project, "build").exit_code == 0  # trust auth: the password is not needed
-    status = _cli(pg_project, "status", "--now", NOW)
+    assert cli_in(pg_project, "build").exit_code == 0  # trust auth: the password is not needed
+    status = cli_in(pg_project, "status", "--now", NOW)
     assert status.exit_code == 0
     assert f"Store: PostgreSQL {_url(pg_project)}\n" in status.stdout
     assert "s3cret" not in status.stdout + status.stderr
@@ -96,25 +84,26 @@ def test_status_names_the_engine_and_database_and_never_a_password(
     ('url = "mysql://feeds@db/feeds"', "expected a PostgreSQL URL"),
     ('url = "postgresql://feeds@db/feeds"\npath = "x.db"', "give either path"),
 ])
-def test_a_bad_store_setting_is_one_clear_line(project: Path, setting: str, expected: str) -> None:
+def test_a_bad_store_setting_is_one_clear_line(project: Path, setting: str, expected: str,
+        cli_in: Callable[..., Result]) -> None:
     use_store(project, setting)
-    result = _cli(project, "build")
+    result = cli_in(project, "build")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert f"config.toml: [store] url: {expected}" in result.stderr
     assert "hunter2" not in result.stderr
 
 
 def test_an_unreachable_server_or_missing_password_is_a_clear_error(
-        project: Path, tmp_path: Path) -> None:
+        project: Path, tmp_path: Path, cli_in: Callable[..., Result]) -> None:
     use_store(project, f'url = "postgresql://feedsmith@/feeds?host={tmp_path}/nowhere"\n'
                        'password_env = "FEEDSMITH_TEST_UNSET"')
-    result = _cli(project, "build")
+    result = cli_in(project, "build")
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "the environment variable FEEDSMITH_TEST_UNSET ([store] password_env) is not set" \
         in result.stderr
     config = project / "config.toml"
     config.write_text(config.read_text().replace('password_env = "FEEDSMITH_TEST_UNSET"\n', ""))
-    result = _cli(project, "build")
+    result = cli_in(project, "build")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "cannot connect to the PostgreSQL server" in result.stderr
     assert not (project / "feeds").exists()
@@ -211,12 +200,13 @@ def holding_inbox() -> Iterator[tuple[HoldingInbox, int]]:
 
 
 def test_a_worker_killed_mid_send_leaves_nothing_to_send_twice(
-        pg_project: Path, holding_inbox: tuple[HoldingInbox, int], tmp_path: Path) -> None:
+        pg_project: Path, holding_inbox: tuple[HoldingInbox, int], tmp_path: Path,
+        cli_in: Callable[..., Result]) -> None:
     server, port = holding_inbox
     set_smtp(pg_project, port, [A, B])
     other = tmp_path / "other-machine"
     shutil.copytree(pg_project, other)
-    assert _cli(pg_project, "build").exit_code == 0
+    assert cli_in(pg_project, "build").exit_code == 0
     worker = subprocess.Popen(_feedsmith(pg_project, "run-due", "--now", NOW),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert server.holding.wait(120), worker.communicate()
@@ -228,7 +218,7 @@ def test_a_worker_killed_mid_send_leaves_nothing_to_send_twice(
                            check=False, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert len(server.to(A)) == 1 and server.to(B) == []  # nothing twice, nothing guessed
-    status = _cli(other, "status", "--now", "2023-12-01T09:00").stdout
+    status = cli_in(other, "status", "--now", "2023-12-01T09:00").stdout
     assert f"issue 2023-11 to {B}: outcome unknown, it may have arrived" in status
 
 
@@ -241,22 +231,22 @@ def _add_item(project: Path) -> None:
 
 
 def test_a_store_copied_between_engines_builds_the_same_bytes(
-        project: Path, postgres: Postgres, tmp_path: Path) -> None:
+        project: Path, postgres: Postgres, tmp_path: Path, cli_in: Callable[..., Result]) -> None:
     first = datetime(2023, 12, 1, 9, tzinfo=UTC)
     pipeline.build(load_config(project / "config.toml"), first)
-    assert _cli(project, "digest", "--month", "2023-11", "--now", NOW).exit_code == 0
+    assert cli_in(project, "digest", "--month", "2023-11", "--now", NOW).exit_code == 0
     on_postgres, back = tmp_path / "on-postgres", tmp_path / "back-on-sqlite"
     url = postgres.new_database()
     for folder in (on_postgres, back):
         shutil.copytree(project, folder)
         (folder / "feedsmith.db").unlink()
-    copied = _cli(project, "store", "copy", "--to", url)
+    copied = cli_in(project, "store", "copy", "--to", url)
     assert copied.exit_code == 0, copied.stderr
     assert "50 entries, 1 ledger issue(s)" in copied.stdout
     use_store(on_postgres, f'url = "{url}"')
-    again = _cli(on_postgres, "store", "copy", "--to", str(back / "feedsmith.db"))
+    again = cli_in(on_postgres, "store", "copy", "--to", str(back / "feedsmith.db"))
     assert again.exit_code == 0, again.stderr
-    refused = _cli(project, "store", "copy", "--to", url)
+    refused = cli_in(project, "store", "copy", "--to", url)
     assert refused.exit_code == 1 and "already holds a feedsmith store" in refused.stderr
     later = datetime(2024, 1, 3, 9, tzinfo=UTC)
     for folder in (project, on_postgres, back):
@@ -269,9 +259,10 @@ def test_a_store_copied_between_engines_builds_the_same_bytes(
     assert query(on_postgres, ledger) == query(back, ledger) == query(project, ledger)
 
 
-def test_a_failed_copy_leaves_no_target_behind(project: Path, tmp_path: Path) -> None:
+def test_a_failed_copy_leaves_no_target_behind(project: Path, tmp_path: Path,
+        cli_in: Callable[..., Result]) -> None:
     target = tmp_path / "copy.db"
-    missing = _cli(project, "store", "copy", "--to", str(target))
+    missing = cli_in(project, "store", "copy", "--to", str(target))
     assert missing.exit_code == 1 and "no state database yet" in missing.stderr
     assert not target.exists() and not os.path.exists(f"{target}.lock")
 

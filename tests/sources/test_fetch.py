@@ -11,7 +11,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from .conftest import DATA, Result, Site
+from tests.fixtures.http import Site
+from tests.fixtures.project import DATA, Result
 
 ATOM, XML = "http://www.w3.org/2005/Atom", "http://www.w3.org/XML/1998/namespace"
 

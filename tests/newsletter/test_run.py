@@ -19,10 +19,9 @@ import feedparser
 import pytest
 from lxml import html as lxml_html
 
-from feedsmith.newsletter import mail
-from feedsmith.newsletter import run as newsletter
-
-from .conftest import DATA, Inbox, Result, free_port, query, set_smtp
+from feedsmith.newsletter import delivery, mail
+from tests.fixtures.project import DATA, Result, query
+from tests.fixtures.smtp import Inbox, free_port, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 
@@ -238,13 +237,13 @@ def test_a_run_killed_before_handing_over_sends_that_copy_next_time(
             raise KeyboardInterrupt  # dies while talking to the server, before the message
         real_send(*args)
 
-    monkeypatch.setattr(newsletter, "send", crash_on_second)
+    monkeypatch.setattr(delivery, "send", crash_on_second)
     crashed = _digest(cli, "--send")
     assert crashed.exit_code == 130 and crashed.stderr == "Aborted.\n"
     assert len(server.messages) == 1
     states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent"}  # nothing of OTHER's copy ever left
-    monkeypatch.setattr(newsletter, "send", real_send)
+    monkeypatch.setattr(delivery, "send", real_send)
     resumed = cli("digest", "--month", "2023-11", "--send")
     assert resumed.exit_code == 0
     assert "Sent to 1 recipient(s); 1 had it already." in resumed.stdout
@@ -268,11 +267,11 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
 
         real_send(session, message, sender, recipient, then_die)
 
-    monkeypatch.setattr(newsletter, "send", crash_handing_over_second)
+    monkeypatch.setattr(delivery, "send", crash_handing_over_second)
     assert _digest(cli, "--send").exit_code == 130
     states = dict(query(mail_project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", OTHER: "sending"}
-    monkeypatch.setattr(newsletter, "send", real_send)
+    monkeypatch.setattr(delivery, "send", real_send)
     again = cli("digest", "--month", "2023-11", "--send")
     assert again.exit_code == 0 and len(server.messages) == 1
     assert f"Not sent again to {OTHER}: an earlier copy's outcome is unknown" in again.stderr

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Inbox, Result, query, set_smtp
+from tests.fixtures.project import Result, query
+from tests.fixtures.smtp import Inbox, set_smtp
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

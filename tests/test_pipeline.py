@@ -17,8 +17,7 @@ from feedsmith.config import load_config
 from feedsmith.entry import Entry, dated, day_offsets
 from feedsmith.identity import entry_id, title_key
 from feedsmith.web import feeds, publish
-
-from .conftest import Result, tree
+from tests.fixtures.project import Result, tree
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ITEM = """  {n}. News

@@ -24,8 +24,8 @@ from lxml import html
 from feedsmith.config import load_config
 from feedsmith.pipeline import build
 from feedsmith.web.serve import make_server
-
-from .conftest import REPO, Result, require, tree
+from tests.fixtures.project import REPO, Result, tree
+from tests.fixtures.system import require
 
 BASE = "https://feeds.example.org/ilo-coop/"
 LISTING = "000_254e8c6e76770959.txt"
@@ -264,19 +264,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
     yield project / "feeds", base
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    chromium = require("chromium", "pages and feeds are checked as Chromium shows them")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
 
 
 def _pages(folder: Path) -> list[str]:

@@ -12,8 +12,7 @@ import feedparser
 from feedsmith.identity import category_slug
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
-
-from .conftest import Result
+from tests.fixtures.project import Result
 
 LONG = "Cooperatives and the social and solidarity economy in the world of work: a long name "
 

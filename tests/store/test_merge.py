@@ -27,8 +27,7 @@ from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
 from feedsmith.store.schema import SCHEMA_VERSION
 from feedsmith.web import publish
-
-from .conftest import Result, contents, query, tree
+from tests.fixtures.project import Result, contents, query, tree
 
 BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
 

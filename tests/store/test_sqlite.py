@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from feedsmith.cli import main
+from feedsmith.errors import StoreError
 from feedsmith.store.schema import MIGRATIONS, SCHEMA_VERSION
-
-from .conftest import Inbox, Result, contents, set_smtp
+from tests.fixtures.project import Result, contents
+from tests.fixtures.smtp import Inbox, set_smtp
 
 NOW = "2023-12-01T08:00"
 READER = "reader@example.org"
@@ -144,8 +146,9 @@ def test_a_read_only_file_system_is_named_as_such_not_corrupt(
         assert result.exit_code == 1
         assert "read-only file system" in result.stderr, result.stderr
         assert "corrupt" not in result.stderr and "move it aside" not in result.stderr
-    debug = cli("--debug", "status")
-    assert isinstance(debug.exception.__cause__, sqlite3.OperationalError)  # type: ignore[union-attr]
+    with pytest.raises(StoreError) as debug:
+        main(["--config", str(project / "config.toml"), "--debug", "status"])
+    assert isinstance(debug.value.__cause__, sqlite3.OperationalError)
 
 
 def test_a_full_disk_is_named_as_such_and_the_next_run_recovers(

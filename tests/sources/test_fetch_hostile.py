@@ -11,8 +11,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from .conftest import Result, Site
-from .test_web import WEB, _config, _entries, _ilo_site, _source
+from tests.fixtures.http import Site
+from tests.fixtures.project import Result
+from tests.sources.test_fetch import WEB, _config, _entries, _ilo_site, _source
 
 PAGE = """<html><head>{head}</head><body><ol>
 <li><span class="cat">News</span><a class="t" href="{href}">{title}</a>

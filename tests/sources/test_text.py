@@ -12,8 +12,7 @@ from feedsmith.cleantext import clean
 from feedsmith.dates import parse_date_line
 from feedsmith.sources.item import ListedItem
 from feedsmith.sources.text import read_text_listing
-
-from .conftest import DATA, REPO
+from tests.fixtures.project import DATA, REPO
 
 SAMPLES = sorted((REPO / "listings").glob("*.txt"))
 CASES = sorted((DATA / "listings").glob("*.txt"))
