@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
+from feedsmith.config.fingerprint import render_settings
 from feedsmith.errors import FeedsmithError, Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.sources.harvest import read_sources
 from feedsmith.store.engines import exclusive, open_database
-from feedsmith.store.queries import MergeResult, Store
+from feedsmith.store.merge import MergeResult
+from feedsmith.store.queries import Store
 from feedsmith.web.feeds import Feed
 from feedsmith.web.pages import STYLESHEETS, neighbours
 
@@ -111,7 +113,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                 _record_build(store, now, harvest.failures, ok=True, report=report)
                 return report
             months = store.months()
-            feeds = store.feeds(config.site.timezone, config.output.max_entries)
+            feeds = [Feed(*newest) for newest in
+                     store.newest(config.site.timezone, config.output.max_entries)]
         from feedsmith.web.publish import publish  # rendering: not imported when nothing is stale
 
         # A category whose last entry moved away is written empty rather than left stale.
@@ -173,14 +176,11 @@ def _file_names(folder: Path) -> set[str]:
 
 
 def render_fingerprint(config: Config) -> str:
-    """Everything besides the entries that shapes the published files."""
-    site = config.site
+    """Everything besides the entries that shapes the published files: feedsmith's version, the
+    shipped templates and the settings `render_settings` names."""
     shipped = b"".join(path.read_bytes() for path in sorted(templates().iterdir())
                        if path.is_file())
-    settings = "\x1f".join((__version__, site.title, site.link, site.base_url, site.language,
-                            site.author_name, site.author_email, site.id_authority,
-                            site.timezone.key, site.icon, site.logo,
-                            str(config.output.max_entries)))
+    settings = f"{__version__}\x1f{render_settings(config)}"
     return hashlib.sha256(settings.encode() + shipped).hexdigest()
 
 

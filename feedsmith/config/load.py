@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedsmith.config.mailbox import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox
+from feedsmith.config.mailbox import default_sender, mailbox
 from feedsmith.config.model import (
-    DEFAULT_CATEGORY,
     DEFAULT_EXCLUDE,
     FORMATS,
     SELECTOR_KEYS,
@@ -29,11 +28,12 @@ from feedsmith.config.model import (
     SmtpConfig,
     SourceConfig,
     StoreConfig,
+    default,
 )
 from feedsmith.config.table import Table, did_you_mean
 from feedsmith.dates import language_tag
 from feedsmith.errors import ConfigError
-from feedsmith.period import CADENCES, MONTHLY, WEEKLY
+from feedsmith.period import CADENCES, WEEKLY
 from feedsmith.urls import is_http_url, origin
 
 # RFC 4151 tagging entity: a domain name or email address, a comma, and a date the owner held it.
@@ -134,9 +134,9 @@ def _author(table: Table, default: str) -> tuple[str, str]:
     return name.strip(), email
 
 
-def _language(table: Table, default: str = "en") -> str:
+def _language(table: Table, fallback: str = default(SiteConfig, "language")) -> str:
     """A BCP 47 language tag ("en", "fr-CH"); "en_US" and "EN-us" are accepted as "en-US"."""
-    language: str = table.get("language", str, default)
+    language: str = table.get("language", str, fallback)
     tag = language_tag(language)
     if tag is None:
         table.fail(f"expected a language code such as \"en\", \"fr\" or \"es-ES\", got "
@@ -151,34 +151,37 @@ def _sources(raw: Any, file: Path, folder: Path, language: str) -> tuple[SourceC
         raise ConfigError(f"{file}: `sources` must be written as [[sources]] tables")
     sources: list[SourceConfig] = []
     for number, data in enumerate(raw, start=1):
-        table = Table(data, f"sources #{number}", file)
-        name = table.get("name", str)
-        table.name = f"sources {name!r}"
-        url = table.get("url", str, "")
-        paths = table.get("paths", (list, str), [])
-        paths = [paths] if isinstance(paths, str) else paths
-        if bool(url) == bool(paths):
-            table.fail("give either `paths` (files or globs) or `url`, not both or neither")
-        if paths and not all(isinstance(p, str) and p.strip() for p in paths):
-            table.fail("expected a non-empty list of file paths or glob patterns", "paths")
-        if url and not is_http_url(url):
-            table.fail(f"expected an absolute http(s) URL, got {url!r}", "url")
-        category = table.get("category", str, DEFAULT_CATEGORY).strip()
-        source_language = _language(table, language)
-        source_format = table.get("format", str, "auto")
-        if source_format not in FORMATS:
-            table.fail(f"expected one of {', '.join(FORMATS)}, got {source_format!r}", "format")
-        max_pages = table.number("max_pages", 1, 1, 100)
-        origins = tuple(_origin(table, value) for value in _strings(table, "allow_origins", ()))
-        selectors = _selectors(table.table("selectors"))
-        table.done()
-        if any(s.name == name for s in sources):
-            raise ConfigError(f"{file}: [[sources]] name {name!r} is used twice")
-        sources.append(SourceConfig(
-            name=name, paths=tuple(str(folder / p) for p in paths), url=url, category=category,
-            language=source_language, format=source_format, max_pages=max_pages,
-            selectors=selectors, allow_origins=origins))
+        source = _source(Table(data, f"sources #{number}", file), folder, language)
+        if any(s.name == source.name for s in sources):
+            raise ConfigError(f"{file}: [[sources]] name {source.name!r} is used twice")
+        sources.append(source)
     return tuple(sources)
+
+
+def _source(table: Table, folder: Path, language: str) -> SourceConfig:
+    name = table.get("name", str)
+    table.name = f"sources {name!r}"
+    url = table.get("url", str, default(SourceConfig, "url"))
+    paths = table.get("paths", (list, str), [])
+    paths = [paths] if isinstance(paths, str) else paths
+    if bool(url) == bool(paths):
+        table.fail("give either `paths` (files or globs) or `url`, not both or neither")
+    if paths and not all(isinstance(p, str) and p.strip() for p in paths):
+        table.fail("expected a non-empty list of file paths or glob patterns", "paths")
+    if url and not is_http_url(url):
+        table.fail(f"expected an absolute http(s) URL, got {url!r}", "url")
+    source_format = table.get("format", str, default(SourceConfig, "format"))
+    if source_format not in FORMATS:
+        table.fail(f"expected one of {', '.join(FORMATS)}, got {source_format!r}", "format")
+    source = SourceConfig(
+        name=name, paths=tuple(str(folder / p) for p in paths), url=url,
+        category=table.get("category", str, default(SourceConfig, "category")).strip(),
+        language=_language(table, language), format=source_format,
+        max_pages=table.number("max_pages", default(SourceConfig, "max_pages"), 1, 100),
+        allow_origins=tuple(_origin(table, value) for value in _strings(table, "allow_origins", ())),
+        selectors=_selectors(table.table("selectors")))
+    table.done()
+    return source
 
 
 def _origin(table: Table, value: str) -> str:
@@ -193,7 +196,7 @@ def _origin(table: Table, value: str) -> str:
 
 def _output(table: Table, folder: Path) -> OutputConfig:
     out_dir = folder / table.get("dir", str, "feeds")
-    max_entries = table.number("max_entries", 50, 1, 10_000)
+    max_entries = table.number("max_entries", default(OutputConfig, "max_entries"), 1, 10_000)
     table.done()
     return OutputConfig(dir=out_dir, max_entries=max_entries)
 
@@ -243,38 +246,62 @@ def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...
 def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
     host = urlsplit(site.base_url).hostname or "localhost"
     given_sender = table.get("from", str, "")
-    sender = (_mailbox(table, "from", given_sender) if given_sender
+    sender = (mailbox(table, "from", given_sender) if given_sender
               else default_sender(site.author_name, f"digest@{host}"))
-    to = tuple(_mailbox(table, "to", value) for value in _strings(table, "to", ()))
     unsubscribe = _strings(table, "unsubscribe", ())
     for target in unsubscribe:
         if not target.startswith(("https://", "mailto:")):
             table.fail(f"expected an https:// URL or a mailto: address, got {target!r}",
                        "unsubscribe")
     templates = table.get("templates", str, "")
-    numbering = table.get("numbering", str, "running")
-    if numbering not in ("running", "yearly"):
-        table.fail(f'expected "running" or "yearly", got {numbering!r}', "numbering")
-    exclude = _strings(table, "exclude", DEFAULT_EXCLUDE)
-    for pattern in exclude:
+    digest = DigestConfig(
+        title=table.get("title", str, f"{site.title} newsletter"), sender=sender,
+        to=tuple(mailbox(table, "to", value) for value in _strings(table, "to", ())),
+        list_id=table.get("list_id", str, f"digest.{host}"), unsubscribe=unsubscribe,
+        contact=table.get("contact", str, sender, multiline=True),
+        templates=folder / templates if templates else None,
+        smtp=_smtp(table.table("smtp")), intros=folder / table.get("intros", str, "digest/intro"),
+        **_issue_settings(table), **_look(table, site))
+    table.done()
+    return digest
+
+
+def _issue_settings(table: Table) -> dict[str, Any]:
+    """What goes into an issue and how it is numbered: [digest] numbering, cadence, exclude..."""
+    settings: dict[str, Any] = {
+        key: table.get(key, bool, default(DigestConfig, key))
+        for key in ("skip_empty", "send_without_unsubscribe")}
+    settings |= {key: table.number(key, default(DigestConfig, key), low, high)
+                 for key, low, high in (("first_number", 1, 1_000_000),
+                                        ("lookback_months", 0, 24),
+                                        ("max_html_bytes", 10_000, 10_000_000))}
+    for key, allowed in (("numbering", ("running", "yearly")), ("cadence", CADENCES)):
+        value = settings[key] = table.get(key, str, default(DigestConfig, key))
+        if value not in allowed:
+            spelled = " or ".join(f'"{choice}"' for choice in allowed)
+            table.fail(f"expected {spelled}, got {value!r}", key)
+    settings["exclude"] = _strings(table, "exclude", DEFAULT_EXCLUDE)
+    for pattern in settings["exclude"]:
         try:
             re.compile(pattern)
         except re.error as exc:
             table.fail(f"{pattern!r} is not a valid regular expression: {exc}", "exclude")
-    numbers = {key: table.number(key, default, low, high) for key, default, low, high in
-               (("first_number", 1, 1, 1_000_000), ("lookback_months", 1, 0, 24),
-                ("max_html_bytes", 95_000, 10_000, 10_000_000))}
-    skip_empty = table.get("skip_empty", bool, True)
-    cadence = table.get("cadence", str, MONTHLY)
-    if cadence not in CADENCES:
-        table.fail(f'expected "monthly" or "weekly", got {cadence!r}', "cadence")
-    logo = table.get("logo", str, "")
+    settings["sections"] = _strings(table, "sections", default(DigestConfig, "sections"))
+    settings["lead_category"] = table.get("lead_category", str,
+                                          default(DigestConfig, "lead_category"))
+    return settings
+
+
+def _look(table: Table, site: SiteConfig) -> dict[str, Any]:
+    """The issue's look: [digest] logo, brand_color, tagline, headings and social links."""
+    logo = table.get("logo", str, default(DigestConfig, "logo"))
     if logo and not logo.startswith("https://") or not is_http_url(logo or "https://x.org"):
         table.fail(f"expected an absolute https:// URL (mail clients fetch it), got {logo!r}",
                    "logo")
-    brand_color = table.get("brand_color", str, "#1e2d6b")
+    brand_color = table.get("brand_color", str, default(DigestConfig, "brand_color"))
     if not re.fullmatch(r"#[0-9A-Fa-f]{6}", brand_color):
-        table.fail(f'expected a colour such as "#1e2d6b", got {brand_color!r}', "brand_color")
+        table.fail(f'expected a colour such as "{default(DigestConfig, "brand_color")}", got '
+                   f"{brand_color!r}", "brand_color")
     headings_table = table.table("headings")
     headings = tuple((name, _with_period(headings_table, name, headings_table.get(name, str)))
                      for name in list(headings_table.data))
@@ -283,21 +310,10 @@ def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
     for name, url in social:
         if not url.startswith("https://") or not is_http_url(url):
             social_table.fail(f"expected an https:// URL, got {url!r}", name)
-    intros = table.get("intros", str, "digest/intro")
-    digest = DigestConfig(
-        title=table.get("title", str, f"{site.title} newsletter"), sender=sender, to=to,
-        list_id=table.get("list_id", str, f"digest.{host}"), unsubscribe=unsubscribe,
-        contact=table.get("contact", str, sender, multiline=True), templates=folder / templates if templates else None,
-        numbering=numbering, exclude=exclude, sections=_strings(table, "sections", ()),
-        lead_category=table.get("lead_category", str, ""), skip_empty=skip_empty,
-        smtp=_smtp(table.table("smtp")), cadence=cadence, logo=logo,
-        logo_alt=table.get("logo_alt", str, "") or (f"{site.title}" if logo else ""),
-        brand_color=brand_color.lower(),
-        tagline=_with_period(table, "tagline", table.get("tagline", str, "")),
-        headings=headings, social=social, intros=folder / intros,
-        send_without_unsubscribe=table.get("send_without_unsubscribe", bool, False), **numbers)
-    table.done()
-    return digest
+    return {"logo": logo, "brand_color": brand_color.lower(), "headings": headings,
+            "social": social,
+            "logo_alt": table.get("logo_alt", str, "") or (f"{site.title}" if logo else ""),
+            "tagline": _with_period(table, "tagline", table.get("tagline", str, ""))}
 
 
 def _with_period(table: Table, key: str, text: str) -> str:
@@ -307,23 +323,17 @@ def _with_period(table: Table, key: str, text: str) -> str:
     return text
 
 
-def _mailbox(table: Table, key: str, value: str) -> str:
-    """One address, with or without a display name: "Name <a@example.org>" or "a@example.org"."""
-    if not (PLAIN_MAILBOX.fullmatch(value) or email_reads_one_mailbox(value)):
-        table.fail(f"expected one email address per entry, such as \"Name <name@example.org>\" or "
-                   f"\"name@example.org\", got {value!r}", key)
-    return value
-
-
 def _smtp(table: Table) -> SmtpConfig:
-    security = table.get("security", str, "starttls")
+    defaults = SmtpConfig()
+    security = table.get("security", str, defaults.security)
     if security not in ("starttls", "ssl", "none"):
         table.fail(f'expected "starttls", "ssl" or "none", got {security!r}', "security")
-    smtp = SmtpConfig(host=table.get("host", str, "localhost"),
-                      port=table.number("port", 465 if security == "ssl" else 587, 1, 65_535),
-                      security=security, username=table.get("username", str, ""),
-                      password_env=table.get("password_env", str, ""),
-                      timeout=table.number("timeout", 60, 1, 3_600))
+    smtp = SmtpConfig(host=table.get("host", str, defaults.host),
+                      port=table.number("port", 465 if security == "ssl" else defaults.port, 1,
+                                        65_535),
+                      security=security, username=table.get("username", str, defaults.username),
+                      password_env=table.get("password_env", str, defaults.password_env),
+                      timeout=table.number("timeout", defaults.timeout, 1, 3_600))
     table.done()
     return smtp
 

@@ -6,6 +6,10 @@ plain is handed to it.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from feedsmith.config.table import Table
 
 _SPECIALS = frozenset(r'()<>@,:;.\"[]')  # RFC 5322: a display name with one is quoted
 
@@ -36,3 +40,11 @@ def email_reads_one_mailbox(value: str) -> bool:
     defects = [d for d in header.defects if isinstance(d, errors.InvalidHeaderDefect)]
     local, _, domain = addresses[0].addr_spec.partition("@") if len(addresses) == 1 else ("", "", "")
     return not defects and bool(local) and bool(domain) and len(addresses) == 1
+
+
+def mailbox(table: Table, key: str, value: str) -> str:
+    """One address, with or without a display name: "Name <a@example.org>" or "a@example.org"."""
+    if not (PLAIN_MAILBOX.fullmatch(value) or email_reads_one_mailbox(value)):
+        table.fail(f"expected one email address per entry, such as \"Name <name@example.org>\" or "
+                   f"\"name@example.org\", got {value!r}", key)
+    return value

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_CATEGORY = "Uncategorised"
@@ -138,3 +139,14 @@ class Config:
     digest: DigestConfig
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
+
+
+def default(record: type[Any], name: str) -> Any:
+    """The default a config record declares for its field `name`: `load` asks here rather than
+    repeating it, so that each default is stated once, on the record."""
+    declared = next(f for f in fields(record) if f.name == name)
+    if declared.default_factory is not MISSING:
+        return declared.default_factory()
+    if declared.default is MISSING:
+        raise TypeError(f"{record.__name__}.{name} has no default")
+    return declared.default

@@ -18,7 +18,7 @@ from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
 from feedsmith.store.database import Database, from_utc_text, utc_text
-from feedsmith.store.queries import ENTRY_COLUMNS, entry_from_row
+from feedsmith.store.rows import ENTRY_SELECT, entry_from_row
 
 _ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro"
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
@@ -120,7 +120,7 @@ class Ledger:
         return Selection([e for e in main if wanted(e)], [e for e in late if wanted(e)])
 
     def _uncarried(self, where: str, params: tuple[str, ...]) -> list[Entry]:
-        query = (f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {where} AND id NOT IN "
+        query = (f"SELECT {ENTRY_SELECT} FROM entries WHERE {where} AND id NOT IN "
                  f"(SELECT entry_id FROM issue_entries) ORDER BY published DESC, id DESC")
         return [entry_from_row(row, self._zone) for row in self._db.execute(query, params)]
 
@@ -143,7 +143,7 @@ class Ledger:
             db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (period, number, utc_text(built_at), rendered.subject, rendered.html,
                         rendered.web, rendered.text, rendered.eml, intro))
-            db.executemany("INSERT INTO issue_entries VALUES (?, ?, ?)",
+            db.executemany("INSERT INTO issue_entries (entry_id, month, late) VALUES (?, ?, ?)",
                            [(e.id, period, 0) for e in selection.main]
                            + [(e.id, period, 1) for e in selection.late])
 
@@ -177,7 +177,8 @@ class Ledger:
         """Record a delivery step at once (its own transaction): a crash loses no step."""
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO deliveries VALUES (?, ?, ?, 1, ?, ?, ?) "
+                "INSERT INTO deliveries (month, recipient, state, attempts, message_id, "
+                "changed_at, error) VALUES (?, ?, ?, 1, ?, ?, ?) "
                 "ON CONFLICT (month, recipient) DO UPDATE SET state = excluded.state, "
                 "attempts = deliveries.attempts + "
                 "CASE WHEN excluded.state = 'sending' THEN 1 ELSE 0 END, "

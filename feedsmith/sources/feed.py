@@ -78,16 +78,9 @@ def read_feed(body: bytes, url: str, zone: ZoneInfo,
 def _picture(entry: Any) -> tuple[str, str]:
     """An entry's picture: media:thumbnail, an image media:content, an image enclosure, or the
     first <img> of its content or summary (URLs made absolute by feedparser)."""
-    for thumbnail in entry.get("media_thumbnail") or []:
-        if thumbnail.get("url"):
-            return str(thumbnail["url"]), ""
-    for media in entry.get("media_content") or []:
-        kind = media.get("medium") or (media.get("type") or "").split("/")[0]
-        if kind == "image" and media.get("url"):
-            return str(media["url"]), ""
-    for enclosure in entry.get("enclosures") or []:
-        if (enclosure.get("type") or "").startswith("image/") and enclosure.get("href"):
-            return str(enclosure["href"]), ""
+    declared = _declared_picture(entry)
+    if declared:
+        return declared, ""
     for fragment in [*(c.get("value", "") for c in entry.get("content") or []),
                      entry.get("summary", "")]:
         if "<img" in fragment:
@@ -96,6 +89,16 @@ def _picture(entry: Any) -> tuple[str, str]:
             if image is not None and image.get("src"):
                 return str(image.get("src")), clean(image.get("alt", ""))
     return "", ""
+
+
+def _declared_picture(entry: Any) -> str:
+    """The URL of a picture the feed declares for the entry (Media RSS, an enclosure), or ""."""
+    thumbnails = [m.get("url") for m in entry.get("media_thumbnail") or []]
+    media = [m.get("url") for m in entry.get("media_content") or []
+             if (m.get("medium") or (m.get("type") or "").split("/")[0]) == "image"]
+    enclosures = [e.get("href") for e in entry.get("enclosures") or []
+                  if (e.get("type") or "").startswith("image/")]
+    return str(next((url for url in [*thumbnails, *media, *enclosures] if url), ""))
 
 
 def _text(fragment: str) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
+from feedsmith.config.fingerprint import source_settings
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
@@ -288,7 +289,26 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
     # Validators only for a page that was merged: a page that failed is fetched whole next time.
     harvest.fingerprints[source.url] = fingerprint
     harvest.validators[source.url] = (page.etag, page.last_modified)
-    visited = {source.url, page.url}
+    more, more_problems = _next_pages(source, site, config, session, allowed, following,
+                                      {source.url, page.url})
+    items += more
+    problems += more_problems
+    harvest.files_read += 1
+    harvest.problems.extend(problems)
+    for item in items:
+        harvest.add(item, f"{source.url} item {item.line}", source, site)
+    harvest.end_file()
+
+
+def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
+                session: httpx.Client, allowed: set[str], following: str | None,
+                visited: set[str]) -> tuple[list[ListedItem], list[Problem]]:
+    """The items of up to `max_pages - 1` pages the listing links as "next", each within the
+    allowed origins; a page that fails ends the walk, keeping the pages before it."""
+    from feedsmith.sources.fetch import fetch
+
+    items: list[ListedItem] = []
+    problems: list[Problem] = []
     for number in range(2, source.max_pages + 1):
         if not following or following in visited:
             break
@@ -301,18 +321,14 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
         try:
             more = fetch(session, following, config, source.name, allowed)
             extra, extra_problems, following = parse_listing(more.body, more.url, source, site,
-                                                      more.content_type)
+                                                             more.content_type)
         except SourceError as failure:
             problems.append(Problem(f"{following} (page {number})", f"{failure}; the pages "
                                                                     "before it are used"))
             break
         items += extra
         problems += extra_problems
-    harvest.files_read += 1
-    harvest.problems.extend(problems)
-    for item in items:
-        harvest.add(item, f"{source.url} item {item.line}", source, site)
-    harvest.end_file()
+    return items, problems
 
 
 def _expand(source: SourceConfig) -> list[Path]:
@@ -326,9 +342,7 @@ def _expand(source: SourceConfig) -> list[Path]:
 
 def _settings(source: SourceConfig, site: SiteConfig) -> bytes:
     """Everything besides a file's bytes that shapes its entries (settings, version)."""
-    return (f"{__version__}\x1f{source.name}\x1f{source.category}\x1f{source.language}"
-            f"\x1f{site.timezone.key}\x1f{site.id_authority}\x1f{source.format}"
-            f"\x1f{source.max_pages}\x1f{source.selectors}").encode()
+    return f"{__version__}\x1f{source_settings(source, site)}".encode()
 
 
 def _fingerprint(raw: bytes, settings: bytes) -> str:

@@ -74,7 +74,7 @@ class PostgresDatabase:
     def set_schema_version(self, version: int) -> None:
         self.execute("CREATE TABLE IF NOT EXISTS feedsmith_schema (version INTEGER NOT NULL)")
         self.execute("DELETE FROM feedsmith_schema")
-        self.execute("INSERT INTO feedsmith_schema VALUES (?)", (version,))
+        self.execute("INSERT INTO feedsmith_schema (version) VALUES (?)", (version,))
 
 
 @functools.lru_cache(maxsize=256)

@@ -21,7 +21,8 @@ from typing import Any
 
 from feedsmith import pipeline
 from feedsmith.config import load_config
-from feedsmith.store.queries import Merge, Store
+from feedsmith.store.merge import Merge
+from feedsmith.store.queries import Store
 from feedsmith.web.files import Staging
 
 

@@ -518,7 +518,7 @@ def test_a_settled_no_change_build_commits_only_what_status_shows(
     writes = [s for s in statements if not s.lstrip().startswith(("SELECT", "WITH", "PRAGMA"))]
     assert len(writes) == 3, writes
     assert writes[0] == "BEGIN IMMEDIATE" and writes[2] == "COMMIT"
-    assert writes[1].startswith("INSERT INTO meta VALUES ('last_build', ")
+    assert writes[1].startswith("INSERT INTO meta (key, value) VALUES ('last_build', ")
 
 
 def test_a_rewrite_keeping_size_and_mtime_is_still_seen(project: Path, settled: None) -> None:

@@ -26,7 +26,7 @@ from feedsmith.config import load_config
 from feedsmith.pipeline import build
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
-from feedsmith.web.feeds import render_rss
+from feedsmith.web.feeds import Feed, render_rss
 from tests.fixtures.project import DATA, Result
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -175,7 +175,7 @@ def test_rss_dates_are_english_whatever_the_process_locale(
     config = load_config(project / "config.toml")
     build(config, datetime(2026, 11, 23, tzinfo=UTC))
     with open_database(config.store) as database:
-        feed = Store(database).feeds(config.site.timezone, 50)[0]
+        feed = Feed(*Store(database).newest(config.site.timezone, 50)[0])
     previous = locale.setlocale(locale.LC_ALL)
     try:
         locale.setlocale(locale.LC_ALL, "fr_FR.UTF-8")

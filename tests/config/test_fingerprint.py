@@ -1,0 +1,90 @@
+"""The fingerprints that mark output stale: every config field is on a decided side, and
+changing a field that counts changes its fingerprint while one that does not, does not."""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feedsmith.config import Config, load_config
+from feedsmith.config.fingerprint import (
+    NOT_READ,
+    NOT_RENDERED,
+    OUTSIDE_RENDERING,
+    SITE_FIELDS_READ,
+    render_settings,
+    source_settings,
+)
+from feedsmith.config.model import OutputConfig, SiteConfig, SourceConfig
+from feedsmith.pipeline import render_fingerprint
+
+
+def test_every_config_field_is_placed(project: Path) -> None:
+    """A table added to the config, or a field added to [site], [output] or [[sources]], is
+    counted or listed with a reason: never forgotten."""
+    tables = {item.name for item in fields(Config)}
+    rendered = {"site", "output"}
+    assert tables == rendered | OUTSIDE_RENDERING.keys()
+    assert not rendered & OUTSIDE_RENDERING.keys()
+    for name in NOT_RENDERED:
+        table, _, field_name = name.partition(".")
+        assert table in rendered and field_name in {f.name for f in fields(
+            SiteConfig if table == "site" else OutputConfig)}, name
+    assert NOT_READ.keys() <= {f.name for f in fields(SourceConfig)}
+    assert set(SITE_FIELDS_READ) <= {f.name for f in fields(SiteConfig)}
+    config = load_config(project / "config.toml")
+    for name in tables - rendered - {"path", "sources"}:
+        assert is_dataclass(getattr(config, name)), name
+
+
+def _changed(value: Any) -> Any:
+    """Another value of the same kind."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, Path):
+        return value / "elsewhere"
+    if isinstance(value, ZoneInfo):
+        return ZoneInfo("Asia/Tokyo" if value.key != "Asia/Tokyo" else "UTC")
+    if isinstance(value, tuple):
+        return (*value, ("item", "x.y") if value and isinstance(value[0], tuple) else "x")
+    raise AssertionError(f"no other value for {value!r}")
+
+
+@pytest.mark.parametrize("table", ["site", "output"])
+def test_each_rendered_field_changes_the_render_fingerprint(project: Path, table: str) -> None:
+    config = load_config(project / "config.toml")
+    before = render_fingerprint(config)
+    record = getattr(config, table)
+    for item in fields(record):
+        edited = replace(config, **{table: replace(record, **{
+            item.name: _changed(getattr(record, item.name))})})
+        changed = render_fingerprint(edited) != before
+        assert changed == (f"{table}.{item.name}" not in NOT_RENDERED), item.name
+
+
+def test_other_tables_do_not_change_the_render_fingerprint(project: Path) -> None:
+    config = load_config(project / "config.toml")
+    edited = replace(config, digest=replace(config.digest, title="Another"),
+                     fetch=replace(config.fetch, timeout=3.0), sources=())
+    assert render_settings(edited) == render_settings(config)
+
+
+def test_each_source_field_that_is_read_changes_the_source_settings(project: Path) -> None:
+    config = load_config(project / "config.toml")
+    source, site = config.sources[0], config.site
+    before = source_settings(source, site)
+    for item in fields(source):
+        edited = replace(source, **{item.name: _changed(getattr(source, item.name))})
+        changed = source_settings(edited, site) != before
+        assert changed == (item.name not in NOT_READ), item.name
+    for name in ("id_authority", "timezone", "title"):
+        edited_site = replace(site, **{name: _changed(getattr(site, name))})
+        assert (source_settings(source, edited_site) != before) == (name in SITE_FIELDS_READ)
