@@ -2,9 +2,10 @@
 
 Both fingerprints are derived from the config records themselves: every field of [site] and
 [output] shapes the published feeds and pages, and every field of a [[sources]] table shapes the
-entries read from it, except the fields listed below with why. A field added to a record is
-therefore counted unless someone decides otherwise here; and a test
-(`tests/config/test_fingerprint.py`) fails for a field of any other table until it is listed.
+entries read from it, except the fields listed below with why: a field added to those records
+counts unless it is listed. Every field of the other tables is listed by name with why it does
+not shape the feeds and pages, and `tests/config/test_fingerprint.py` fails for a field that is
+in neither place.
 """
 
 from __future__ import annotations
@@ -18,14 +19,28 @@ from feedsmith.config.model import Config, SiteConfig, SourceConfig
 NOT_RENDERED = {
     "output.dir": "where the files go, not what they hold",
 }
-# The other tables: none of their fields changes a published feed or page.
+# Every field of the other tables, none of which changes a published feed or page, by reason.
+# A field added to one of these tables is listed here, or moved into [site] or [output]: the
+# test fails until it is.
 OUTSIDE_RENDERING = {
-    "path": "where the config is; relative paths in it are already resolved",
-    "sources": "what sources give reaches pages through the store (see source_settings)",
-    "store": "where the state is kept",
-    "digest": "the newsletter's own files are frozen per issue in the ledger",
-    "schedule": "when runs happen",
-    "fetch": "how pages are fetched, not what they say",
+    "where the config is; relative paths in it are already resolved": ("path",),
+    "what a source gives reaches the pages through the store (see `source_settings`)":
+        ("sources",),
+    "where the state is kept": ("store.path", "store.url", "store.password_env"),
+    "the newsletter: each issue's files are frozen in the ledger when it is built": (
+        "digest.title", "digest.sender", "digest.to", "digest.list_id", "digest.unsubscribe",
+        "digest.contact", "digest.templates", "digest.numbering", "digest.first_number",
+        "digest.lookback_months", "digest.skip_empty", "digest.exclude", "digest.sections",
+        "digest.lead_category", "digest.max_html_bytes", "digest.cadence", "digest.logo",
+        "digest.logo_alt", "digest.brand_color", "digest.tagline", "digest.headings",
+        "digest.social", "digest.intros", "digest.send_without_unsubscribe",
+        "digest.smtp.host", "digest.smtp.port", "digest.smtp.security", "digest.smtp.username",
+        "digest.smtp.password_env", "digest.smtp.timeout"),
+    "when runs happen": ("schedule.build", "schedule.digest", "schedule.catch_up",
+                         "schedule.max_lateness_days"),
+    "how pages are fetched, not what they say": (
+        "fetch.user_agent", "fetch.timeout", "fetch.retries", "fetch.backoff", "fetch.max_bytes",
+        "fetch.max_redirects"),
 }
 # [[sources]] fields that do not change the entries read from a listing.
 NOT_READ = {
