@@ -5,7 +5,6 @@ Nothing here decides anything; a command calls the library, then one of these.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +89,8 @@ def _row(item: ListedEntry, cap: int) -> str:
     ("cat"), or neither ("-": older than the newest `cap` of both)."""
     in_all, in_category = item.rank_in_all <= cap, item.rank_in_category <= cap
     feeds = "all+cat" if in_all and in_category else "cat" if in_category else "all" if in_all else "-"
+    import shutil  # only `entries` needs it
+
     entry = item.entry
     room = max(20, shutil.get_terminal_size((100, 24)).columns - 53)  # what the columns leave
     category, title = _shorten(entry.category, 30), _shorten(entry.title, room)

@@ -17,6 +17,8 @@ DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
+    """[site]: what every feed and page says about the site, and the root of every id."""
+
     title: str
     link: str  # the listing page people read
     base_url: str  # where the output folder is published; always ends with "/"
@@ -35,6 +37,8 @@ FORMATS = ("auto", "text", "html", "feed")
 
 @dataclass(frozen=True, slots=True)
 class SourceConfig:
+    """One [[sources]] table: where a listing is, and how to read it."""
+
     name: str
     paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
     url: str = ""  # or a listing page / feed on the web (http or https only)
@@ -49,6 +53,8 @@ class SourceConfig:
 
 @dataclass(frozen=True, slots=True)
 class FetchConfig:
+    """[fetch]: how listing pages and feeds are fetched (limits that keep a build bounded)."""
+
     user_agent: str = ""
     timeout: float = 20.0
     retries: int = 2  # after the first try, on 5xx and connection errors only
@@ -59,6 +65,8 @@ class FetchConfig:
 
 @dataclass(frozen=True, slots=True)
 class OutputConfig:
+    """[output]: where the web edition is written, and how many entries a feed carries."""
+
     dir: Path
     max_entries: int = 50
 
@@ -81,6 +89,8 @@ class StoreConfig:
 
 @dataclass(frozen=True, slots=True)
 class SmtpConfig:
+    """[digest.smtp]: the server that relays the newsletter."""
+
     host: str = "localhost"
     port: int = 587
     security: str = "starttls"  # "starttls", "ssl" or "none"
@@ -91,6 +101,8 @@ class SmtpConfig:
 
 @dataclass(frozen=True, slots=True)
 class DigestConfig:
+    """[digest]: the newsletter: its addresses, what an issue holds, and its look."""
+
     title: str
     sender: str  # `from`
     to: tuple[str, ...]
@@ -123,6 +135,8 @@ class DigestConfig:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleConfig:
+    """[schedule]: when the `schedule` service and `run-due` build and send."""
+
     build: str = "every 15m"  # crontab expression, or "every N s|m|h"
     digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
     catch_up: str = "latest"  # "latest", "all" or "none"
@@ -131,6 +145,8 @@ class ScheduleConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """The whole config file, checked: what every stage is given."""
+
     path: Path
     site: SiteConfig
     sources: tuple[SourceConfig, ...]

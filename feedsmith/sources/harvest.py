@@ -14,9 +14,9 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feedsmith import __version__
 from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
@@ -66,11 +66,11 @@ class Harvest:
         if item.link and not is_http_url(item.link):
             self.problems.append(Problem(origin, f"link {item.link[:80]!r} is not an http(s) URL; "
                                                  "the item is published without it"))
-            item = replace(item, link="")
+            item = item._replace(link="")
         if item.image and not is_http_url(item.image):
             self.problems.append(Problem(origin, f"image {item.image[:80]!r} is not an http(s) "
                                                  "URL; the item is published without it"))
-            item = replace(item, image="", image_alt="")
+            item = item._replace(image="", image_alt="")
         entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
         if not self._first_time((entry_id, *aliases)):
             return
@@ -115,6 +115,7 @@ class Harvest:
                 and len(item.category or "") <= _SHORTEST_LIMIT and len(item.link) <= _SHORTEST_LIMIT \
                 and len(item.image) <= _SHORTEST_LIMIT and len(item.image_alt) <= _SHORTEST_LIMIT:
             return item  # the usual case, checked without a loop
+        shortened: dict[str, Any] = {}
         for name, limit in FIELD_LIMITS.items():
             value: str = getattr(item, name) or ""
             if len(value) > limit:
@@ -123,8 +124,8 @@ class Harvest:
                 what = "dropped" if whole else f"cut to {limit:,}"
                 self.problems.append(Problem(origin, f"{name} is {len(value):,} characters long; "
                                                      f"{what}"))
-                item = replace(item, **{name: shorter})  # type: ignore[arg-type]
-        return item
+                shortened[name] = shorter
+        return item._replace(**shortened)
 
     def category_warnings(self) -> None:
         """Warn where spellings that differ beyond case share one feed ("C#" and "C")."""
@@ -393,7 +394,7 @@ def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfi
 
         items, problems = read_feed(raw, origin, site.timezone, content_type)
         if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
-            items = [replace(item, category=None) for item in items]
+            items = [item._replace(category=None) for item in items]
     elif kind == "html":
         from feedsmith.sources.html import read_html_listing
 

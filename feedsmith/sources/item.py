@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class ListedItem:
-    """One item as the listing states it, before it becomes an Entry."""
+class ListedItem(NamedTuple):
+    """One item as the listing states it, before it becomes an Entry (a NamedTuple, as
+    `Entry` is: one is made per item read)."""
 
     line: int
     title: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -311,8 +311,8 @@ class Merge:
         row = self._db.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?",
                                (new_id,)).fetchone()
         day = row[ENTRY_COLUMNS.index("day")]
-        entry = replace(entry_from_row(row, ZoneInfo("UTC")), published=self._now,
-                        updated=self._now, home="")
+        entry = entry_from_row(row, ZoneInfo("UTC"))._replace(published=self._now,
+                                                              updated=self._now, home="")
         old_slug, old_day = self._db.execute(
             "SELECT category_slug, day FROM entries WHERE id = ?", (stored_id,)).fetchone()
         self._db.execute("DELETE FROM entries WHERE id = ?", (new_id,))
