@@ -1,9 +1,6 @@
-"""The one place that knows the order of the stages.
-
-`build`: sources -> store (merge) -> stale feeds and pages -> files. `run_due` (cron and the
-service): a build, then every newsletter issue that is due (`feedsmith.newsletter.due`), each
-selected, frozen, written and sent by `feedsmith.newsletter.run`. A build does not load the
-newsletter's machinery: most cron ticks only build.
+"""The order of the feed stages: sources -> store (merge) -> stale feeds and pages -> files.
+(The unattended runs, a build then every newsletter issue that is due, are chained in
+`feedsmith.unattended`: most cron ticks only build, and do not load the newsletter.)
 
 A build holds the store's lock from start to end. Only feeds and archive months the merge made
 stale are rendered (with the home page, OPML and stylesheets; see `publish`), each staged in a
@@ -16,17 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.config.fingerprint import render_settings
-from feedsmith.errors import FeedsmithError, Problem, SourceError
+from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.sources.harvest import read_sources
 from feedsmith.store.engines import exclusive, open_database
@@ -34,10 +29,6 @@ from feedsmith.store.merge import MergeResult
 from feedsmith.store.queries import Store
 from feedsmith.web.feeds import Feed
 from feedsmith.web.pages import STYLESHEETS, neighbours
-
-if TYPE_CHECKING:
-    from feedsmith.newsletter.due import DuePlan
-    from feedsmith.newsletter.run import DigestReport
 
 SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
@@ -182,61 +173,3 @@ def render_fingerprint(config: Config) -> str:
                        if path.is_file())
     settings = f"{__version__}\x1f{render_settings(config)}"
     return hashlib.sha256(settings.encode() + shipped).hexdigest()
-
-
-log = logging.getLogger("feedsmith")
-
-
-@dataclass(slots=True)
-class DueReport:
-    plan: DuePlan
-    build: BuildReport | None = None
-    build_error: str = ""
-    digests: list[DigestReport] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def logged_build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
-    """A feed build that logs what it did: the unattended runs' (run-due, the service) build."""
-    report = build(config, now, wait)
-    log.info("build: %d new, %d updated, %d file(s) written", report.merge.new,
-             report.merge.changed, len(report.written))
-    for failure in report.failures:
-        log.error("build: %s", failure)
-    return report
-
-
-def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
-    """Rebuild the feeds, then build and (when `[digest] to` is set) send every digest that is
-    due. Idempotent: run it twice, or twice at once, and the work is done once."""
-    from feedsmith.newsletter.due import DuePlan, plan_due
-    from feedsmith.newsletter.run import IssueRequest, run_issue
-
-    report = DueReport(plan=DuePlan())
-    try:
-        report.build = logged_build(config, now, wait)
-    except FeedsmithError as error:
-        report.build_error = str(error)
-        log.error("build failed: %s", error)
-    report.plan = plan_due(config, now)
-    for period in report.plan.skipped:
-        log.warning("digest %s was missed and is skipped (catch_up = %s)", period,
-                    config.schedule.catch_up)
-    for period in report.plan.build + report.plan.retry:
-        try:
-            result = run_issue(config, period, now, IssueRequest(deliver=bool(config.digest.to)),
-                               wait)
-        except FeedsmithError as error:
-            report.errors.append(f"digest {period}: {error}")
-            log.error("digest %s: %s", period, error)
-            continue
-        report.digests.append(result)
-        if result.number is None:
-            log.info("digest %s: nothing new, no issue (recorded)", period)
-        else:
-            log.info("digest %s: %s; sent to %d, %d already had it", period, result.subject,
-                     len(result.sent), len(result.already_sent))
-        for problem in result.failed:
-            report.errors.append(f"digest {period}: {problem}")
-            log.error("digest %s: %s", period, problem)
-    return report

@@ -20,8 +20,8 @@ import pytest
 
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
-from feedsmith.pipeline import run_due
 from feedsmith.schedule import crontab, next_runs
+from feedsmith.unattended import run_due
 from tests.fixtures.project import DATA, Result, query
 from tests.fixtures.smtp import Inbox, free_port, set_smtp
 

@@ -143,7 +143,7 @@ def run_due(options: Options, now: str | None, wait: float, log_file: Path | Non
     Idempotent: run it as often as you like; an issue goes to each recipient once.
     """
     from feedsmith.cli.logs import configure_logging
-    from feedsmith.pipeline import run_due as run_due_now
+    from feedsmith.unattended import run_due as run_due_now
 
     config = options.config()
     configure_logging(log_file, quiet, config.site.timezone)
@@ -159,9 +159,9 @@ def schedule(options: Options, print_only: bool, now: str | None, log_file: Path
     Rebuilds the feeds and sends the digests that are due, until stopped.
     """
     from feedsmith.cli.logs import configure_logging
-    from feedsmith.pipeline import logged_build
-    from feedsmith.pipeline import run_due as run_due_now
     from feedsmith.schedule import Jobs, next_runs, serve
+    from feedsmith.unattended import logged_build
+    from feedsmith.unattended import run_due as run_due_now
 
     config = options.config()
     zone = config.site.timezone

@@ -10,7 +10,6 @@ in neither place.
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from feedsmith.config.model import Config, SiteConfig, SourceConfig
@@ -68,7 +67,7 @@ def source_settings(source: SourceConfig, site: SiteConfig) -> str:
 
 
 def _values(record: Any) -> list[tuple[str, Any]]:
-    return [(item.name, getattr(record, item.name)) for item in fields(record)]
+    return list(record._asdict().items())
 
 
 def _spelled(settings: dict[str, Any]) -> str:
