@@ -66,8 +66,8 @@ def run_due(config: Config, now: datetime, wait: float = 60) -> DueReport:
             log.info("digest %s: nothing new, no issue (recorded)", period)
         else:
             log.info("digest %s: %s; sent to %d, %d already had it", period, result.subject,
-                     len(result.sent), len(result.already_sent))
-        for problem in result.failed:
+                     len(result.delivery.sent), len(result.delivery.already_sent))
+        for problem in result.delivery.failed:
             report.errors.append(f"digest {period}: {problem}")
             log.error("digest %s: %s", period, problem)
     return report

@@ -131,8 +131,8 @@ def digest(options: Options, month: str | None, week: str | None, dry_run: bool,
                            ignore_archive=ignore_archive)
     report = run_issue(config, key, clock, request, wait)
     printing.digest(report, config, dry_run)
-    if report.failed:
-        raise DigestError(f"{len(report.failed)} delivery problem(s); they are recorded and "
+    if report.delivery.failed:
+        raise DigestError(f"{len(report.delivery.failed)} delivery problem(s); they are recorded and "
                           "the next `digest --send` retries them")
 
 

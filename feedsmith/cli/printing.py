@@ -133,13 +133,14 @@ def digest(report: DigestReport, config: Config, dry_run: bool) -> None:
               "unless the issue was sent)", file=sys.stderr)
     if report.written:
         print(f"Wrote {', '.join(report.written)} under {shown(config.output.dir)}")
-    if report.sent or report.already_sent:
-        print(f"Sent to {len(report.sent)} recipient(s); {len(report.already_sent)} had it "
+    delivery = report.delivery
+    if delivery.sent or delivery.already_sent:
+        print(f"Sent to {len(delivery.sent)} recipient(s); {len(delivery.already_sent)} had it "
               "already.")
-    if report.unknown:
-        print(f"Not sent again to {', '.join(report.unknown)}: an earlier copy's outcome is "
+    if delivery.unknown:
+        print(f"Not sent again to {', '.join(delivery.unknown)}: an earlier copy's outcome is "
               f"unknown (it may have arrived); --resend-unknown sends it again.", file=sys.stderr)
-    for failure in report.failed:
+    for failure in delivery.failed:
         print(f"error: {failure}", file=sys.stderr)
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from feedsmith.config import Config
 from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
@@ -23,8 +22,15 @@ from feedsmith.newsletter.ledger import (
 )
 from feedsmith.newsletter.mail import compose, message_id, send, smtp_session
 
-if TYPE_CHECKING:
-    from feedsmith.newsletter.run import DigestReport
+
+@dataclass(slots=True)
+class Deliveries:
+    """What one run's delivery did, recipient by recipient."""
+
+    sent: list[str] = field(default_factory=list)
+    already_sent: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # outcome unknown before: not sent again
+    failed: list[DeliveryError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,7 @@ class Resend:
 
 
 def deliver(ledger: Ledger, config: Config, issue: IssueRecord, now: datetime,
-            again: Resend, report: DigestReport) -> None:
+            again: Resend, report: Deliveries) -> None:
     """Send to every recipient not yet sent to, recording each step as it happens.
 
     A recipient is marked `sending` just before the message itself goes out and `sent` once the
@@ -81,7 +87,7 @@ def deliver(ledger: Ledger, config: Config, issue: IssueRecord, now: datetime,
 
 
 def _recipients(ledger: Ledger, config: Config, period: str, again: Resend,
-                report: DigestReport) -> list[str]:
+                report: Deliveries) -> list[str]:
     """Who gets a copy this time: never tried or refused before; with `resend_unknown` those
     whose copy's fate is unknown; with `force` everyone. The report says who was left out."""
     if not config.digest.to:

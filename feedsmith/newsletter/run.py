@@ -15,8 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from feedsmith.config import Config
-from feedsmith.errors import DeliveryError, DigestError
-from feedsmith.newsletter.delivery import Resend, deliver
+from feedsmith.errors import DigestError
+from feedsmith.newsletter.delivery import Deliveries, Resend, deliver
 from feedsmith.newsletter.editorial import read_editorial
 from feedsmith.newsletter.issue import (
     Layout,
@@ -55,10 +55,7 @@ class DigestReport:
     created: bool = False  # frozen in this run (else it already existed)
     html_bytes: int = 0
     written: list[str] = field(default_factory=list)
-    sent: list[str] = field(default_factory=list)
-    already_sent: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)  # outcome unknown before: not sent again
-    failed: list[DeliveryError] = field(default_factory=list)
+    delivery: Deliveries = field(default_factory=Deliveries)  # with `deliver`: who got it
     preview: Path | None = None  # with dry_run: the would-be email HTML, in a temporary file
     editorial_changed: Path | None = None  # edited since the issue was frozen: not in it
 
@@ -84,7 +81,7 @@ def run_issue(config: Config, period: str, now: datetime,
             return report
         report.written = write_issue_files(ledger, config, issue)
         if request.deliver:
-            deliver(ledger, config, issue, now, request.resend, report)
+            deliver(ledger, config, issue, now, request.resend, report.delivery)
     return report
 
 
