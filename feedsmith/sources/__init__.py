@@ -1,6 +1,7 @@
 """Getting listings and reading them into entries.
 
     harvest.py   every source of a config, read into entries (the one entry point of a build)
+    listing.py   one file or page: its format, and the reader for it
     fetch.py     HTTP: timeouts, redirects within allowed origins, validators, size limits
     decoding.py  bytes -> text: BOM, HTTP charset, <meta charset>
     text.py      the plain-text listing reader (numbered items, the seed site's layout)

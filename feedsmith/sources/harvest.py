@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feedsmith import __version__
-from feedsmith.config import DEFAULT_CATEGORY, FetchConfig, SiteConfig, SourceConfig
+from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
 from feedsmith.config.fingerprint import source_settings
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import category_slug, ids_for
+from feedsmith.sources import listing
 from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
@@ -254,7 +255,7 @@ def _read_file(path: Path, settings: bytes, known: str | None, source: SourceCon
     if known == fingerprint:
         return _FileRead(fingerprint)
     try:
-        items, problems, _ = parse_listing(raw, str(path), source, site)
+        items, problems, _ = listing.parse_listing(raw, str(path), source, site)
     except SourceError as failure:
         return _FileRead(fingerprint, failure=failure)
     part = Harvest(problems=problems)
@@ -283,7 +284,8 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
             harvest.fingerprints[source.url] = fingerprint
             harvest.validators[source.url] = (page.etag, page.last_modified)
             return
-        items, problems, following = parse_listing(page.body, page.url, source, site, page.content_type)
+        items, problems, following = listing.parse_listing(page.body, page.url, source, site,
+                                                           page.content_type)
     except SourceError as failure:
         harvest.failures.append(failure)
         return
@@ -321,8 +323,8 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
         visited.add(following)
         try:
             more = fetch(session, following, config, source.name, allowed)
-            extra, extra_problems, following = parse_listing(more.body, more.url, source, site,
-                                                             more.content_type)
+            extra, extra_problems, following = listing.parse_listing(
+                more.body, more.url, source, site, more.content_type)
         except SourceError as failure:
             problems.append(Problem(f"{following} (page {number})", f"{failure}; the pages "
                                                                     "before it are used"))
@@ -366,48 +368,3 @@ def stat_signature(path: Path, shaping: str) -> str:
         return ""
     return (f"{status.st_size}:{status.st_mtime_ns}:{status.st_ctime_ns}:{status.st_ino}:"
             f"{status.st_dev}:{shaping}")
-
-
-def detect_format(raw: bytes, content_type: str = "") -> str:
-    """"feed", "html" or "text", from the media type or, failing that, the first bytes."""
-    kind = content_type.split(";")[0].strip().lower()
-    head = raw[:1024].lstrip().lower()
-    if kind in ("application/rss+xml", "application/atom+xml") or b"<rss" in head \
-            or b"<feed" in head or b"<rdf:rdf" in head:
-        return "feed"
-    if kind in ("text/html", "application/xhtml+xml") or head.startswith(b"<!doctype html") \
-            or b"<html" in head:
-        return "html"
-    return "text"
-
-
-def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfig,
-           content_type: str = "") -> tuple[list[ListedItem], list[Problem], str | None]:
-    """Items of one file or page in the source's format, the items left out, and the next page."""
-    # Each reader loads when a file in its format changed: an unchanged build imports none.
-    from feedsmith.sources.decoding import decode_html, decode_text
-
-    kind = source.format if source.format != "auto" else detect_format(raw, content_type)
-    following: str | None = None
-    if kind == "feed":
-        from feedsmith.sources.feed import read_feed
-
-        items, problems = read_feed(raw, origin, site.timezone, content_type)
-        if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
-            items = [item._replace(category=None) for item in items]
-    elif kind == "html":
-        from feedsmith.sources.html import read_html_listing
-
-        items, problems, following = read_html_listing(decode_html(raw, content_type), origin,
-                                                       source.language, dict(source.selectors))
-    else:
-        from feedsmith.sources.text import read_text_listing
-
-        items, problems = read_text_listing(decode_text(raw, origin, content_type), origin,
-                                            source.language)
-    if not items:
-        raise SourceError(
-            f"{origin}: no listing item found: expected numbered items (\"1. News\") each with a "
-            f"title and a date line such as \"01 December 2023\""
-            + (f" ({len(problems)} item(s) left out, e.g. {problems[0]})" if problems else ""))
-    return items, problems, following

@@ -16,8 +16,9 @@ from feedsmith.dates import parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
 from feedsmith.sources.decoding import decode_html
-from feedsmith.sources.harvest import Harvest, detect_format, parse_listing, read_sources
+from feedsmith.sources.harvest import Harvest, read_sources
 from feedsmith.sources.item import ListedItem
+from feedsmith.sources.listing import detect_format, parse_listing
 from feedsmith.urls import is_http_url, origin
 
 

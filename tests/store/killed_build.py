@@ -48,15 +48,15 @@ if __name__ == "__main__":
     if point.startswith("insert"):
         _kill_at(Merge, "_insert", after=True)
         if point == "insert-slow-reads":
-            import feedsmith.sources.harvest
+            from feedsmith.sources import listing
 
-            parse = feedsmith.sources.harvest.parse_listing
+            parse = listing.parse_listing
 
             def slow(*args: Any, **kwargs: Any) -> Any:
                 time.sleep(1)
                 return parse(*args, **kwargs)
 
-            feedsmith.sources.harvest.parse_listing = slow
+            listing.parse_listing = slow
     elif point.startswith("stage-"):  # files staged as temp files, none renamed yet
         _kill_at(Staging, "add", int(point.removeprefix("stage-")))
     elif point.startswith("replace-"):

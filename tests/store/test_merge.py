@@ -356,7 +356,7 @@ def test_a_bug_in_the_reading_child_fails_the_build_and_changes_nothing(
     def broken(raw: bytes, origin: str, *args: object, **kwargs: object) -> None:
         raise ZeroDivisionError(f"a bug while reading {origin}")
 
-    monkeypatch.setattr("feedsmith.sources.harvest.parse_listing", broken)
+    monkeypatch.setattr("feedsmith.sources.listing.parse_listing", broken)
     with pytest.raises(ChildFailed, match="ZeroDivisionError: a bug while reading"):
         _build(project, LATER)
     assert contents(project / "feeds") == before
