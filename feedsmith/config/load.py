@@ -18,6 +18,7 @@ from feedsmith.config.mailbox import default_sender, mailbox
 from feedsmith.config.model import (
     DEFAULT_EXCLUDE,
     FORMATS,
+    OUTPUT_DIR,
     SELECTOR_KEYS,
     Config,
     DigestConfig,
@@ -195,7 +196,7 @@ def _origin(table: Table, value: str) -> str:
 
 
 def _output(table: Table, folder: Path) -> OutputConfig:
-    out_dir = folder / table.get("dir", str, "feeds")
+    out_dir = folder / table.get("dir", str, OUTPUT_DIR)
     max_entries = table.number("max_entries", default(OutputConfig, "max_entries"), 1, 10_000)
     table.done()
     return OutputConfig(dir=out_dir, max_entries=max_entries)

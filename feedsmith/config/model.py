@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 DEFAULT_CATEGORY = "Uncategorised"
+OUTPUT_DIR = "feeds"  # [output] dir when the config gives none, beside the config
 # The listing announces each newsletter issue as an item: an issue should not list itself.
 DEFAULT_EXCLUDE = (r"^ILO COOP eNewsUpdate",)
 

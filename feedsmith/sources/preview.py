@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
+from feedsmith.config.model import OUTPUT_DIR, OutputConfig, default
 from feedsmith.dates import parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
@@ -204,7 +205,8 @@ def starter_config(found: Detected, today: date) -> str:
         lines += ["", f"# CSS selectors that found {len(found.items)} items: check them",
                   "[sources.selectors]"]
         lines += [f'{key} = "{value}"' for key, value in found.selectors]
-    lines += ["", "[output]", 'dir = "feeds"', "max_entries = 50", ""]
+    lines += ["", "[output]", f'dir = "{OUTPUT_DIR}"',
+              f"max_entries = {default(OutputConfig, 'max_entries')}", ""]
     return "\n".join(lines)
 
 
