@@ -15,7 +15,7 @@ item never spoils the rest of a listing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class FeedsmithError(Exception):
@@ -61,8 +61,7 @@ class OutcomeUnknown(DeliveryError):
         super().__init__(message, connection_lost=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """A warning about one place in one input, e.g. an item that was left out."""
 
     origin: str  # "path:line"

@@ -7,8 +7,8 @@ is asked here, so the newsletter works the same whatever `[digest] cadence` says
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from feedsmith.dates import babel_locale, month_label
@@ -19,26 +19,25 @@ MONTH_KEY = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")  # "2023-11"
 WEEK_KEY = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")  # "2023-W47"
 
 
-@dataclass(frozen=True, slots=True)
-class Period:
-    """A month or an ISO week: the days [first_day, end_day)."""
+class Period(NamedTuple):
+    """A month or an ISO week: the days [first_day, end_day). Periods sort by their days."""
 
-    key: str
     first_day: date
     end_day: date  # the day after the last
+    key: str
 
     @classmethod
     def parse(cls, key: str) -> Period:
         """"2023-11" or "2023-W47"; ValueError naming what was expected otherwise."""
         if match := MONTH_KEY.fullmatch(key):
             first = date(int(match[1]), int(match[2]), 1)
-            return cls(key, first, _next_month(first))
+            return cls(first, _next_month(first), key)
         if match := WEEK_KEY.fullmatch(key):
             try:
                 first = date.fromisocalendar(int(match[1]), int(match[2]), 1)
             except ValueError:
                 raise ValueError(f"{match[1]} has no ISO week {int(match[2])}") from None
-            return cls(key, first, first + timedelta(days=7))
+            return cls(first, first + timedelta(days=7), key)
         raise ValueError(f"expected a month such as 2023-11 or an ISO week such as 2023-W47, "
                          f"got {key!r}")
 
@@ -86,9 +85,6 @@ class Period:
         days = (f"{format_date(self.first_day, first_format, locale=locale)}–"
                 f"{format_date(last, 'd MMMM y', locale=locale)}")
         return f"Week {week}, {days}"
-
-    def __lt__(self, other: Period) -> bool:
-        return (self.first_day, self.end_day) < (other.first_day, other.end_day)
 
 
 def _next_month(first: date) -> date:

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
@@ -48,8 +49,7 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class LastBuild:
+class LastBuild(NamedTuple):
     """The record of the last build that `status` shows (kept in the store's meta table)."""
 
     at: datetime
@@ -64,7 +64,7 @@ class LastBuild:
     written: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self) | {"at": self.at.isoformat(),
+        return json.dumps(self._asdict() | {"at": self.at.isoformat(),
                                           "failures": list(self.failures)})
 
     @classmethod
@@ -126,7 +126,7 @@ def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: 
     """What `feedsmith status` says about the last build."""
     record = LastBuild(at=now, ok=ok, failures=tuple(str(f) for f in failures))
     if report is not None:
-        record = replace(record, files_read=report.files_read,
+        record = record._replace(files_read=report.files_read,
                          files_unchanged=report.files_unchanged, new=report.merge.new,
                          changed=report.merge.changed, stored=report.stored,
                          warnings=len(report.problems), written=len(report.written))

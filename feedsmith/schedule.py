@@ -12,9 +12,9 @@ import logging
 import re
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import FrameType
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -104,8 +104,7 @@ def next_runs(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]
     return runs
 
 
-@dataclass(frozen=True, slots=True)
-class Jobs:
+class Jobs(NamedTuple):
     """The two schedules, parsed: the one place `[schedule] build` and `digest` are read."""
 
     build: BaseTrigger

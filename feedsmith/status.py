@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from feedsmith.config import Config
 from feedsmith.newsletter.due import plan_due
@@ -20,8 +21,7 @@ from feedsmith.store.queries import Store
 FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
 
 
-@dataclass(frozen=True, slots=True)
-class IssueStatus:
+class IssueStatus(NamedTuple):
     period: str
     number: int
     built_at: datetime

@@ -6,10 +6,9 @@ when it runs: `--help` loads argparse alone, and `build` not the digest's or the
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feedsmith.cli import printing
 from feedsmith.errors import DigestError, FeedsmithError
@@ -19,8 +18,7 @@ if TYPE_CHECKING:
     from feedsmith.config import Config
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
+class Options(NamedTuple):
     """The global options, as every command gets them."""
 
     config_path: Path

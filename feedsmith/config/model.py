@@ -1,9 +1,8 @@
 """The config as records: one per table of config.toml, each default stated once, here.
 
-`load` reads a file into these and checks every value; everything else reads only these. They
-are NamedTuples: values that never change once read, typed and immutable as frozen dataclasses
-are, and nine classes defined on every run (every cron tick) at a fifth of a frozen
-dataclass's cost (0.25 ms each against 1.2; `python bench/bench.py`, no-change).
+`load` reads a file into these and checks every value; everything else reads only these. Like
+every value in feedsmith that never changes once made, they are NamedTuples (see the README's
+Development section).
 """
 
 from __future__ import annotations

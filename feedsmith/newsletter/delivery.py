@@ -8,6 +8,7 @@ import contextlib
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from feedsmith.config import Config
 from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
@@ -33,8 +34,7 @@ class Deliveries:
     failed: list[DeliveryError] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Resend:
+class Resend(NamedTuple):
     """Who gets a copy again: with `unknown`, those whose copy's fate is unknown (same
     Message-ID); with `force`, everyone. By default only those never tried or refused."""
 

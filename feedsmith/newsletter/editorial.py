@@ -10,8 +10,8 @@ which is written to be read as text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsmith.errors import DigestError
 
@@ -19,8 +19,7 @@ _TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "h2", "h3", "blockquote", "
 _MAX_BYTES = 20_000  # an editorial, not an issue of its own: it counts against the mail budget
 
 
-@dataclass(frozen=True, slots=True)
-class Editorial:
+class Editorial(NamedTuple):
     markdown: str  # as the file holds it, for the text part and to tell whether it changed
     html: str  # sanitised, with the inline styles mail clients need
     path: Path

@@ -9,8 +9,7 @@ web page, which always carries everything, as the text part does.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedgen.feed import FeedGenerator
 from mjml import mjml2html
@@ -27,8 +26,7 @@ from feedsmith.web.templating import environment
 LATE_HEADING = "Also new: earlier items that reached us late"
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     heading: str
     entries: tuple[Entry, ...]
     more: int = 0  # items left out of the email for size, shown online
@@ -38,15 +36,14 @@ class Section:
         return category_slug(self.heading)
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(NamedTuple):
     """An issue's items in reading order: the lead story, then one section per category."""
 
     lead: Entry | None
     sections: tuple[Section, ...]
 
     @property
-    def count(self) -> int:
+    def item_count(self) -> int:
         return (self.lead is not None) + sum(len(s.entries) + s.more for s in self.sections)
 
     def shown(self, limit: int) -> Layout:
@@ -139,7 +136,7 @@ def _within_budget(layout: Layout, html_for: Callable[[Layout], str], budget: in
 
 
 def _preheader(layout: Layout, label: str) -> str:
-    count = layout.count
+    count = layout.item_count
     lead = f": {layout.lead.title}" if layout.lead else ""
     text = f"{count} new item{'s' if count != 1 else ''} in {label}{lead}"
     return text if len(text) <= 140 else text[:139].rstrip() + "…"

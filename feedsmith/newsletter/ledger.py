@@ -10,8 +10,8 @@ makes "never in two issues" a constraint of the database, not a hope.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from feedsmith.entry import Entry
@@ -27,8 +27,7 @@ SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
 OUTCOME_UNKNOWN = (SENDING, UNKNOWN)
 
 
-@dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(NamedTuple):
     """An issue as it was frozen: the subject, parts and files every later run writes and sends
     (each copy sent gets its own To, Date and Message-ID around these parts)."""
 
@@ -39,8 +38,7 @@ class Rendered:
     eml: bytes = b""  # the ready-to-send message, addressed to every `to`
 
 
-@dataclass(frozen=True, slots=True)
-class IssueRecord:
+class IssueRecord(NamedTuple):
     period: str  # the period's key: "2023-11" or "2023-W47"
     number: int | None  # None: the period had nothing new and produced no issue
     built_at: datetime
@@ -48,8 +46,7 @@ class IssueRecord:
     intro: str = ""  # the editorial's Markdown it was frozen with
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(NamedTuple):
     recipient: str
     state: str  # SENT, SENDING, FAILED or UNKNOWN
     attempts: int
@@ -58,8 +55,7 @@ class Delivery:
     error: str
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(NamedTuple):
     """What an issue for a month would carry."""
 
     main: list[Entry]  # dated in the month, newest first

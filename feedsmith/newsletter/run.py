@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from feedsmith.config import Config
 from feedsmith.errors import DigestError
@@ -32,14 +33,13 @@ from feedsmith.store.engines import exclusive, open_database
 from feedsmith.web.files import write_if_changed
 
 
-@dataclass(frozen=True, slots=True)
-class IssueRequest:
+class IssueRequest(NamedTuple):
     """What `feedsmith digest` asks beyond building the period's issue."""
 
     dry_run: bool = False  # select and render, record nothing, write a preview
     rebuild: bool = False  # discard an unsent issue and select it again
     deliver: bool = False
-    resend: Resend = field(default_factory=Resend)
+    resend: Resend = Resend()
     # Build an issue the ledger lacks though the published archive lists it (a replaced store).
     ignore_archive: bool = False
 
@@ -61,8 +61,10 @@ class DigestReport:
 
 
 def run_issue(config: Config, period: str, now: datetime,
-              request: IssueRequest = IssueRequest(), wait: float = 60) -> DigestReport:
-    """Build (or reuse) the issue for `period`, write its files and, if asked, send it."""
+              request: IssueRequest | None = None, wait: float = 60) -> DigestReport:
+    """Build (or reuse) the issue for `period`, write its files and, if asked (`request`), send
+    it."""
+    request = request or IssueRequest()
     _check_closed(config, period, now, request.dry_run)
     with exclusive(config.store, wait), \
             open_database(config.store, create=False) as database:
@@ -141,7 +143,7 @@ def select_and_freeze(ledger: Ledger, config: Config, period: str, now: datetime
     (with `dry_run`, nothing is recorded and no issue is returned)."""
     options = config.digest
     selection, layout = select(ledger, config, period)
-    if layout.count == 0 and options.skip_empty:
+    if layout.item_count == 0 and options.skip_empty:
         if not dry_run:
             ledger.record_empty(period, now)
         return DigestReport(period, None, layout=layout), None
@@ -157,7 +159,7 @@ def select_and_freeze(ledger: Ledger, config: Config, period: str, now: datetime
     if dry_run:
         report.preview = _preview(period, issue.html)
         return report, None
-    ledger.freeze(period, number, now, replace(issue, eml=eml), selection,
+    ledger.freeze(period, number, now, issue._replace(eml=eml), selection,
                   editorial.markdown if editorial else "")
     return report, ledger.issue(period)
 

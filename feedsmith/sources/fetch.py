@@ -16,8 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 from urllib.parse import urljoin
 
 import httpx
@@ -29,8 +28,7 @@ from feedsmith.urls import is_http_url, origin
 _REDIRECTS = (301, 302, 303, 307, 308)
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):
     url: str  # after redirects
     body: bytes  # b"" when not modified
     content_type: str

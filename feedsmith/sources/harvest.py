@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from feedsmith import __version__
 from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
@@ -234,8 +234,7 @@ def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> N
     harvest.take(done.part)
 
 
-@dataclass(slots=True)
-class _FileRead:
+class _FileRead(NamedTuple):
     """One listing file read: its fingerprint, and its entries (a Harvest of its own) unless
     they are the ones merged before (`part` None) or it could not be read (`failure`)."""
 

@@ -8,7 +8,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
@@ -45,8 +45,7 @@ def check_sources(config: Config) -> list[SourcePreview]:
 LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
 
 
-@dataclass(frozen=True, slots=True)
-class Detected:
+class Detected(NamedTuple):
     """What `init` found out about a listing."""
 
     location: str  # the URL, or the file path as the config will name it

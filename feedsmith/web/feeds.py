@@ -13,9 +13,8 @@ XML (see `feedsmith.web.serve`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from feedsmith.config import SiteConfig
 from feedsmith.entry import EPOCH, Entry
@@ -29,8 +28,7 @@ if TYPE_CHECKING:
 FEED_STYLESHEET = "feed.css"  # beside the feeds in the output folder
 
 
-@dataclass(frozen=True, slots=True)
-class Feed:
+class Feed(NamedTuple):
     """One published feed: `<slug>.rss`, `.atom` and `.json` carry `entries`, newest first."""
 
     slug: str
