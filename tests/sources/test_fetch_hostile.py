@@ -94,27 +94,35 @@ def test_a_trickling_server_cannot_hold_the_build(project: Path, cli: Callable[.
     assert len(_entries(project)) == 2
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (_page("Café coopératif").encode("latin-1"), "text/html; charset=ISO-8859-1"),
-    (_page("Café coopératif", head='<meta charset="windows-1252">').encode("cp1252"),
-     "text/html"),
-    (_page("Café coopératif", head='<meta http-equiv="Content-Type" '
-           'content="text/html; charset=iso-8859-15">').encode("iso-8859-15"), "text/html"),
-    (b"\xef\xbb\xbf" + _page("Café coopératif").encode(), "text/html; charset=iso-8859-1"),
-    (_page("Café coopératif").encode(), "text/html"),
+CAFE = "Café coopératif"
+EURO = "Café à 2 € la tasse"  # "€" is 0xA4 in iso-8859-15: the cp1252 fallback reads "¤"
+RUSSIAN = "Кооперативы и занятость"
+
+
+@pytest.mark.parametrize(("title", "body", "content_type"), [
+    (CAFE, _page(CAFE).encode("latin-1"), "text/html; charset=ISO-8859-1"),
+    (CAFE, _page(CAFE, head='<meta charset="windows-1252">').encode("cp1252"), "text/html"),
+    (CAFE, _page(CAFE, head='<meta http-equiv="Content-Type" '
+                 'content="text/html; charset=iso-8859-15">').encode("iso-8859-15"), "text/html"),
+    (CAFE, b"\xef\xbb\xbf" + _page(CAFE).encode(), "text/html; charset=iso-8859-1"),
+    (CAFE, _page(CAFE).encode(), "text/html"),
     # The header outranks a <meta> that says otherwise (a CMS template's stale charset).
-    (_page("Café coopératif", head='<meta charset="iso-8859-1">').encode(),
-     "text/html; charset=utf-8"),
-    (_page("Café coopératif", head='<meta charset="utf-8">').encode("cp1252"),
+    (CAFE, _page(CAFE, head='<meta charset="iso-8859-1">').encode(), "text/html; charset=utf-8"),
+    (CAFE, _page(CAFE, head='<meta charset="utf-8">').encode("cp1252"),
      "text/html; charset=windows-1252"),
+    # Only the <meta> says it, and the fallback would read these wrong.
+    (EURO, _page(EURO, head='<meta charset="iso-8859-15">').encode("iso-8859-15"), "text/html"),
+    (RUSSIAN, _page(RUSSIAN, head='<meta charset="koi8-r">').encode("koi8-r"), "text/html"),
+    (RUSSIAN, _page(RUSSIAN, head='<meta http-equiv="content-type" '
+                    'content="text/html; charset=KOI8-R">').encode("koi8-r"), "text/html"),
 ])
 def test_html_is_decoded_by_header_bom_and_meta_charset(
-        project: Path, cli: Callable[..., Result], web: Site, body: bytes,
+        project: Path, cli: Callable[..., Result], web: Site, title: str, body: bytes,
         content_type: str) -> None:
     web.route("/news", body, content_type=content_type)
     _config(project, _source("fr", f"{web.base}/news", selectors=SELECTORS))
     assert cli("build").exit_code == 0
-    assert _entries(project)[0].title == "Café coopératif"
+    assert _entries(project)[0].title == title
 
 
 def test_a_feed_is_decoded_by_its_header_charset(project: Path, cli: Callable[..., Result],
@@ -172,10 +180,10 @@ def test_a_links_fragment_does_not_change_its_id(project: Path, cli: Callable[..
     web.route("/news", _page(href="/first#top").encode())
     _config(project, _source("s", f"{web.base}/news", selectors=SELECTORS))
     assert cli("build").exit_code == 0
-    before = {e.title: e.id for e in _entries(project)}
+    before = sorted(e.id for e in _entries(project))
     web.route("/news", _page(href="/first#comments").encode())
     assert cli("build").exit_code == 0
-    assert {e.title: e.id for e in _entries(project)} == before
+    assert sorted(e.id for e in _entries(project)) == before  # as many entries, the same ids
     assert feedparser.parse(project / "feeds" / "all.atom").entries[0].link.endswith("#comments")
 
 

@@ -1,0 +1,115 @@
+"""`feedsmith serve`: the output folder as production serves it (types, validators), and never a
+byte from outside it."""
+
+from __future__ import annotations
+
+import http.client
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feedsmith.config import load_config
+from feedsmith.pipeline import build
+from feedsmith.web.serve import make_server
+
+
+def _build(project: Path, now: datetime = datetime(2026, 11, 23, tzinfo=UTC)) -> list[str]:
+    return build(load_config(project / "config.toml"), now).written
+
+
+@pytest.fixture
+def served(project: Path) -> Iterator[tuple[Path, int]]:
+    _build(project)
+    server = make_server(project / "feeds", "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield project / "feeds", server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def _get(port: int, path: str, method: str = "GET",
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    answer = response.status, dict(response.getheaders()), response.read()
+    connection.close()
+    return answer
+
+
+@pytest.mark.parametrize(("path", "media_type"), [
+    ("/", "text/html; charset=utf-8"),
+    ("/news.html", "text/html; charset=utf-8"),
+    ("/archive/2023-11.html", "text/html; charset=utf-8"),
+    ("/style.css", "text/css; charset=utf-8"),
+    ("/news.rss", "application/xml; charset=utf-8"),
+    ("/news.atom", "application/xml; charset=utf-8"),
+    ("/news.json", "application/feed+json; charset=utf-8"),
+    ("/feeds.opml", "text/x-opml; charset=utf-8"),
+])
+def test_serve_answers_with_types_and_validators(served: tuple[Path, int], path: str,
+                                                  media_type: str) -> None:
+    folder, port = served
+    status, headers, body = _get(port, path)
+    assert status == 200 and headers["Content-Type"] == media_type
+    name = path.lstrip("/") or "index.html"
+    assert body == (folder / name).read_bytes()
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    assert _get(port, path, headers={"If-None-Match": etag})[0] == 304
+    assert _get(port, path, headers={"If-None-Match": '"other"'})[0] == 200
+    assert _get(port, path, headers={"If-Modified-Since": modified})[0] == 304
+    assert _get(port, path, headers={"If-Modified-Since": "Thu, 01 Jan 1998 00:00:00 GMT"})[0] \
+        == 200
+    head = _get(port, path, "HEAD")
+    assert head[0] == 200 and head[2] == b"" and head[1]["Content-Length"] == str(len(body))
+
+
+def test_serve_gives_nothing_from_outside_the_folder(served: tuple[Path, int]) -> None:
+    folder, port = served
+    (folder / ".all.atom.x.feedsmith-tmp").write_text("partial")
+    (folder / "escape").symlink_to(folder.parent / "config.toml")
+    for path in ("/../config.toml", "/%2e%2e/config.toml", "/archive/../../config.toml",
+                 "/..%2fconfig.toml", "/escape", "/.all.atom.x.feedsmith-tmp", "/archive/",
+                 "/missing.rss", "//etc/passwd"):
+        status, _, body = _get(port, path)
+        assert status == 404, path
+        assert b"id_authority" not in body and b"partial" not in body
+
+
+def test_serve_command_prints_where_it_listens(project: Path) -> None:
+    _build(project)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "feedsmith",
+         "--config", str(project / "config.toml"), "serve", "--port", "0"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Serving ") and "http://127.0.0.1:" in line, line
+        port = int(line.split("http://127.0.0.1:")[1].split("/")[0])
+        assert _get(port, "/")[2] == (project / "feeds" / "index.html").read_bytes()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_serve_never_reaches_a_sibling_that_shares_its_name(served: tuple[Path, int]) -> None:
+    """`feeds-private/` starts with the name of `feeds/`: a link into it is still outside."""
+    folder, port = served
+    sibling = folder.parent / f"{folder.name}-private"
+    sibling.mkdir()
+    (sibling / "secret.txt").write_text("the payroll")
+    (folder / "leak.txt").symlink_to(sibling / "secret.txt")
+    (folder / "private").symlink_to(sibling, target_is_directory=True)
+    for path in ("/leak.txt", "/private/secret.txt", "/private/"):
+        status, _, body = _get(port, path)
+        assert status == 404, path
+        assert b"payroll" not in body
