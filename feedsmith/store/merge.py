@@ -20,10 +20,10 @@ from feedsmith.entry import Entry, day_offsets
 from feedsmith.identity import ALL, category_slug, content_hash, corrected
 from feedsmith.store.database import Database, utc_text
 from feedsmith.store.rows import (
-    ENTRY_COLUMNS,
     ENTRY_SELECT,
+    INSERT_ENTRY,
+    EntryRow,
     entry_from_row,
-    insert_statement,
     new_entry_row,
 )
 
@@ -241,9 +241,8 @@ class Merge:
             self._renumber(day, first + added[day])
         rows = [new_entry_row(entry, day, offset, self._stamp, self._number)
                  for entry, offset, day in zip(fresh, offsets, listed, strict=True)]
-        self.result.stale_feeds.update(category_slug(entry.category) for entry in fresh)
-        self._db.executemany(insert_statement("entries", list(rows[0])),
-                             [tuple(row.values()) for row in rows])
+        self.result.stale_feeds.update(row.category_slug for row in rows)
+        self._db.executemany(INSERT_ENTRY, rows)
         claimed = [(alias,) for entry in fresh for alias in entry.aliases]
         self._db.executemany("INSERT INTO claimed (id) VALUES (?) ON CONFLICT DO NOTHING",
                              claimed)
@@ -310,7 +309,7 @@ class Merge:
         """The entry just added as `new_id` is `stored_id` with a corrected title."""
         row = self._db.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?",
                                (new_id,)).fetchone()
-        day = row[ENTRY_COLUMNS.index("day")]
+        day = EntryRow._make(row).day
         entry = entry_from_row(row, ZoneInfo("UTC"))._replace(published=self._now,
                                                               updated=self._now, home="")
         old_slug, old_day = self._db.execute(
