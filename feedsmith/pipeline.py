@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -34,8 +33,7 @@ from feedsmith.web.pages import STYLESHEETS, neighbours
 SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
 
-@dataclass(slots=True)
-class BuildReport:
+class BuildReport(NamedTuple):
     """What a build did, for the CLI's summary and for `status`."""
 
     sources: int
@@ -43,10 +41,10 @@ class BuildReport:
     files_unchanged: int
     merge: MergeResult
     stored: int  # entries in the store after the build
-    problems: list[Problem] = field(default_factory=list)
-    failures: list[SourceError] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
+    problems: list[Problem]
+    failures: list[SourceError]
+    written: list[str]  # files rewritten; `unchanged`: rendered the same, left as they were
+    unchanged: list[str]
 
 
 class LastBuild(NamedTuple):
@@ -95,12 +93,13 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                                   f"{reasons}")
             report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
                                  files_unchanged=harvest.files_unchanged, merge=merge.result,
-                                 stored=0, problems=harvest.problems, failures=harvest.failures)
+                                 stored=0, problems=harvest.problems, failures=harvest.failures,
+                                 written=[], unchanged=[])
             fingerprint = render_fingerprint(config)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
             if not (stale or stale_months):
-                report.stored = store.count()
+                report = report._replace(stored=store.count())
                 _record_build(store, now, harvest.failures, ok=True, report=report)
                 return report
             months = store.months()
@@ -112,8 +111,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         emptied = [Feed(slug, slug, ()) for slug in sorted(stale - {f.slug for f in feeds})]
         staging = publish([f for f in feeds if f.slug in stale] + emptied, feeds, months,
                           sorted(neighbours(stale_months, list(months))), config)
-        report.stored = sum(months.values())
-        report.written, report.unchanged = staging.written, staging.unchanged
+        report = report._replace(stored=sum(months.values()), written=staging.written,
+                                 unchanged=staging.unchanged)
         with open_database(config.store) as database:
             store = Store(database)
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))

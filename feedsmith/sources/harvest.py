@@ -14,7 +14,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from feedsmith.sources.item import ListedItem
 
 
-@dataclass(slots=True)
 class Harvest:
     """What reading all sources gave: entries newest-listed first, and what went wrong.
 
@@ -44,18 +42,20 @@ class Harvest:
     file is then the store's to recognise. Without one, `entries` keeps them all.
     """
 
-    sink: Callable[[list[Entry]], None] | None = None
-    entries: list[Entry] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)  # single items left out
-    failures: list[SourceError] = field(default_factory=list)  # whole files, pages or sources
-    fingerprints: dict[str, str] = field(default_factory=dict)  # of what was read, by path/URL
-    signatures: dict[str, str] = field(default_factory=dict)  # stat signatures of files, by path
-    validators: dict[str, tuple[str, str]] = field(default_factory=dict)  # URL -> ETag, L-M
-    failed_sources: dict[str, str] = field(default_factory=dict)  # name -> first failure
-    files_read: int = 0  # files and pages parsed
-    files_unchanged: int = 0  # skipped: same fingerprint, or 304 Not Modified
-    seen: set[str] = field(default_factory=set)  # ids and aliases taken (of this file, if sunk)
-    spellings: dict[str, dict[str, str]] = field(default_factory=dict)  # slug -> name -> origin
+    def __init__(self, sink: Callable[[list[Entry]], None] | None = None,
+                 problems: list[Problem] | None = None) -> None:
+        self.sink = sink
+        self.entries: list[Entry] = []
+        self.problems: list[Problem] = problems if problems is not None else []  # items left out
+        self.failures: list[SourceError] = []  # whole files, pages or sources
+        self.fingerprints: dict[str, str] = {}  # of what was read, by path or URL
+        self.signatures: dict[str, str] = {}  # stat signatures of files, by path
+        self.validators: dict[str, tuple[str, str]] = {}  # URL -> ETag, Last-Modified
+        self.failed_sources: dict[str, str] = {}  # name -> first failure
+        self.files_read = 0  # files and pages parsed
+        self.files_unchanged = 0  # skipped: same fingerprint, or 304 Not Modified
+        self.seen: set[str] = set()  # ids and aliases taken (of this file, if sunk)
+        self.spellings: dict[str, dict[str, str]] = {}  # slug -> name -> origin
 
     def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
         """An item becomes an entry, unless this harvest has it already (by id or alias).

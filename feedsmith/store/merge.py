@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -42,16 +41,15 @@ class Stored(NamedTuple):
     seen_in: int  # the merge that last saw it
 
 
-@dataclass(slots=True)
-class MergeResult:
+class MergeResult(NamedTuple):
     """What one build's harvest did to the store."""
 
     new: int = 0
     changed: int = 0
     corrected: int = 0  # new ids recognised as corrected titles of stored entries
     seen: int = 0
-    stale_feeds: set[str] = field(default_factory=set)
-    stale_months: set[str] = field(default_factory=set)  # "YYYY-MM" archive pages to rewrite
+    stale_feeds: frozenset[str] = frozenset()
+    stale_months: frozenset[str] = frozenset()  # "YYYY-MM" archive pages to rewrite
 
 
 class Merge:
@@ -75,9 +73,18 @@ class Merge:
         self._begin = begin
         self.started = False
         self._number = 0
-        self.result = MergeResult()
+        # What the merge did so far (see `result`)
+        self._new = self._changed = self._corrected = self._seen = 0
+        self._stale_feeds: set[str] = set()
+        self._stale_months: set[str] = set()
         self._edits = 0  # edits so far: each gets its own `updated`, a microsecond apart
         self._older_days: set[str] = set()  # days given new entries that had stored ones
+
+    @property
+    def result(self) -> MergeResult:
+        """What the merge did so far."""
+        return MergeResult(self._new, self._changed, self._corrected, self._seen,
+                           frozenset(self._stale_feeds), frozenset(self._stale_months))
 
     def _start(self) -> None:
         """At the first write: begin the transaction and take the next merge number."""
@@ -124,7 +131,7 @@ class Merge:
             self._edit(target, entry, stored[target].category_slug, stored[target].day)
         self._mark_seen(seen)
         self._insert(fresh)
-        self.result.seen += len(seen)
+        self._seen += len(seen)
 
     def _stored_id(self, entry: Entry, stored: dict[str, Stored],
                    aliases: dict[str, str]) -> str | None:
@@ -161,13 +168,12 @@ class Merge:
     def finish(self) -> None:
         """Settle title corrections, then record the feeds and pages the merge made stale."""
         self._settle_corrections()
-        result = self.result
-        if result.stale_feeds:
-            result.stale_feeds.add(ALL)
+        if self._stale_feeds:
+            self._stale_feeds.add(ALL)
         self._db.executemany("INSERT INTO pending_feeds (slug) VALUES (?) ON CONFLICT DO NOTHING",
-                             [(slug,) for slug in sorted(result.stale_feeds)])
+                             [(slug,) for slug in sorted(self._stale_feeds)])
         self._db.executemany("INSERT INTO pending_months (month) VALUES (?) ON CONFLICT DO NOTHING",
-                             [(month,) for month in sorted(result.stale_months)])
+                             [(month,) for month in sorted(self._stale_months)])
 
     def _stored_rows(self, ids: Iterable[str]) -> dict[str, Stored]:
         """id -> what the merge needs of its row, for the ids that are stored."""
@@ -209,9 +215,9 @@ class Merge:
              utc_text(self._now + timedelta(microseconds=self._edits)), self._stamp,
              entry.origin, entry.image, entry.image_alt, self._number, target))
         self._edits += 1
-        self.result.stale_feeds |= {old_slug, slug}
-        self.result.stale_months.add(day[:7])
-        self.result.changed += 1
+        self._stale_feeds |= {old_slug, slug}
+        self._stale_months.add(day[:7])
+        self._changed += 1
 
     def _insert(self, fresh: list[Entry]) -> None:
         """Store new entries. Same-day entries get seconds counted up from the day's oldest new
@@ -241,15 +247,15 @@ class Merge:
             self._renumber(day, first + added[day])
         rows = [new_entry_row(entry, day, offset, self._stamp, self._number)
                  for entry, offset, day in zip(fresh, offsets, listed, strict=True)]
-        self.result.stale_feeds.update(row.category_slug for row in rows)
+        self._stale_feeds.update(row.category_slug for row in rows)
         self._db.executemany(INSERT_ENTRY, rows)
         claimed = [(alias,) for entry in fresh for alias in entry.aliases]
         self._db.executemany("INSERT INTO claimed (id) VALUES (?) ON CONFLICT DO NOTHING",
                              claimed)
         months = Counter(day[:7] for day in listed)
         self._count_months(months)
-        self.result.stale_months.update(months)
-        self.result.new += len(rows)
+        self._stale_months.update(months)
+        self._new += len(rows)
 
     def _renumber(self, day: str, first: int) -> None:
         """Give this merge's entries of `day` the seconds from `first` up, in their order."""
@@ -319,8 +325,8 @@ class Merge:
                          (new_id, stored_id))
         self._count_months(Counter({day[:7]: -1}))
         self._edit(stored_id, entry, old_slug, old_day)
-        self.result.new -= 1
-        self.result.corrected += 1
+        self._new -= 1
+        self._corrected += 1
 
 
 def _marks(values: Sequence[object]) -> str:
