@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import textwrap
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -110,8 +111,9 @@ def config_path(given: Path | None) -> Path:
 
 
 def _docstring(function: Callable[..., None]) -> str:
+    """A command's docstring as its help: the first line, then the rest without its indent."""
     first, _, rest = (function.__doc__ or "").strip().partition("\n")
-    return "\n".join([first, *(line.removeprefix("    ") for line in rest.splitlines())])
+    return f"{first}\n{textwrap.dedent(rest)}".rstrip()
 
 
 # Options that several commands share --------------------------------------------------------
