@@ -3,6 +3,7 @@ changing a field that counts changes its fingerprint while one that does not, do
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from feedsmith.config.fingerprint import (
 )
 from feedsmith.config.model import SiteConfig, SourceConfig
 from feedsmith.pipeline import render_fingerprint
+from tests.fixtures.project import Result
 
 
 def _leaves(record: Any, prefix: str = "") -> list[str]:
@@ -94,3 +96,16 @@ def test_each_source_field_that_is_read_changes_the_source_settings(project: Pat
     for name in ("id_authority", "timezone", "title"):
         edited_site = site._replace(**{name: _changed(getattr(site, name))})
         assert (source_settings(source, edited_site) != before) == (name in SITE_FIELDS_READ)
+
+
+def test_a_new_time_zone_or_id_authority_reads_every_listing_again(
+        project: Path, cli: Callable[..., Result]) -> None:
+    """Both shape every entry (its time, its id): the files are read again, not trusted."""
+    assert cli("build").exit_code == 0
+    assert set(SITE_FIELDS_READ) == {"timezone", "id_authority"}
+    config = project / "config.toml"
+    for old, new in (('timezone = "Europe/Zurich"', 'timezone = "America/New_York"'),
+                     ('id_authority = "feeds.example.org,2024"',
+                      'id_authority = "feeds.example.org,2025"')):
+        config.write_text(config.read_text().replace(old, new))
+        assert cli("build").stdout.startswith("Sources: 5 file(s) read, 0 unchanged"), new

@@ -343,6 +343,20 @@ def test_a_month_with_nothing_new_is_recorded_and_numbering_goes_on(
     assert archive.index("Issue No. 1, November 2023") < archive.index("Issue No. 2, March 2021")
 
 
+def test_a_period_recorded_as_empty_gets_an_issue_when_items_arrive_late(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    """"Nothing new" is a decision for then, not forever: items listed later for that month
+    make its issue on the next run, numbered as the next one."""
+    assert "2019-01: nothing new" in _digest(cli, "--month", "2019-01").stdout
+    (mail_project / "listings" / "late.txt").write_text(
+        "News, stories and statements on cooperatives\n\n  1. News\n\n"
+        "    A January item listed late\n\n    15 January 2019\n\n")
+    result = _digest(cli, "--month", "2019-01")
+    assert result.exit_code == 0, result.output
+    assert "Issue No. 1, January 2019 (new)" in result.stdout
+    assert query(mail_project, "SELECT number FROM issues WHERE month = '2019-01'") == [(1,)]
+
+
 def test_yearly_numbering_restarts(mail_project: Path, cli: Callable[..., Result]) -> None:
     config = mail_project / "config.toml"
     config.write_text(config.read_text().replace('sections = [', 'numbering = "yearly"\nsections = ['))
