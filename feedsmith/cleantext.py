@@ -34,3 +34,12 @@ def fold_accents(text: str) -> str:
 def fold(text: str) -> str:
     """All runs of (Unicode) whitespace to one space, none at the ends."""
     return " ".join(text.split())
+
+
+def html_text(fragment: str) -> str:
+    """A (sanitised) HTML fragment as plain text: entries carry text, as listings do."""
+    if not fragment.strip():
+        return ""
+    import lxml.html  # here: only feeds carry HTML, and a no-change build reads none
+
+    return clean(lxml.html.fragment_fromstring(fragment, create_parent="div").text_content())

@@ -42,20 +42,73 @@ def entry_id(authority: str, day: date, title: str) -> str:
 
 
 def link_id(authority: str, link: str) -> str:
-    """The id of an item whose listing gives its link: `tag:<authority>:link/<16 hex>`, from the
-    link without its #fragment. An item first stored under its date-and-title id keeps that id:
-    readers then carry the title id as an alias (see Store.merge)."""
-    bare = link.split("#", 1)[0].strip()
-    return f"tag:{authority}:link/{hashlib.sha256(bare.encode('utf-8')).hexdigest()[:16]}"
+    """The id of an item whose listing gives its link: `tag:<authority>:link/<16 hex>`, from
+    `link_key(link)`. An item first stored under another id keeps it (see `ids_for`)."""
+    return f"tag:{authority}:link/{_hex(link_key(link))}"
 
 
-def ids_for(authority: str, day: date, title: str, link: str) -> tuple[str, tuple[str, ...]]:
+def guid_id(authority: str, source: str, guid: str) -> str:
+    """The id of a feed item that carries its own (Atom `id`, RSS `guid`, JSON Feed `id`):
+    `tag:<authority>:guid/<16 hex>`, scoped to the source, so two feeds that both number their
+    items "1", "2", ... never share one, and items that share a link keep apart."""
+    scoped = f"{source}\x1f{guid.strip()}"
+    return f"tag:{authority}:guid/{_hex(scoped)}"
+
+
+def _hex(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# Query parameters that only say where a click came from (campaigns, ad clicks, mailing tools).
+_TRACKING = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi)$",
+                       re.IGNORECASE)
+# Fragments that point into an item's own page rather than to an item of a listing.
+_NOISE_FRAGMENT = re.compile(r"^(|comments?|respond|reply|disqus_thread|more(-\d+)?|top|main|"
+                             r"content|main-content|article|:~:.*)$", re.IGNORECASE)
+
+
+def link_key(link: str) -> str:
+    """What identifies the item a link points to: the link without tracking parameters
+    (`utm_*`, `fbclid`, ...) and without a fragment that is only noise (`#comments`, `#more-12`);
+    a fragment naming an anchor stays, for `page.html#item-1` and `page.html#item-2` are two
+    items of one listing page."""
+    bare, _, fragment = link.strip().partition("#")
+    if "?" in bare:
+        path, _, query = bare.partition("?")
+        kept = [part for part in query.split("&")
+                if part and not _TRACKING.match(part.split("=", 1)[0])]
+        bare = f"{path}?{'&'.join(kept)}" if kept else path
+    return bare if _NOISE_FRAGMENT.match(fragment) else f"{bare}#{fragment}"
+
+
+def legacy_id(entry: Entry) -> str | None:
+    """The id feedsmith 0.1 gave a linked entry (from its link cut at "#", tracking parameters
+    and all) when it differs from its id now, else None. Entries stored under it keep it (see
+    `Merge`); as 0.1 gave one id to every item of a page, it stands for this entry only when
+    their titles agree (`same_title`)."""
+    if not entry.link:
+        return None
+    authority = entry.id[len("tag:"):].split(":", 1)[0]
+    old = f"tag:{authority}:link/{_hex(entry.link.split('#', 1)[0].strip())}"
+    return None if old == entry.id else old
+
+
+def same_title(stored: str, read: str) -> bool:
+    """Whether a stored title and one read now name the same item: equal keys, or a correction."""
+    return title_key(stored) == title_key(read) or corrected(read, [("", stored)]) is not None
+
+
+def ids_for(authority: str, day: date, title: str, link: str, guid: str = "",
+            source: str = "") -> tuple[str, tuple[str, ...]]:
     """An item's id and the ids it may already be stored under (its aliases).
 
-    With a link, the link id is the id (a title edit keeps it) and the date-and-title id an
-    alias: an item first stored from a text listing keeps that id (see Store.merge).
+    A feed item's own id (`guid`) makes its id; else its link does (a title edit keeps it);
+    else its date and title. Either way the date-and-title id is an alias: an item first
+    stored from a text listing keeps that id (see `Merge`).
     """
     title_id = entry_id(authority, day, title)
+    if guid:
+        return guid_id(authority, source, guid), (title_id,)
     return (link_id(authority, link), (title_id,)) if link else (title_id, ())
 
 

@@ -124,3 +124,16 @@ def test_feeds_carry_hostile_text_as_text(hostile: Path, name: str) -> None:
 def test_json_feed_carries_hostile_text_as_data(hostile: Path) -> None:
     items = json.loads((hostile / "all.json").read_text())["items"]
     assert ATTACKS["title"] in [item["title"] for item in items]
+
+
+def test_rss_readers_see_a_plain_text_summary_as_text(hostile: Path) -> None:
+    """An RSS description is HTML to every reader: a text listing's summary must arrive
+    escaped, to show as the characters it is, never as a live <img>."""
+    import feedparser
+
+    entries = feedparser.parse(hostile / "all.rss").entries
+    [entry] = [e for e in entries if e.title == ATTACKS["title"] and "hostile" not in e.link]
+    assert entry.summary_detail.type == "text/html"
+    shown = html.fragment_fromstring(entry.summary, create_parent="div")
+    assert not [element.tag for element in shown.iter() if element.tag in MARKUP]
+    assert shown.text_content() == ATTACKS["summary"]

@@ -17,7 +17,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from feedsmith.cleantext import clean
+from feedsmith.cleantext import clean, html_text
 from feedsmith.errors import Problem, SourceError
 from feedsmith.sources.item import ListedItem
 
@@ -45,6 +45,11 @@ def _declares_anything(body: bytes) -> bool:
 
 def read_feed(body: bytes, url: str, zone: ZoneInfo,
               content_type: str = "") -> tuple[list[ListedItem], list[Problem]]:
+    """The items of an RSS, Atom or JSON Feed document, each with the id its feed gives it."""
+    if body.lstrip()[:1] == b"{":
+        from feedsmith.sources.jsonfeed import read_json_feed
+
+        return read_json_feed(body, url, zone)
     if _declares_anything(body):
         raise SourceError(f"{url}: not a usable RSS/Atom feed (its DTD declares entities or "
                           "other things, which feeds have no use for; refused as unsafe)")
@@ -69,9 +74,11 @@ def read_feed(body: bytes, url: str, zone: ZoneInfo,
         tags = entry.get("tags") or []
         category = clean(tags[0].get("term") or tags[0].get("label") or "") if tags else ""
         image, image_alt = _picture(entry)
+        summary = html_text(entry.get("summary", ""))
         items.append(ListedItem(line=number, title=title, day=day, category=category or None,
-                                summary=_text(entry.get("summary", "")),
-                                link=entry.get("link", ""), image=image, image_alt=image_alt))
+                                summary="" if summary == title else summary,
+                                link=entry.get("link", ""), image=image, image_alt=image_alt,
+                                guid=entry.get("id") or ""))
     return items, problems
 
 
@@ -99,10 +106,3 @@ def _declared_picture(entry: Any) -> str:
     enclosures = [e.get("href") for e in entry.get("enclosures") or []
                   if (e.get("type") or "").startswith("image/")]
     return str(next((url for url in [*thumbnails, *media, *enclosures] if url), ""))
-
-
-def _text(fragment: str) -> str:
-    """A (sanitised) HTML summary as plain text: entries carry text, as listings do."""
-    if not fragment.strip():
-        return ""
-    return clean(lxml.html.fragment_fromstring(fragment, create_parent="div").text_content())

@@ -22,7 +22,7 @@ from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
 from feedsmith.config.fingerprint import source_settings
 from feedsmith.entry import Entry, dated
 from feedsmith.errors import Problem, SourceError
-from feedsmith.identity import category_slug, ids_for
+from feedsmith.identity import category_slug, ids_for, title_key
 from feedsmith.sources import listing
 from feedsmith.urls import is_http_url, origin
 
@@ -54,7 +54,9 @@ class Harvest:
         self.failed_sources: dict[str, str] = {}  # name -> first failure
         self.files_read = 0  # files and pages parsed
         self.files_unchanged = 0  # skipped: same fingerprint, or 304 Not Modified
-        self.seen: set[str] = set()  # ids and aliases taken (of this file, if sunk)
+        self.seen: set[str] = set()  # ids taken (of this file, if sunk)
+        self.aliased: set[str] = set()  # and the aliases of those ids
+        self.titles: dict[str, tuple[str, str]] = {}  # id -> title and origin, as first read
         self.spellings: dict[str, dict[str, str]] = {}  # slug -> name -> origin
 
     def add(self, item: ListedItem, origin: str, source: SourceConfig, site: SiteConfig) -> None:
@@ -72,9 +74,12 @@ class Harvest:
             self.problems.append(Problem(origin, f"image {item.image[:80]!r} is not an http(s) "
                                                  "URL; the item is published without it"))
             item = item._replace(image="", image_alt="")
-        entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link)
-        if not self._first_time((entry_id, *aliases)):
+        entry_id, aliases = ids_for(site.id_authority, item.day, item.title, item.link,
+                                    item.guid, source.name)
+        if not self._first_time(entry_id, aliases):
+            self._same_id_warning(entry_id, item.title, origin)
             return
+        self.titles[entry_id] = (item.title, origin)
         moment = dated(item.day, site.timezone)
         category = item.category or source.category
         self.spellings.setdefault(category_slug(category), {}).setdefault(category, origin)
@@ -92,14 +97,27 @@ class Harvest:
             spelt = self.spellings.setdefault(slug, {})
             for name, where in names.items():
                 spelt.setdefault(name, where)
-        self.entries += [e for e in part.entries if self._first_time((e.id, *e.aliases))]
+        self.entries += [e for e in part.entries if self._first_time(e.id, e.aliases)]
         self.end_file()
 
-    def _first_time(self, ids: tuple[str, ...]) -> bool:
-        """Whether no id or alias of an item is taken yet; if so, they are from now on."""
-        if not self.seen.isdisjoint(ids):
+    def _same_id_warning(self, entry_id: str, title: str, origin: str) -> None:
+        """An item left out as listed before: say so where its title is another item's, for
+        two different items must never merge in silence (a feed that repeats a guid, a
+        listing whose items all link to one page)."""
+        first = self.titles.get(entry_id)
+        if first is not None and title_key(first[0]) != title_key(title):
+            self.problems.append(Problem(origin, f"{title[:80]!r} has the same id as "
+                                         f"{first[0][:80]!r} ({first[1]}), so only the first is "
+                                         "kept; give them distinct links or ids"))
+
+    def _first_time(self, entry_id: str, aliases: tuple[str, ...]) -> bool:
+        """Whether an item is not listed before: neither its id nor an alias is another item's
+        id, nor its id another's alias. Two items that only share an alias (the same title on
+        the same day, different links) are two items; if so, its ids are taken from now on."""
+        if entry_id in self.seen or entry_id in self.aliased or not self.seen.isdisjoint(aliases):
             return False
-        self.seen.update(ids)
+        self.seen.add(entry_id)
+        self.aliased.update(aliases)
         return True
 
     def end_file(self) -> None:
@@ -108,6 +126,8 @@ class Harvest:
             self.sink(self.entries)
             self.entries = []
             self.seen.clear()
+            self.aliased.clear()
+            self.titles.clear()
 
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make

@@ -18,3 +18,4 @@ class ListedItem(NamedTuple):
     link: str = ""  # absolute; only HTML listings and feeds give one
     image: str = ""  # its picture's absolute URL, and the alt text the source gave it
     image_alt: str = ""
+    guid: str = ""  # the id a feed gives the item (Atom id, RSS guid, JSON Feed id), if any

@@ -9,11 +9,13 @@ from feedsmith.sources.item import ListedItem
 
 
 def detect_format(raw: bytes, content_type: str = "") -> str:
-    """"feed", "html" or "text", from the media type or, failing that, the first bytes."""
+    """"feed" (RSS, Atom or JSON Feed), "html" or "text", from the media type or, failing that,
+    the first bytes."""
     kind = content_type.split(";")[0].strip().lower()
     head = raw[:1024].lstrip().lower()
-    if kind in ("application/rss+xml", "application/atom+xml") or b"<rss" in head \
-            or b"<feed" in head or b"<rdf:rdf" in head:
+    if kind in ("application/rss+xml", "application/atom+xml", "application/feed+json") \
+            or b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head \
+            or head.startswith(b"{") and b"jsonfeed.org/version/" in head:
         return "feed"
     if kind in ("text/html", "application/xhtml+xml") or head.startswith(b"<!doctype html") \
             or b"<html" in head:

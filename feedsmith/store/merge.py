@@ -16,7 +16,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from feedsmith.entry import Entry, day_offsets
-from feedsmith.identity import ALL, category_slug, content_hash, corrected
+from feedsmith.identity import ALL, category_slug, content_hash, corrected, legacy_id, same_title
 from feedsmith.store.database import Database, utc_text
 from feedsmith.store.rows import (
     ENTRY_SELECT,
@@ -105,7 +105,8 @@ class Merge:
             return
         self._start()
         ids = [i for entry in entries for i in (entry.id, *entry.aliases)]
-        stored = self._stored_rows(ids)
+        legacy = {entry.id: old for entry in entries if (old := legacy_id(entry))}
+        stored = self._stored_rows([*ids, *legacy.values()])
         aliases = self._aliases(entry.id for entry in entries if entry.id not in stored)
         stored.update(self._stored_rows(i for i in aliases.values() if i not in stored))
         claimed = self._claimed(ids)
@@ -115,7 +116,7 @@ class Merge:
         for entry in entries:
             if entry.id in claimed or claimed.intersection(entry.aliases):
                 continue  # listed before in this build, under its link
-            target = self._stored_id(entry, stored, aliases)
+            target = self._stored_id(entry, stored, aliases, legacy.get(entry.id))
             if target is None:
                 fresh.append(entry)
                 continue
@@ -133,15 +134,18 @@ class Merge:
         self._insert(fresh)
         self._seen += len(seen)
 
-    def _stored_id(self, entry: Entry, stored: dict[str, Stored],
-                   aliases: dict[str, str]) -> str | None:
-        """The id under which `entry` is stored: its own, the entry it is an alias of, or the
-        one its title id names (its link id is new: the alias is recorded); None if it is new."""
+    def _stored_id(self, entry: Entry, stored: dict[str, Stored], aliases: dict[str, str],
+                   legacy: str | None) -> str | None:
+        """The id under which `entry` is stored: its own, the entry it is an alias of, the one
+        its title id names, or the one an older feedsmith gave its link if the titles agree
+        (for then its id is new: the alias is recorded); None if it is new."""
         if entry.id in stored:
             return entry.id
         if entry.id in aliases:
             return aliases[entry.id]
         known = next((alias for alias in entry.aliases if alias in stored), None)
+        if known is None and legacy in stored and same_title(stored[legacy].title, entry.title):
+            known = legacy
         if known is not None and stored[known].seen_in != self._number:
             self._db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)",
                              (entry.id, known))

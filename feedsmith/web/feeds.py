@@ -12,6 +12,7 @@ XML (see `feedsmith.web.serve`).
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -104,8 +105,8 @@ def render_rss(feed: Feed, site: SiteConfig) -> bytes:
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
-        if entry.summary:
-            item.description(entry.summary)
+        if entry.summary:  # RSS readers read a description as HTML: the text is escaped
+            item.description(html.escape(entry.summary, quote=False))
     return _styled(bytes(generator.rss_str(pretty=True)))
 
 
