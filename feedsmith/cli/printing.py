@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feedsmith.identity import category_slug
+from feedsmith.period import Period
 
 if TYPE_CHECKING:
     from feedsmith.config import Config
@@ -131,6 +132,13 @@ def digest(report: DigestReport, config: Config, dry_run: bool) -> None:
         print(f"note: {report.editorial_changed} changed since this issue was built; the "
               "issue keeps the editorial it was built with (`--rebuild` uses the new one, "
               "unless the issue was sent)", file=sys.stderr)
+    if report.settings_changed:
+        names = ", ".join(report.settings_changed)
+        how = ("it was sent, so it stays as it is" if report.sent_before else
+               f"nothing has been sent of it: `feedsmith digest {Period.parse(report.period).option}"
+               " --rebuild` builds it with today's")
+        print(f"note: {names} changed since this issue was built; the issue keeps the "
+              f"settings it was built with ({how})", file=sys.stderr)
     if report.written:
         print(f"Wrote {', '.join(report.written)} under {shown(config.output.dir)}")
     delivery = report.delivery

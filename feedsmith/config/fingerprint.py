@@ -51,6 +51,24 @@ NOT_READ = {
 SITE_FIELDS_READ = ("id_authority", "timezone")
 
 
+# The [digest] and [site] fields an issue is rendered with: the ledger keeps their values with
+# each frozen issue, so `digest` can say which changed since (see `issue_settings`).
+ISSUE_SHAPING = (
+    "digest.title", "digest.sender", "digest.list_id", "digest.unsubscribe", "digest.contact",
+    "digest.templates", "digest.lookback_months", "digest.exclude", "digest.sections",
+    "digest.lead_category", "digest.max_html_bytes", "digest.logo", "digest.logo_alt",
+    "digest.brand_color", "digest.tagline", "digest.headings", "digest.social",
+    "site.title", "site.base_url", "site.language", "site.timezone",
+)
+
+
+def issue_settings(config: Config) -> dict[str, str]:
+    """The settings an issue is rendered with, by name ("digest.sender"), each value's repr."""
+    records = {"digest": config.digest, "site": config.site}
+    return {name: repr(getattr(records[name.split(".")[0]], name.split(".")[1]))
+            for name in ISSUE_SHAPING}
+
+
 def render_settings(config: Config) -> str:
     """Every setting that shapes the published feeds and pages, as text to hash."""
     shaping = {f"site.{name}": value for name, value in _values(config.site)}

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from feedsmith.config import Config
-from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
+from feedsmith.errors import ConfigError, DeliveryError, DigestError, OutcomeUnknown
 from feedsmith.newsletter.ledger import (
     FAILED,
     OUTCOME_UNKNOWN,
@@ -21,7 +23,8 @@ from feedsmith.newsletter.ledger import (
     IssueRecord,
     Ledger,
 )
-from feedsmith.newsletter.mail import compose, message_id, send, smtp_session
+from feedsmith.newsletter.mail import body_unsubscribe, compose, message_id, send, smtp_session
+from feedsmith.period import Period
 
 
 @dataclass(slots=True)
@@ -55,23 +58,23 @@ def deliver(ledger: Ledger, config: Config, issue: IssueRecord, now: datetime,
     options, period = config.digest, issue.period
     number, rendered = issue.number, issue.rendered
     assert number is not None and rendered is not None, "only a numbered issue is sent"
-    pending = _recipients(ledger, config, period, again, report)
+    pending = list(_recipients(ledger, config, period, again, report).items())
     with contextlib.ExitStack() as connections:
         session = None
-        for index, recipient in enumerate(pending):
+        for index, (recipient, line) in enumerate(pending):
             msg_id = message_id(period, number, options.sender, recipient)
             if session is None:
                 try:
                     session = connections.enter_context(smtp_session(options.smtp))
                 except DeliveryError as error:  # no connection: the rest are not sent
-                    for rest in pending[index:]:
+                    for rest, _ in pending[index:]:
                         ledger.mark(period, rest, FAILED,
                                     message_id(period, number, options.sender, rest), now,
                                     str(error))
                     report.failed.append(error)
                     return
             message = compose(subject=rendered.subject, text=rendered.text, html=rendered.html,
-                              digest=options, to=[recipient], msg_id=msg_id,
+                              digest=options, to=[line], msg_id=msg_id,
                               date=now.astimezone(config.site.timezone))
             try:
                 send(session, message, options.sender, recipient,
@@ -86,19 +89,64 @@ def deliver(ledger: Ledger, config: Config, issue: IssueRecord, now: datetime,
             report.sent.append(recipient)
 
 
-def _recipients(ledger: Ledger, config: Config, period: str, again: Resend,
-                report: Deliveries) -> list[str]:
-    """Who gets a copy this time: never tried or refused before; with `resend_unknown` those
-    whose copy's fate is unknown; with `force` everyone. The report says who was left out."""
-    if not config.digest.to:
+def check_sendable(config: Config) -> None:
+    """Refuse a send the config cannot make, before anything is selected, numbered, frozen or
+    written: no recipients, no way to unsubscribe, no SMTP password where one is needed."""
+    options = config.digest
+    if not options.to:
         raise ConfigError(f"{config.path}: [digest] to: no recipients to send to")
-    if not config.digest.unsubscribe and not config.digest.send_without_unsubscribe:
+    if not options.unsubscribe and not options.send_without_unsubscribe:
         raise ConfigError(
             f"{config.path}: [digest] unsubscribe is empty, so the issue is not sent: mail to a "
             "list needs a way out (Gmail and Yahoo require one-click unsubscribe for bulk mail). "
             "Add an https:// URL and/or a mailto: address, or, for a private list, set "
             "send_without_unsubscribe = true")
-    states = {d.recipient: d.state for d in ledger.deliveries(period)}
+    smtp = options.smtp
+    if smtp.username and (not smtp.password_env or smtp.password_env not in os.environ):
+        raise ConfigError(f"{config.path}: [digest.smtp] password_env: set the environment "
+                          f"variable {smtp.password_env or '(not named)'} to the SMTP password")
+
+
+def check_frozen_sendable(config: Config, issue: IssueRecord) -> None:
+    """Refuse to send a frozen issue whose body lacks a way to unsubscribe that the config now
+    gives (it was built before `unsubscribe` was set): the header alone is not enough."""
+    rendered = issue.rendered
+    assert rendered is not None
+    link = body_unsubscribe(config.digest.unsubscribe)
+    if link and f'href="{html.escape(link)}"' not in rendered.html:
+        raise DigestError(
+            f"issue {issue.period} (No. {issue.number}) was built without the unsubscribe link "
+            f"{link} in its body, so it is not sent. If nothing has been sent of it yet, "
+            f"`feedsmith digest {Period.parse(issue.period).option} --rebuild --send` builds "
+            "it with today's settings and sends it")
+
+
+def recipient_key(recipient: str) -> str:
+    """Who a `to` line reaches: its bare address, case folded ("Zoë <Zoe@Example.org>" ->
+    "zoe@example.org"). Deliveries are keyed by it, so one person listed twice, or renamed,
+    gets one copy. (RFC 5321 lets a server tell "Zoe" from "zoe"; no mail provider does, and a
+    second copy is the worse mistake.)"""
+    from email.utils import parseaddr
+
+    return (parseaddr(recipient)[1] or recipient).strip().casefold()
+
+
+# Of two ledger rows for one address (one written under the `to` line as it was spelt before
+# deliveries were keyed by address), the one that says more about what may have arrived counts.
+_WEIGHT = {FAILED: 0, SENDING: 1, UNKNOWN: 1, SENT: 2}
+
+
+def _recipients(ledger: Ledger, config: Config, period: str, again: Resend,
+                report: Deliveries) -> dict[str, str]:
+    """Who gets a copy this time, by bare address (each once) with the `to` line it was first
+    listed as: never tried or refused before; with `resend_unknown` those whose copy's fate is
+    unknown; with `force` everyone. The report says who was left out."""
+    check_sendable(config)
+    states: dict[str, str] = {}
+    for delivery in ledger.deliveries(period):
+        key = recipient_key(delivery.recipient)
+        if _WEIGHT[delivery.state] >= _WEIGHT.get(states.get(key, ""), -1):
+            states[key] = delivery.state
 
     def wanted(recipient: str) -> bool:
         state = states.get(recipient)
@@ -106,7 +154,9 @@ def _recipients(ledger: Ledger, config: Config, period: str, again: Resend,
             return True
         return state in OUTCOME_UNKNOWN and again.unknown
 
-    to = config.digest.to
+    to: dict[str, str] = {}
+    for line in config.digest.to:
+        to.setdefault(recipient_key(line), line)
     report.already_sent = [r for r in to if states.get(r) == SENT and not again.force]
     report.unknown = [r for r in to if states.get(r) in OUTCOME_UNKNOWN and not wanted(r)]
-    return [r for r in to if wanted(r)]
+    return {key: line for key, line in to.items() if wanted(key)}

@@ -20,6 +20,7 @@ from feedsmith.entry import EPOCH, Entry
 from feedsmith.identity import category_slug
 from feedsmith.newsletter.editorial import Editorial
 from feedsmith.newsletter.ledger import IssueRecord, Rendered
+from feedsmith.newsletter.mail import body_unsubscribe
 from feedsmith.period import Period
 from feedsmith.web.templating import environment
 
@@ -92,8 +93,7 @@ def render_issue(layout: Layout, number: int, period: str, config: Config,
         "social": digest.social, "editorial": editorial.html if editorial else "",
         "editorial_text": editorial.markdown if editorial else "",
         "web_url": web_url(config, period), "archive_url": archive_url(config),
-        "unsubscribe_url": next((u for u in digest.unsubscribe if u.startswith("https://")),
-                                digest.unsubscribe[0] if digest.unsubscribe else ""),
+        "unsubscribe_url": body_unsubscribe(digest.unsubscribe),
         "preheader": _preheader(layout, label),
         "long_date": lambda entry: long_date(entry.published.date(), site.language),
     }

@@ -20,7 +20,7 @@ from feedsmith.period import MONTHLY, Period
 from feedsmith.store.database import Database, from_utc_text, utc_text
 from feedsmith.store.rows import ENTRY_SELECT, entry_from_row
 
-_ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro"
+_ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro, settings"
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
 # before the server answered. Either may have arrived: neither is sent again unless asked.
 SENT, SENDING, FAILED, UNKNOWN = "sent", "sending", "failed", "unknown"
@@ -44,6 +44,7 @@ class IssueRecord(NamedTuple):
     built_at: datetime
     rendered: Rendered | None
     intro: str = ""  # the editorial's Markdown it was frozen with
+    settings: str = ""  # the settings it was rendered with, as JSON (see `issue_settings`)
 
 
 class Delivery(NamedTuple):
@@ -83,11 +84,12 @@ class Ledger:
         rows = self._db.execute(f"SELECT {_ISSUE_COLUMNS} FROM issues WHERE number IS NOT NULL")
         return sorted((self._record(row) for row in rows), key=lambda r: Period.parse(r.period))
 
-    def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes, str]
+    def _record(self, row: tuple[str, int | None, str, str, str, str, str, bytes, str, str]
                 ) -> IssueRecord:
-        period, number, built_at, subject, html, web, text, eml, intro = row
+        period, number, built_at, subject, html, web, text, eml, intro, settings = row
         rendered = Rendered(subject, html, web, text, bytes(eml)) if number is not None else None
-        return IssueRecord(period, number, from_utc_text(built_at, self._zone), rendered, intro)
+        return IssueRecord(period, number, from_utc_text(built_at, self._zone), rendered, intro,
+                           settings)
 
     def select(self, period: str, lookback_months: int, exclude: tuple[str, ...]) -> Selection:
         """The entries an issue for `month` would carry.
@@ -133,12 +135,13 @@ class Ledger:
         return first if last is None else int(last) + 1
 
     def freeze(self, period: str, number: int, built_at: datetime, rendered: Rendered,
-               selection: Selection, intro: str = "") -> None:
+               selection: Selection, intro: str = "", settings: str = "") -> None:
         """Record an issue, its entries and its rendering: from now on it never changes."""
         with self._transaction() as db:
-            db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (period, number, utc_text(built_at), rendered.subject, rendered.html,
-                        rendered.web, rendered.text, rendered.eml, intro))
+                        rendered.web, rendered.text, rendered.eml, intro, settings))
             db.executemany("INSERT INTO issue_entries (entry_id, month, late) VALUES (?, ?, ?)",
                            [(e.id, period, 0) for e in selection.main]
                            + [(e.id, period, 1) for e in selection.late])
@@ -147,7 +150,7 @@ class Ledger:
         """A month with nothing new: recorded, so that it is a decision and not an accident."""
         with self._transaction() as db:
             db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) "
-                       "VALUES (?, NULL, ?, '', '', '', '', ?, '') ON CONFLICT (month) DO UPDATE "
+                       "VALUES (?, NULL, ?, '', '', '', '', ?, '', '') ON CONFLICT (month) DO UPDATE "
                        "SET built_at = excluded.built_at WHERE issues.number IS NULL",
                        (period, utc_text(built_at), b""))
 

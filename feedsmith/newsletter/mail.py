@@ -55,6 +55,12 @@ def compose(*, subject: str, text: str, html: str, digest: DigestConfig, to: Seq
     return message
 
 
+def body_unsubscribe(unsubscribe: Sequence[str]) -> str:
+    """The way out an issue's body links to: the https:// URL if there is one, else the first."""
+    return next((u for u in unsubscribe if u.startswith("https://")),
+                unsubscribe[0] if unsubscribe else "")
+
+
 def _quoted(phrase: str) -> str:
     """A List-Id phrase, quoted as a display name would be when it needs to be."""
     return str(Address(display_name=phrase, addr_spec="x@x")).rpartition(" <")[0]

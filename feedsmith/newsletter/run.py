@@ -8,6 +8,7 @@ number (each copy sent has its own To, Date and Message-ID).
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -16,8 +17,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from feedsmith.config import Config
+from feedsmith.config.fingerprint import issue_settings
 from feedsmith.errors import DigestError
-from feedsmith.newsletter.delivery import Deliveries, Resend, deliver
+from feedsmith.newsletter.delivery import (
+    Deliveries,
+    Resend,
+    check_frozen_sendable,
+    check_sendable,
+    deliver,
+)
 from feedsmith.newsletter.editorial import read_editorial
 from feedsmith.newsletter.issue import (
     Layout,
@@ -26,11 +34,14 @@ from feedsmith.newsletter.issue import (
     render_issue,
     render_issues_feed,
 )
-from feedsmith.newsletter.ledger import IssueRecord, Ledger, Selection
+from feedsmith.newsletter.ledger import FAILED, IssueRecord, Ledger, Selection
 from feedsmith.newsletter.mail import compose, message_id
 from feedsmith.period import Period
 from feedsmith.store.engines import exclusive, open_database
 from feedsmith.web.files import write_if_changed
+
+# The published copy's To: the archive is public, and no subscriber's address belongs in it.
+UNDISCLOSED = "undisclosed-recipients:;"
 
 
 class IssueRequest(NamedTuple):
@@ -58,6 +69,8 @@ class DigestReport:
     delivery: Deliveries = field(default_factory=Deliveries)  # with `deliver`: who got it
     preview: Path | None = None  # with dry_run: the would-be email HTML, in a temporary file
     editorial_changed: Path | None = None  # edited since the issue was frozen: not in it
+    settings_changed: tuple[str, ...] = ()  # settings changed since it was frozen ("digest.logo")
+    sent_before: bool = False  # a copy of it was (or may have been) sent before this run
 
 
 def run_issue(config: Config, period: str, now: datetime,
@@ -66,6 +79,8 @@ def run_issue(config: Config, period: str, now: datetime,
     it."""
     request = request or IssueRequest()
     _check_closed(config, period, now, request.dry_run)
+    if request.deliver and not request.dry_run:
+        check_sendable(config)  # before anything is numbered, frozen or written
     with exclusive(config.store, wait), \
             open_database(config.store, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
@@ -75,7 +90,9 @@ def run_issue(config: Config, period: str, now: datetime,
             if issue is None:
                 return report  # nothing new, or a dry run
         else:
-            report = _reused(issue, config)
+            report = _reused(issue, config, ledger)
+            if request.deliver:
+                check_frozen_sendable(config, issue)
         assert issue.rendered is not None
         report.subject, report.html_bytes = issue.rendered.subject, len(issue.rendered.html)
         if request.dry_run:
@@ -118,9 +135,16 @@ def _issue_to_reuse(ledger: Ledger, config: Config, period: str,
     return None if issue is None or issue.number is None else issue
 
 
-def _reused(issue: IssueRecord, config: Config) -> DigestReport:
-    """The report of an issue built before, noting an editorial edited since (it is not used)."""
+def _reused(issue: IssueRecord, config: Config, ledger: Ledger) -> DigestReport:
+    """The report of an issue built before, noting an editorial edited and settings changed
+    since (neither is used: the issue is frozen)."""
     report = DigestReport(issue.period, issue.number, created=False)
+    report.sent_before = any(d.state != FAILED for d in ledger.deliveries(issue.period))
+    if issue.settings:
+        frozen: dict[str, str] = json.loads(issue.settings)
+        now = issue_settings(config)
+        report.settings_changed = tuple(name for name in sorted(now)
+                                        if name in frozen and frozen[name] != now[name])
     options = config.digest
     editorial = read_editorial(options.intros, issue.period, options.brand_color)
     if (editorial.markdown if editorial else "") != issue.intro:
@@ -151,7 +175,7 @@ def select_and_freeze(ledger: Ledger, config: Config, period: str, now: datetime
     editorial = read_editorial(options.intros, period, options.brand_color)
     issue = render_issue(layout, number, period, config, editorial)
     eml = compose(subject=issue.subject, text=issue.text, html=issue.html, digest=options,
-                  to=options.to or (options.sender,),
+                  to=(UNDISCLOSED,),
                   msg_id=message_id(period, number, options.sender),
                   date=now.astimezone(config.site.timezone)).as_bytes()
     report = DigestReport(period, number, issue.subject, layout, created=not dry_run,
@@ -160,7 +184,8 @@ def select_and_freeze(ledger: Ledger, config: Config, period: str, now: datetime
         report.preview = _preview(period, issue.html)
         return report, None
     ledger.freeze(period, number, now, issue._replace(eml=eml), selection,
-                  editorial.markdown if editorial else "")
+                  editorial.markdown if editorial else "",
+                  json.dumps(issue_settings(config), sort_keys=True))
     return report, ledger.issue(period)
 
 

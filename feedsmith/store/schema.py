@@ -139,6 +139,11 @@ MIGRATIONS: tuple[str | Callable[[Database], None], ...] = (
     -- the same signature again means the same file, without reading it ('' for none)
     ALTER TABLE listing_files ADD COLUMN signature TEXT NOT NULL DEFAULT '';
     """,
+    """
+    -- the settings an issue was rendered with, as JSON {"digest.sender": repr, ...} ('' for
+    -- issues frozen before): `digest` names those changed since
+    ALTER TABLE issues ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -59,7 +59,21 @@ def test_the_envelope_takes_the_bare_address_and_the_header_the_display_name(
     assert message["List-Unsubscribe"] == ("<https://feeds.example.org/ilo-coop/unsubscribe>, "
                                            "<mailto:coop-enews-leave@lists.example.org>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert _states(project) == {named: "sent", FIRST: "sent"}
+    assert _states(project) == {"zoe@example.org": "sent", FIRST: "sent"}
+
+
+def test_one_person_listed_three_ways_or_renamed_gets_one_copy(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, ["zoe@example.org", "Zoe@Example.org", "Zoë <zoe@example.org>",
+                             FIRST])
+    result = _send(cli)
+    assert result.exit_code == 0, result.output
+    assert sorted(envelope[0] for envelope, _ in server.messages) == [FIRST, "zoe@example.org"]
+    set_smtp(project, port, ["Zoë Müller <ZOE@example.org>", FIRST])  # renamed later
+    again = cli("digest", "--now", NOW, "--month", "2023-11", "--send")
+    assert again.exit_code == 0 and len(server.messages) == 2, again.output
+    assert "Sent to 0 recipient(s); 2 had it already." in again.stdout
 
 
 @pytest.mark.parametrize("entry", ["a@example.org, b@example.org", "A <a@example.org> b@x.org",

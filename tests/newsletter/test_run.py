@@ -103,7 +103,9 @@ def test_the_eml_has_the_parts_and_headers_a_list_mail_needs(mail_project: Path,
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["Subject"] == "ILO COOP eNewsUpdate Issue No. 1, November 2023"
     assert message["From"] == "ILO COOP eNewsUpdate <enews@feeds.example.org>"
-    assert message["To"] == f"{GOOD}, {OTHER}"
+    assert message["To"] == "undisclosed-recipients:;"  # the archive is public
+    raw = (mail_project / "feeds" / "digest" / "2023-11.eml").read_bytes()
+    assert GOOD.encode() not in raw and OTHER.encode() not in raw
     assert message["Date"] == "Fri, 01 Dec 2023 08:00:00 +0100"
     assert message["Message-ID"] == "<2023-11.issue-1@feeds.example.org>"
     assert message["List-Id"] == "ILO COOP eNewsUpdate <coop-enews.lists.example.org>"
@@ -460,6 +462,66 @@ def test_a_login_without_its_password_variable_is_a_clear_error(
     assert result.exit_code == 1
     assert "set the environment variable FEEDSMITH_TEST_PASSWORD to the SMTP password" in \
         result.stderr
+
+
+@pytest.mark.parametrize("refusal", [
+    ('to = ["coop-enews@lists.example.org"]', "to = []", "[digest] to: no recipients"),
+    (('unsubscribe = ["https://feeds.example.org/ilo-coop/unsubscribe", '
+      '"mailto:coop-enews-leave@lists.example.org"]'), "unsubscribe = []",
+     "[digest] unsubscribe is empty"),
+])
+def test_a_refused_send_writes_and_freezes_nothing(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
+        refusal: tuple[str, str, str]) -> None:
+    server, port = inbox
+    config = project / "config.toml"
+    good = config.read_text()
+    assert refusal[0] in good
+    config.write_text(good.replace(refusal[0], refusal[1]))
+    assert cli("build").exit_code == 0
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
+    refused = cli("digest", "--now", NOW, "--month", "2023-11", "--send")
+    assert refused.exit_code == 1 and refusal[2] in refused.stderr, refused.output
+    after = sorted(p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file())
+    assert after == before  # no digest/2023-11.*, no archive, no issues.atom
+    assert query(project, "SELECT COUNT(*) FROM issues")[0][0] == 0
+    config.write_text(good)  # fixed: the issue is built now, with today's settings, and sent
+    set_smtp(project, port, [GOOD])
+    sent = cli("digest", "--now", NOW, "--month", "2023-11", "--send")
+    assert sent.exit_code == 0 and "Issue No. 1, November 2023 (new)" in sent.stdout, sent.output
+    [(_, message)] = server.messages
+    body = message.get_body(("html",))
+    assert body is not None and "https://feeds.example.org/ilo-coop/unsubscribe" in \
+        body.get_content()
+
+
+def test_a_frozen_issue_without_the_unsubscribe_link_is_not_sent(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [GOOD])
+    config = project / "config.toml"
+    good = config.read_text()
+    config.write_text(good.replace('unsubscribe = ["https://feeds.example.org/ilo-coop/'
+                                   'unsubscribe", "mailto:coop-enews-leave@lists.example.org"]',
+                                   'unsubscribe = []').replace(
+        'from = "ILO COOP eNewsUpdate <enews@feeds.example.org>"',
+        'from = "Old Sender <old@example.org>"'))
+    assert _digest(cli, "--month", "2023-11").exit_code == 0  # built, not sent
+    config.write_text(good)
+    again = cli("digest", "--now", NOW, "--month", "2023-11")
+    assert "note: digest.sender, digest.unsubscribe changed since this issue was built" in \
+        again.stderr, again.output
+    assert "`feedsmith digest --month 2023-11 --rebuild` builds it with today's" in again.stderr
+    refused = cli("digest", "--now", NOW, "--month", "2023-11", "--send")
+    assert refused.exit_code == 1 and not server.messages
+    assert "was built without the unsubscribe link https://feeds.example.org/ilo-coop/" \
+           "unsubscribe in its body" in refused.stderr
+    assert "--rebuild --send" in refused.stderr
+    rebuilt = cli("digest", "--now", NOW, "--month", "2023-11", "--rebuild", "--send")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    [(_, message)] = server.messages
+    assert message["From"] == "ILO COOP eNewsUpdate <enews@feeds.example.org>"
+    assert "old@example.org" not in message.as_string()
 
 
 def test_a_month_that_is_not_over_gets_no_issue(mail_project: Path,

@@ -79,7 +79,8 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
                       "ALTER TABLE issues DROP COLUMN intro",
                       "ALTER TABLE entries DROP COLUMN added_in",
                       "ALTER TABLE entries DROP COLUMN seen_in",
-                      "ALTER TABLE listing_files DROP COLUMN signature"):  # what v6 to v10 added
+                      "ALTER TABLE listing_files DROP COLUMN signature",
+                      "ALTER TABLE issues DROP COLUMN settings"):  # what v6 to v11 added
             db.execute(later)
         db.execute("PRAGMA user_version = 4")
     with open_database(store) as opened:
