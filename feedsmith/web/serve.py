@@ -7,7 +7,10 @@ The same headers as `contrib/nginx.conf` and `contrib/Caddyfile`:
   plain text, and XSLT is on its way out of browsers);
 - JSON Feed as `application/feed+json`, OPML as `text/x-opml`;
 - `ETag` and `Last-Modified`, answered with 304s, so readers polling often cost nothing;
-- nothing outside the folder, no hidden files (a build's temp files), no directory listings.
+- nothing outside the folder, no hidden files (a build's temp files, even through a symlink),
+  no directory listings;
+- a client that sends its request too slowly is cut off (`REQUEST_TIMEOUT`), and one that goes
+  away early is no error.
 """
 
 from __future__ import annotations
@@ -39,9 +42,13 @@ MEDIA_TYPES = {
     ".ico": "image/x-icon",
 }
 _OTHER = "application/octet-stream"
+# Seconds a connection may stay silent: one that never finishes its request would otherwise hold
+# a thread for ever (nginx's client_header_timeout is 60 s; a preview needs less).
+REQUEST_TIMEOUT = 20.0
 
 
-def make_server(folder: Path, bind: str, port: int) -> ThreadingHTTPServer:
+def make_server(folder: Path, bind: str, port: int,
+                timeout: float = REQUEST_TIMEOUT) -> ThreadingHTTPServer:
     """A server for `folder` on bind:port (port 0: any free one); call serve_forever()."""
     root = folder.resolve()
 
@@ -49,7 +56,20 @@ def make_server(folder: Path, bind: str, port: int) -> ThreadingHTTPServer:
         pass
 
     Handler.root = root
-    return ThreadingHTTPServer((bind, port), Handler)
+    Handler.timeout = timeout
+    return _Server((bind, port), Handler)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stopped server does not wait for connections that hang
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up or went silent is the client's business: no traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -101,8 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
             real = path.resolve(strict=True)
         except (OSError, RuntimeError):
             return None
-        inside = real == self.root or self.root in real.parents
-        return real if inside and real.is_file() and os.access(real, os.R_OK) else None
+        if real != self.root and self.root not in real.parents:
+            return None
+        if any(part.startswith(".") for part in real.relative_to(self.root).parts):
+            return None  # a visible link to a hidden file
+        return real if real.is_file() and os.access(real, os.R_OK) else None
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         tags = self.headers.get("If-None-Match")
@@ -113,7 +136,7 @@ class _Handler(BaseHTTPRequestHandler):
         if since:
             try:
                 parsed = email.utils.parsedate_to_datetime(since)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # "+9999999999" overflows
                 return False
             return int(mtime) <= parsed.timestamp()
         return False

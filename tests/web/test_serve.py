@@ -4,9 +4,11 @@ byte from outside it."""
 from __future__ import annotations
 
 import http.client
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,3 +115,59 @@ def test_serve_never_reaches_a_sibling_that_shares_its_name(served: tuple[Path, 
         status, _, body = _get(port, path)
         assert status == 404, path
         assert b"payroll" not in body
+
+
+def test_serve_never_follows_a_visible_link_to_a_hidden_file(served: tuple[Path, int]) -> None:
+    folder, port = served
+    (folder / ".draft.html").write_text("unpublished")
+    (folder / "draft.html").symlink_to(folder / ".draft.html")
+    status, _, body = _get(port, "/draft.html")
+    assert status == 404 and b"unpublished" not in body
+
+
+@pytest.mark.parametrize("since", ["Mon, 01 Jan 2024 00:00:00 +99999999999999999999",
+                                   "Mon, 01 Jan 99999999999 00:00:00 GMT",
+                                   "Mon, 01 Jan 2024 00:00:00 +9999", "yesterday"])
+def test_a_nonsense_if_modified_since_is_ignored(served: tuple[Path, int], since: str) -> None:
+    folder, port = served
+    status, _, body = _get(port, "/all.atom", headers={"If-Modified-Since": since})
+    assert status == 200 and body == (folder / "all.atom").read_bytes()
+
+
+@pytest.fixture
+def impatient(project: Path) -> Iterator[tuple[Path, int]]:
+    """A server that cuts off a silent client after half a second."""
+    _build(project)
+    server = make_server(project / "feeds", "127.0.0.1", 0, timeout=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield project / "feeds", server.server_port
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_client_that_never_finishes_its_request_is_cut_off(
+        impatient: tuple[Path, int], capfd: pytest.CaptureFixture[str]) -> None:
+    _, port = impatient
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")  # no blank line: never done
+        started = time.monotonic()
+        assert client.recv(1024) == b""  # the server closed the connection
+        assert time.monotonic() - started < 5
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_client_that_hangs_up_early_is_no_error(
+        impatient: tuple[Path, int], capfd: pytest.CaptureFixture[str]) -> None:
+    folder, port = impatient
+    (folder / "big.txt").write_bytes(b"x" * 30_000_000)  # more than socket buffers hold
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            client.sendall(b"GET /big.txt HTTP/1.0\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.0 200")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    time.sleep(1)
+    assert _get(port, "/index.html")[0] == 200  # still serving
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err, err
