@@ -3,6 +3,7 @@
     FeedsmithError          a user-facing failure: the CLI prints it as one `Error: ...` line
     ├── ConfigError         the config file is missing, unreadable, or has a bad key or value
     ├── SourceError         a source could not be read or holds no recognisable item
+    │   └── EmptyListing    it was read, and holds no item: a sign of a broken source
     ├── StoreError          the state database is locked, corrupt or unreadable
     ├── OutputError         a published file cannot be written (full disk, permissions)
     ├── DigestError         an issue cannot be built or rebuilt as asked
@@ -28,6 +29,11 @@ class ConfigError(FeedsmithError):
 
 class SourceError(FeedsmithError):
     """A whole source (file or URL) is unusable."""
+
+
+class EmptyListing(SourceError):
+    """A listing was fetched or read and holds no item: a login page, a "we moved" page, a
+    layout the selectors no longer match (see `feedsmith.sources.health`)."""
 
 
 class StoreError(FeedsmithError):

@@ -25,6 +25,7 @@ from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.sources.harvest import read_sources
 from feedsmith.store.engines import exclusive, open_database
+from feedsmith.store.health import SourceHealth, SourceState
 from feedsmith.store.merge import MergeResult
 from feedsmith.store.queries import Store
 from feedsmith.web.feeds import Feed
@@ -45,6 +46,9 @@ class BuildReport(NamedTuple):
     failures: list[SourceError]
     written: list[str]  # files rewritten; `unchanged`: rendered the same, left as they were
     unchanged: list[str]
+    suspects: tuple[SourceState, ...] = ()  # sources that look broken (`sources.health`)
+    alerted: tuple[str, ...] = ()  # sources an alert went out about in this build
+    alert_failure: str = ""  # why an alert due could not be sent
 
 
 class LastBuild(NamedTuple):
@@ -78,23 +82,30 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
     """Merge what the sources show into the store, then write the feeds that are stale."""
     with exclusive(config.store, wait):
         with open_database(config.store) as database:
-            store = Store(database)
+            store, health = Store(database), SourceHealth(database)
             (known, signatures), validators = store.file_fingerprints(), store.http_validators()
+            for listing in health.suspect_listings():  # judged again, changed or not
+                known.pop(listing, None)
+                validators.pop(listing, None)
             with store.merging(now) as merge:  # each file goes into the store once it is read
                 harvest = read_sources(config.sources, config.site, known, config.fetch,
                                        validators, root=config.path.parent, sink=merge.add,
-                                       signatures=signatures)
+                                       signatures=signatures, judge=health.judge)
                 merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
-            store.record_health([s.name for s in config.sources], harvest.failed_sources, now)
+            health.record([s.name for s in config.sources], harvest.failed_sources,
+                          harvest.reads, harvest.held, now)
+            suspects, alerted, alert_failure = _health_report(config, health, now)
             if harvest.failures and not (harvest.files_read or harvest.files_unchanged):
-                reasons = "; ".join(str(f) for f in harvest.failures)
+                reasons = "; ".join([*(str(f) for f in harvest.failures),
+                                     *(suspect.described() for suspect in suspects)])
                 _record_build(store, now, harvest.failures, ok=False)
                 raise SourceError(f"nothing could be read, the feeds are left as they were: "
                                   f"{reasons}")
             report = BuildReport(sources=len(config.sources), files_read=harvest.files_read,
                                  files_unchanged=harvest.files_unchanged, merge=merge.result,
                                  stored=0, problems=harvest.problems, failures=harvest.failures,
-                                 written=[], unchanged=[])
+                                 written=[], unchanged=[], suspects=suspects, alerted=alerted,
+                                 alert_failure=alert_failure)
             fingerprint = render_fingerprint(config)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
@@ -118,6 +129,20 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
             _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+def _health_report(config: Config, health: SourceHealth,
+                   now: datetime) -> tuple[tuple[SourceState, ...], tuple[str, ...], str]:
+    """The sources that look broken, and the alerts this build sent about sources that turned
+    suspect or recovered (email is loaded only when one is due)."""
+    states = health.states()
+    alerted: list[str] = []
+    failure = ""
+    if config.alerts.to and any(bool(s.suspect) != bool(s.alerted) for s in states):
+        from feedsmith.alerts import send_alerts
+
+        alerted, failure = send_alerts(config, health, now)
+    return tuple(state for state in states if state.suspect), tuple(alerted), failure
 
 
 def _record_build(store: Store, now: datetime, failures: list[SourceError], ok: bool,

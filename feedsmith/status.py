@@ -10,15 +10,15 @@ from datetime import datetime
 from typing import NamedTuple
 
 from feedsmith.config import Config
+from feedsmith.newsletter.delivery import recipient_key
 from feedsmith.newsletter.due import plan_due
 from feedsmith.newsletter.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
 from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
 from feedsmith.schedule import Jobs, next_runs
 from feedsmith.store.engines import open_database
+from feedsmith.store.health import SourceHealth
 from feedsmith.store.queries import Store
-
-FAILING_SOURCE_BUILDS = 3  # a source that failed this many builds in a row needs a look
 
 
 class IssueStatus(NamedTuple):
@@ -48,7 +48,7 @@ def status(config: Config, now: datetime) -> Status:
         ledger = Ledger(database, zone)
         issues = ledger.issues()
         deliveries = {issue.period: ledger.deliveries(issue.period) for issue in issues}
-        health = store.source_health()
+        health = SourceHealth(database).states()
         where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
     jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone, local)
@@ -59,16 +59,13 @@ def status(config: Config, now: datetime) -> Status:
         report.attention.append("no build has run yet: `feedsmith build`")
     else:
         report.attention += [f"source failed in the last build: {f}" for f in last.failures]
-    report.attention += [
-        f"source {name!r} has failed {count} builds in a row (its stored entries stay in the "
-        f"feeds): {error}" for name, (count, error) in sorted(health.items())
-        if count >= FAILING_SOURCE_BUILDS]
+    report.attention += [state.described() for state in health if state.suspect]
     for issue in reversed(issues):
         assert issue.number is not None
         sent = [d for d in deliveries[issue.period] if d.state == SENT]
         troubled = [d for d in deliveries[issue.period] if d.state != SENT]
-        tried = {d.recipient for d in deliveries[issue.period]}
-        untried = [r for r in config.digest.to if r not in tried]
+        tried = {recipient_key(d.recipient) for d in deliveries[issue.period]}
+        untried = [r for r in config.digest.to if recipient_key(r) not in tried]
         if untried:
             report.attention.append(f"issue {issue.period} not sent to {', '.join(untried)} yet: "
                                     f"`feedsmith digest {Period.parse(issue.period).option} "

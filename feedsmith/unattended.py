@@ -37,6 +37,11 @@ def logged_build(config: Config, now: datetime, wait: float = 60) -> BuildReport
              report.merge.changed, len(report.written))
     for failure in report.failures:
         log.error("build: %s", failure)
+    for suspect in report.suspects:
+        log.error("build: source %r is suspect: %s (last read: %s)", suspect.name,
+                  suspect.suspect, suspect.figures or "none")
+    if report.alert_failure:
+        log.warning("build: %s", report.alert_failure)
     return report
 
 

@@ -33,7 +33,7 @@ STAGES = (
     ("store",),
     ("web",),
     ("newsletter",),
-    ("pipeline",),
+    ("alerts", "pipeline"),
     ("unattended", "status"),
     ("cli", "__main__"),
 )

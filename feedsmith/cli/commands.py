@@ -50,25 +50,49 @@ def build(options: Options, wait: float) -> None:
     config = options.config()
     report = run_build(config, datetime.now(UTC), wait)
     printing.build_summary(report, config.output.dir)
-    if report.failures:
+    if report.failures or report.suspects:
         sys.exit(1)
 
 
-def check(options: Options, items: int) -> None:
+def check(options: Options, items: int, save: Path | None, against: Path | None) -> None:
     """Check the config and read every source, touching nothing.
 
     Every source is read (URLs fetched) and shows the first items it gives and every warning;
-    neither the store nor the output folder is touched.
+    neither the store nor the output folder is touched. --save DIR keeps each source's listing
+    and the items read from it; --against DIR reads the kept listings offline and fails with a
+    diff where today's config reads them differently (selectors under test, in your own CI).
     """
     from feedsmith.sources.preview import check_sources
 
+    if save and against:
+        raise UsageError("give --save or --against, not both")
     config = options.config()
+    if save or against:
+        _snapshots(config, save, against)
+        return
     print(f"Config {config.path}: OK.")
     previews = check_sources(config)
     for preview in previews:
         printing.source_preview(preview, items)
     if any(preview.failures for preview in previews):
         sys.exit(1)
+
+
+def _snapshots(config: Config, save: Path | None, against: Path | None) -> None:
+    from feedsmith.sources import snapshot
+
+    if save:
+        for place in snapshot.save(config, save):
+            print(f"Saved {place}")
+        return
+    assert against is not None
+    differences = snapshot.compare(config, against)
+    for difference in differences:
+        print(f"Source {difference.source!r} reads its saved listing differently:\n"
+              f"{difference.diff}")
+    if differences:
+        sys.exit(1)
+    print(f"Every source reads its saved listing in {against} as it did.")
 
 
 def init(options: Options, listing: str) -> None:
@@ -110,7 +134,7 @@ def entries(options: Options, category: str | None, month: str | None, long_: bo
 
 def digest(options: Options, month: str | None, week: str | None, dry_run: bool, send: bool,
            force: bool, rebuild: bool, resend_unknown: bool, ignore_archive: bool,
-           now: str | None, wait: float) -> None:
+           accept_suspect: bool, now: str | None, wait: float) -> None:
     """Build the newsletter issue of a month or week; --send mails it.
 
     The issue's web page, text and .eml go under <output>/digest/.
@@ -126,7 +150,7 @@ def digest(options: Options, month: str | None, week: str | None, dry_run: bool,
     key = month or week or Period.containing(today, config.digest.cadence).shifted(-1).key
     request = IssueRequest(dry_run=dry_run, rebuild=rebuild, deliver=send,
                            resend=Resend(force=force, unknown=resend_unknown),
-                           ignore_archive=ignore_archive)
+                           ignore_archive=ignore_archive, accept_suspect=accept_suspect)
     report = run_issue(config, key, clock, request, wait)
     printing.digest(report, config, dry_run)
     if report.delivery.failed:
@@ -146,7 +170,8 @@ def run_due(options: Options, now: str | None, wait: float, log_file: Path | Non
     config = options.config()
     configure_logging(log_file, quiet, config.site.timezone)
     report = run_due_now(config, _clock(config, now), wait)
-    if report.build_error or report.errors or (report.build and report.build.failures):
+    built = report.build
+    if report.build_error or report.errors or built and (built.failures or built.suspects):
         sys.exit(1)
 
 
@@ -216,6 +241,28 @@ def status(options: Options, now: str | None) -> None:
 
     config = options.config()
     printing.status(current_status(config, _clock(config, now)), config)
+
+
+def sources_accept(options: Options, name: str, wait: float) -> None:
+    """Accept what a suspect source reads now as right (its new layout, its new size).
+
+    Its latest read becomes the normal its next reads are judged against, and the newsletter
+    stops holding its issue for it.
+    """
+    from feedsmith.store.engines import exclusive, open_database
+    from feedsmith.store.health import SourceHealth
+
+    config = options.config()
+    names = [source.name for source in config.sources]
+    if name not in names:
+        raise UsageError(f"no source {name!r} in {config.path}; its sources are: "
+                         f"{', '.join(names)}")
+    with exclusive(config.store, wait), open_database(config.store, create=False) as database:
+        accepted = SourceHealth(database).accept(name, datetime.now(UTC))
+    if not accepted:
+        print(f"Source {name!r} is not suspect: nothing to accept.")
+        return
+    print(f"Accepted source {name!r}: its latest read is its new normal.")
 
 
 def store_copy(options: Options, target: str, password_env: str, wait: float) -> None:

@@ -66,9 +66,13 @@ def parser() -> Parser:
         return sub
 
     _wait(command("build", commands.build))
-    command("check", commands.check).add_argument(
-        "--items", type=whole_number(0), default=10, metavar="N",
-        help="how many items to show per source (default: %(default)s)")
+    check = command("check", commands.check)
+    check.add_argument("--items", type=whole_number(0), default=10, metavar="N",
+                       help="how many items to show per source (default: %(default)s)")
+    check.add_argument("--save", type=Path, metavar="DIR",
+                       help="keep each source's listing and the items read from it in DIR")
+    check.add_argument("--against", type=Path, metavar="DIR",
+                       help="read the listings kept in DIR offline; fail where the items differ")
     command("init", commands.init).add_argument(
         "listing", metavar="LISTING", help="a listing page's URL, or a file")
     _entries(command("entries", commands.entries))
@@ -90,6 +94,13 @@ def parser() -> Parser:
     store.set_defaults(command_parser=store)  # `feedsmith store` alone: its help
     _store_copy(command("copy", commands.store_copy,
                         store.add_subparsers(metavar="COMMAND", parser_class=Parser)))
+    sources = chosen.add_parser("sources", help="Look after the sources' health.",
+                                description="Look after the sources' health.",
+                                parents=[shared], allow_abbrev=False)
+    sources.set_defaults(command_parser=sources)
+    _wait(command("accept", commands.sources_accept,
+                  sources.add_subparsers(metavar="COMMAND", parser_class=Parser))).add_argument(
+        "name", metavar="NAME", help="the [[sources]] name")
     return top
 
 
@@ -169,6 +180,8 @@ def _digest(command: Parser) -> None:
     command.add_argument("--ignore-archive", action="store_true",
                          help="build an issue the ledger lacks even though the published archive "
                               "lists it")
+    command.add_argument("--accept-suspect", action="store_true",
+                         help="build and send the issue even while a source looks broken")
     _wait(_now(command))
 
 

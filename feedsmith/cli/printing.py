@@ -36,6 +36,12 @@ def build_summary(report: BuildReport, output: Path) -> None:
               f"{len(report.unchanged)} unchanged.")
     else:
         print(f"Output: {out} is up to date, nothing written.")
+    for suspect in report.suspects:
+        print(f"error: {suspect.described()}", file=sys.stderr)
+    for name in report.alerted:
+        print(f"Alert sent about source {name!r}.")
+    if report.alert_failure:
+        print(f"warning: {report.alert_failure}", file=sys.stderr)
 
 
 def source_preview(preview: SourcePreview, items: int) -> None:

@@ -33,8 +33,10 @@ OUTSIDE_RENDERING = {
         "digest.lead_category", "digest.max_html_bytes", "digest.cadence", "digest.logo",
         "digest.logo_alt", "digest.brand_color", "digest.tagline", "digest.headings",
         "digest.social", "digest.intros", "digest.send_without_unsubscribe",
+        "digest.hold_when_suspect",
         "digest.smtp.host", "digest.smtp.port", "digest.smtp.security", "digest.smtp.username",
         "digest.smtp.password_env", "digest.smtp.timeout"),
+    "who is told when a source breaks": ("alerts.to",),
     "when runs happen": ("schedule.build", "schedule.digest", "schedule.catch_up",
                          "schedule.max_lateness_days"),
     "how pages are fetched, not what they say": (

@@ -20,6 +20,7 @@ from feedsmith.config.model import (
     FORMATS,
     OUTPUT_DIR,
     SELECTOR_KEYS,
+    AlertsConfig,
     Config,
     DigestConfig,
     FetchConfig,
@@ -61,12 +62,13 @@ def load_config(path: Path) -> Config:
     digest = _digest(root.table("digest"), folder, site)
     schedule = _schedule(root.table("schedule"), site, digest.cadence)
     fetch = _fetch(root.table("fetch"), site)
+    alerts = _alerts(root.table("alerts"))
     if root.data:
         unknown = ", ".join(f"{key}{did_you_mean(key, root.known | {'sources'})}"
                             for key in sorted(root.data))
         raise ConfigError(f"{path}: unknown table(s) or key(s): {unknown}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
-                  digest=digest, schedule=schedule, fetch=fetch)
+                  digest=digest, schedule=schedule, fetch=fetch, alerts=alerts)
 
 
 def _url(table: Table, key: str) -> str:
@@ -267,11 +269,19 @@ def _digest(table: Table, folder: Path, site: SiteConfig) -> DigestConfig:
     return digest
 
 
+def _alerts(table: Table) -> AlertsConfig:
+    """[alerts] to: addresses told when a source turns suspect (through [digest.smtp])."""
+    alerts = AlertsConfig(to=tuple(mailbox(table, "to", value)
+                                   for value in _strings(table, "to", ())))
+    table.done()
+    return alerts
+
+
 def _issue_settings(table: Table) -> dict[str, Any]:
     """What goes into an issue and how it is numbered: [digest] numbering, cadence, exclude..."""
     settings: dict[str, Any] = {
         key: table.get(key, bool, default(DigestConfig, key))
-        for key in ("skip_empty", "send_without_unsubscribe")}
+        for key in ("skip_empty", "send_without_unsubscribe", "hold_when_suspect")}
     settings |= {key: table.number(key, default(DigestConfig, key), low, high)
                  for key, low, high in (("first_number", 1, 1_000_000),
                                         ("lookback_months", 0, 24),

@@ -126,6 +126,7 @@ class DigestConfig(NamedTuple):
     social: tuple[tuple[str, str], ...] = ()
     intros: Path | None = None  # folder of editorials, one Markdown file per issue: 2023-11.md
     send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
+    hold_when_suspect: bool = True  # no issue is frozen or sent while a source is suspect
 
 
 class ScheduleConfig(NamedTuple):
@@ -135,6 +136,12 @@ class ScheduleConfig(NamedTuple):
     digest: str = "0 8 1 * *"  # crontab, in the site's time zone: when a month's issue is due
     catch_up: str = "latest"  # "latest", "all" or "none"
     max_lateness_days: int = 7
+
+
+class AlertsConfig(NamedTuple):
+    """[alerts]: who hears, by email, when a source turns suspect and when it recovers."""
+
+    to: tuple[str, ...] = ()
 
 
 class Config(NamedTuple):
@@ -148,6 +155,7 @@ class Config(NamedTuple):
     digest: DigestConfig
     schedule: ScheduleConfig = ScheduleConfig()
     fetch: FetchConfig = FetchConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 def default(record: type[Any], name: str) -> Any:

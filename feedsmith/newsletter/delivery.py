@@ -23,7 +23,14 @@ from feedsmith.newsletter.ledger import (
     IssueRecord,
     Ledger,
 )
-from feedsmith.newsletter.mail import body_unsubscribe, compose, message_id, send, smtp_session
+from feedsmith.newsletter.mail import (
+    bare_address,
+    body_unsubscribe,
+    compose,
+    message_id,
+    send,
+    smtp_session,
+)
 from feedsmith.period import Period
 
 
@@ -126,9 +133,7 @@ def recipient_key(recipient: str) -> str:
     "zoe@example.org"). Deliveries are keyed by it, so one person listed twice, or renamed,
     gets one copy. (RFC 5321 lets a server tell "Zoe" from "zoe"; no mail provider does, and a
     second copy is the worse mistake.)"""
-    from email.utils import parseaddr
-
-    return (parseaddr(recipient)[1] or recipient).strip().casefold()
+    return bare_address(recipient).strip().casefold()
 
 
 # Of two ledger rows for one address (one written under the `to` line as it was spelt before

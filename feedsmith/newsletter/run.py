@@ -38,6 +38,7 @@ from feedsmith.newsletter.ledger import FAILED, IssueRecord, Ledger, Selection
 from feedsmith.newsletter.mail import compose, message_id
 from feedsmith.period import Period
 from feedsmith.store.engines import exclusive, open_database
+from feedsmith.store.health import SourceHealth
 from feedsmith.web.files import write_if_changed
 
 # The published copy's To: the archive is public, and no subscriber's address belongs in it.
@@ -53,6 +54,7 @@ class IssueRequest(NamedTuple):
     resend: Resend = Resend()
     # Build an issue the ledger lacks though the published archive lists it (a replaced store).
     ignore_archive: bool = False
+    accept_suspect: bool = False  # freeze and send even while a source is suspect
 
 
 @dataclass(slots=True)
@@ -85,6 +87,8 @@ def run_issue(config: Config, period: str, now: datetime,
             open_database(config.store, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
         issue = _issue_to_reuse(ledger, config, period, request)
+        if not request.dry_run and (issue is None or request.deliver):
+            _hold_if_suspect(SourceHealth(database), config, period, request)
         if issue is None:
             report, issue = select_and_freeze(ledger, config, period, now, request.dry_run)
             if issue is None:
@@ -102,6 +106,23 @@ def run_issue(config: Config, period: str, now: datetime,
         if request.deliver:
             deliver(ledger, config, issue, now, request.resend, report.delivery)
     return report
+
+
+def _hold_if_suspect(health: SourceHealth, config: Config, period: str,
+                     request: IssueRequest) -> None:
+    """An issue is neither frozen nor sent while a source looks broken: it would go out thin,
+    and nobody would be told why (`[digest] hold_when_suspect`, `--accept-suspect`)."""
+    if not config.digest.hold_when_suspect or request.accept_suspect:
+        return
+    suspects = health.suspects()
+    if suspects:
+        named = "; ".join(f"{s.name!r}: {s.suspect}" for s in suspects)
+        option = Period.parse(period).option
+        raise DigestError(
+            f"issue {period} is held while a source looks broken ({named}). Fix the source, or "
+            f"accept what it reads now (`feedsmith sources accept NAME`), and the next run "
+            f"sends it; or send it as it is: `feedsmith digest {option} --send "
+            "--accept-suspect`")
 
 
 def _check_closed(config: Config, period: str, now: datetime, dry_run: bool) -> None:

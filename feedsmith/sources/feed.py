@@ -18,7 +18,7 @@ import lxml.html
 from lxml import etree
 
 from feedsmith.cleantext import clean, html_text
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import EmptyListing, Problem, SourceError
 from feedsmith.sources.item import ListedItem
 
 _DECLARATION = re.compile(r"<!(ENTITY|ELEMENT|ATTLIST|NOTATION)\b", re.IGNORECASE)
@@ -60,7 +60,7 @@ def read_feed(body: bytes, url: str, zone: ZoneInfo,
                               response_headers=headers)
     if not parsed.entries:
         reason = parsed.get("bozo_exception") or "no entries"
-        raise SourceError(f"{url}: not a usable RSS/Atom feed ({reason})")
+        raise EmptyListing(f"{url}: not a usable RSS/Atom feed ({reason})")
     items: list[ListedItem] = []
     problems: list[Problem] = []
     for number, entry in enumerate(parsed.entries, start=1):

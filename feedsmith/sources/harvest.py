@@ -21,9 +21,10 @@ from feedsmith import __version__
 from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
 from feedsmith.config.fingerprint import source_settings
 from feedsmith.entry import Entry, dated
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import EmptyListing, Problem, SourceError
 from feedsmith.identity import category_slug, ids_for, title_key
 from feedsmith.sources import listing
+from feedsmith.sources.health import ListingRead
 from feedsmith.urls import is_http_url, origin
 
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
@@ -43,8 +44,10 @@ class Harvest:
     """
 
     def __init__(self, sink: Callable[[list[Entry]], None] | None = None,
-                 problems: list[Problem] | None = None) -> None:
+                 problems: list[Problem] | None = None,
+                 judge: Callable[[ListingRead], str] | None = None) -> None:
         self.sink = sink
+        self.judge = judge  # why a listing's read looks broken ("" when it does not)
         self.entries: list[Entry] = []
         self.problems: list[Problem] = problems if problems is not None else []  # items left out
         self.failures: list[SourceError] = []  # whole files, pages or sources
@@ -52,6 +55,8 @@ class Harvest:
         self.signatures: dict[str, str] = {}  # stat signatures of files, by path
         self.validators: dict[str, tuple[str, str]] = {}  # URL -> ETag, Last-Modified
         self.failed_sources: dict[str, str] = {}  # name -> first failure
+        self.reads: list[ListingRead] = []  # each listing parsed (or found empty), with figures
+        self.held: dict[str, str] = {}  # listings whose items are held back, and why
         self.files_read = 0  # files and pages parsed
         self.files_unchanged = 0  # skipped: same fingerprint, or 304 Not Modified
         self.seen: set[str] = set()  # ids taken (of this file, if sunk)
@@ -93,6 +98,7 @@ class Harvest:
         """One file's entries, made by a Harvest of its own (in a child process, when a build
         reads several): an item this harvest has already is left out, as `add` leaves it."""
         self.problems.extend(part.problems)
+        self.reads.extend(part.reads)
         for slug, names in part.spellings.items():
             spelt = self.spellings.setdefault(slug, {})
             for name, where in names.items():
@@ -128,6 +134,19 @@ class Harvest:
             self.seen.clear()
             self.aliased.clear()
             self.titles.clear()
+
+    def held_back(self, read: ListingRead) -> bool:
+        """Whether a listing's read looks broken (see `feedsmith.sources.health`): then its
+        items are held back, so that readers never see what a broken layout made of them."""
+        why = self.judge(read) if self.judge else ""
+        if why:
+            self.held[read.listing] = why
+        return bool(why)
+
+    def _with_listing(self, key: str) -> Harvest:
+        """This (one file's) harvest, its reads keyed by the file's key in the store."""
+        self.reads = [read._replace(listing=key) for read in self.reads]
+        return self
 
     def _bounded(self, item: ListedItem, origin: str) -> ListedItem:
         """The item with no field longer than FIELD_LIMITS: one runaway field must not make
@@ -171,15 +190,17 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                  validators: Mapping[str, tuple[str, str]] | None = None,
                  root: Path | None = None,
                  sink: Callable[[list[Entry]], None] | None = None,
-                 signatures: Mapping[str, str] | None = None) -> Harvest:
+                 signatures: Mapping[str, str] | None = None,
+                 judge: Callable[[ListingRead], str] | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
     `known` and `validators` are the store's record of what was merged before (fingerprints by
     file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
     config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
-    `signatures` (by path) let a file whose `stat` did not change go unread.
+    `signatures` (by path) let a file whose `stat` did not change go unread. `judge` says why
+    a listing's read looks broken: its items are then held back (`Harvest.held`).
     """
-    harvest = Harvest(sink)
+    harvest = Harvest(sink, judge=judge)
     fetch_config = fetch_config or FetchConfig()
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
     if web:
@@ -192,7 +213,10 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                           harvest)
             else:
                 _read_files(source, site, known or {}, signatures or {}, harvest, root)
-            if len(harvest.failures) > failed_before:
+            if len(harvest.failures) > failed_before:  # each error names its source
+                harvest.failures[failed_before:] = [
+                    f if str(f).startswith("source ") else type(f)(f"source {source.name!r}: {f}")
+                    for f in harvest.failures[failed_before:]]
                 harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
     harvest.category_warnings()
     return harvest
@@ -200,7 +224,7 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
 
 def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
                 signatures: Mapping[str, str], harvest: Harvest, root: Path | None) -> None:
-    files = _expand(source)
+    files = expand_paths(source)
     if not files:
         harvest.failures.append(SourceError(
             f"source {source.name!r}: no file matches {', '.join(source.paths)}"))
@@ -241,6 +265,8 @@ def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> N
     """What reading one file adds to the harvest."""
     if done.failure is not None:
         harvest.failures.append(done.failure)
+        if done.part is not None:
+            harvest.reads.extend(read._replace(listing=key) for read in done.part.reads)
         return
     if signature:
         harvest.signatures[key] = signature
@@ -250,8 +276,12 @@ def _take_file(harvest: Harvest, key: str, signature: str, done: _FileRead) -> N
             harvest.fingerprints[key] = done.fingerprint
         return
     harvest.files_read += 1
+    part = done.part._with_listing(key)
+    if any(harvest.held_back(read) for read in part.reads):
+        harvest.reads.extend(part.reads)
+        return
     harvest.fingerprints[key] = done.fingerprint
-    harvest.take(done.part)
+    harvest.take(part)
 
 
 class _FileRead(NamedTuple):
@@ -276,8 +306,12 @@ def _read_file(path: Path, settings: bytes, known: str | None, source: SourceCon
     try:
         items, problems, _ = listing.parse_listing(raw, str(path), source, site)
     except SourceError as failure:
-        return _FileRead(fingerprint, failure=failure)
+        part = Harvest()
+        if isinstance(failure, EmptyListing):
+            part.reads.append(ListingRead(str(path), source.name, 0))
+        return _FileRead(fingerprint, part=part, failure=failure)
     part = Harvest(problems=problems)
+    part.reads.append(listing_read(str(path), source.name, items, problems))
     for item in items:
         part.add(item, f"{path}:{item.line}", source, site)
     return _FileRead(fingerprint, part=part)
@@ -307,15 +341,21 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
                                                            page.content_type)
     except SourceError as failure:
         harvest.failures.append(failure)
+        if isinstance(failure, EmptyListing):
+            harvest.reads.append(ListingRead(source.url, source.name, 0))
         return
-    # Validators only for a page that was merged: a page that failed is fetched whole next time.
-    harvest.fingerprints[source.url] = fingerprint
-    harvest.validators[source.url] = (page.etag, page.last_modified)
     more, more_problems = _next_pages(source, site, config, session, allowed, following,
                                       {source.url, page.url})
     items += more
     problems += more_problems
+    read = listing_read(source.url, source.name, items, problems)
+    harvest.reads.append(read)
     harvest.files_read += 1
+    if harvest.held_back(read):
+        return
+    # Validators only for a page that was merged: a page that failed is fetched whole next time.
+    harvest.fingerprints[source.url] = fingerprint
+    harvest.validators[source.url] = (page.etag, page.last_modified)
     harvest.problems.extend(problems)
     for item in items:
         harvest.add(item, f"{source.url} item {item.line}", source, site)
@@ -353,7 +393,16 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
     return items, problems
 
 
-def _expand(source: SourceConfig) -> list[Path]:
+def listing_read(key: str, source: str, items: list[ListedItem],
+                 problems: list[Problem]) -> ListingRead:
+    """The figures of one listing's read, for its health (see `feedsmith.sources.health`)."""
+    return ListingRead(key, source, len(items), len(problems),
+                       links=sum(1 for item in items if item.link),
+                       summaries=sum(1 for item in items if item.summary),
+                       categories=sum(1 for item in items if item.category))
+
+
+def expand_paths(source: SourceConfig) -> list[Path]:
     """The files a source names, each pattern's matches in sorted order, without repeats."""
     paths: dict[Path, None] = {}
     for pattern in source.paths:

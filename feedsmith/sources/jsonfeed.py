@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from feedsmith.cleantext import clean, html_text
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import EmptyListing, Problem, SourceError
 from feedsmith.sources.item import ListedItem
 
 
@@ -25,7 +25,7 @@ def read_json_feed(body: bytes, url: str,
                           "is https://jsonfeed.org/version/1 or /1.1)")
     entries = document.get("items")
     if not isinstance(entries, list) or not entries:
-        raise SourceError(f"{url}: not a usable JSON Feed (no items)")
+        raise EmptyListing(f"{url}: not a usable JSON Feed (no items)")
     items: list[ListedItem] = []
     problems: list[Problem] = []
     for number, entry in enumerate(entries, start=1):

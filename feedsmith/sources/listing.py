@@ -4,7 +4,7 @@ Each reader loads only when a file in its format changed: an unchanged build imp
 from __future__ import annotations
 
 from feedsmith.config import DEFAULT_CATEGORY, SiteConfig, SourceConfig
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import EmptyListing, Problem
 from feedsmith.sources.item import ListedItem
 
 
@@ -47,7 +47,7 @@ def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfi
         items, problems = read_text_listing(decode_text(raw, origin, content_type), origin,
                                             source.language)
     if not items:
-        raise SourceError(
+        raise EmptyListing(
             f"{origin}: no listing item found: expected numbered items (\"1. News\") each with a "
             f"title and a date line such as \"01 December 2023\""
             + (f" ({len(problems)} item(s) left out, e.g. {problems[0]})" if problems else ""))

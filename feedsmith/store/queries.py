@@ -9,7 +9,7 @@ listing page has moved on. Why an item is in the store at all: `feedsmith.store.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import NamedTuple
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from feedsmith.entry import Entry
 from feedsmith.identity import ALL, category_slug
-from feedsmith.store.database import Database, from_utc_text, utc_text
+from feedsmith.store.database import Database, from_utc_text
 from feedsmith.store.merge import SET_META, Merge
 from feedsmith.store.rows import ENTRY_COLUMNS, ENTRY_SELECT, entry_from_row, named
 
@@ -165,27 +165,6 @@ class Store:
     def http_validators(self) -> dict[str, tuple[str, str]]:
         rows = self._db.execute("SELECT url, etag, last_modified FROM http_validators")
         return {url: (etag, modified) for url, etag, modified in rows}
-
-    def record_health(self, names: Iterable[str], failed: dict[str, str], now: datetime) -> None:
-        """Count each source's failed builds in a row (0 again once it is read)."""
-        if not failed and not self.source_health():
-            return  # all well, as before: no transaction, no fsync
-        with self.transaction() as db:
-            for name in names:
-                if name in failed:
-                    db.execute(
-                        "INSERT INTO source_health (name, failures_in_row, last_error, changed_at) "
-                        "VALUES (?, 1, ?, ?) ON CONFLICT (name) DO "
-                        "UPDATE SET failures_in_row = source_health.failures_in_row + 1, last_error = "
-                        "excluded.last_error, changed_at = excluded.changed_at",
-                        (name, failed[name], utc_text(now)))
-                else:
-                    db.execute("DELETE FROM source_health WHERE name = ?", (name,))
-
-    def source_health(self) -> dict[str, tuple[int, str]]:
-        """name -> (failed builds in a row, the last error), for failing sources only."""
-        rows = self._db.execute("SELECT name, failures_in_row, last_error FROM source_health")
-        return {name: (count, error) for name, count, error in rows}
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction() as db:

@@ -143,6 +143,16 @@ MIGRATIONS: tuple[str | Callable[[Database], None], ...] = (
     -- the settings an issue was rendered with, as JSON {"digest.sender": repr, ...} ('' for
     -- issues frozen before): `digest` names those changed since
     ALTER TABLE issues ADD COLUMN settings TEXT NOT NULL DEFAULT '';
+    -- why a source is suspect ('' when it is not), and the suspicion an alert went out about
+    ALTER TABLE source_health ADD COLUMN suspect TEXT NOT NULL DEFAULT '';
+    ALTER TABLE source_health ADD COLUMN alerted TEXT NOT NULL DEFAULT '';
+    -- the figures of each listing's recent reads (see feedsmith.sources.health); suspect:
+    -- why the read looked broken, '' for a normal one
+    CREATE TABLE source_reads (listing TEXT NOT NULL, source TEXT NOT NULL,
+                               read_at TEXT NOT NULL, items INTEGER NOT NULL,
+                               left_out INTEGER NOT NULL, links INTEGER NOT NULL,
+                               summaries INTEGER NOT NULL, categories INTEGER NOT NULL,
+                               suspect TEXT NOT NULL, PRIMARY KEY (listing, read_at));
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -152,6 +162,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = (("entries", "id"), ("aliases", "alias"), ("listing_files", "path"),
           ("pending_feeds", "slug"), ("pending_months", "month"), ("meta", "key"),
           ("month_counts", "month"), ("http_validators", "url"), ("source_health", "name"),
+          ("source_reads", "listing, read_at"),
           ("issues", "month"), ("issue_entries", "entry_id"),
           ("deliveries", "month, recipient"))
 

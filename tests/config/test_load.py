@@ -29,6 +29,7 @@ TABLES = {
                                              1),
     "schedule": lambda text: text + "\n[schedule]\nbogus_setting = 1\n",
     "fetch": lambda text: text + "\n[fetch]\nbogus_setting = 1\n",
+    "alerts": lambda text: text + "\n[alerts]\nbogus_setting = 1\n",
 }
 
 

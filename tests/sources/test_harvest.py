@@ -80,7 +80,10 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
                       "ALTER TABLE entries DROP COLUMN added_in",
                       "ALTER TABLE entries DROP COLUMN seen_in",
                       "ALTER TABLE listing_files DROP COLUMN signature",
-                      "ALTER TABLE issues DROP COLUMN settings"):  # what v6 to v11 added
+                      "ALTER TABLE issues DROP COLUMN settings",
+                      "ALTER TABLE source_health DROP COLUMN suspect",
+                      "ALTER TABLE source_health DROP COLUMN alerted",
+                      "DROP TABLE source_reads"):  # what v6 to v11 added
             db.execute(later)
         db.execute("PRAGMA user_version = 4")
     with open_database(store) as opened:
