@@ -14,6 +14,8 @@ from tests.fixtures.http import Site
 from tests.fixtures.project import Result, query
 from tests.fixtures.smtp import Inbox, set_smtp
 
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
+
 NOW = "2023-12-01T08:00"  # November 2023's issue is due
 SELECTORS = {"item": "li", "title": "a", "date": ".d", "category": ".cat", "summary": ".s"}
 LOGIN = b"""<html><body><form action="/login"><h1>Please sign in</h1>

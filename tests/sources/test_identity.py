@@ -19,6 +19,8 @@ from feedsmith.sources.harvest import read_sources
 from tests.fixtures.http import Site
 from tests.fixtures.project import Result, query
 
+BOTH_ENGINES = True  # each test of a project runs on SQLite and on PostgreSQL (conftest)
+
 FORMATS = ["atom", "rss", "json"]
 
 
@@ -134,6 +136,7 @@ def test_two_titles_under_one_id_are_never_merged_in_silence(
     assert "'Second title' has the same id as 'First title'" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_a_store_keeps_the_ids_an_older_feedsmith_gave_its_feed_items(
         project: Path, cli: Callable[..., Result], web: Site) -> None:
     """feedsmith 0.1 made one entry of every item linking to one page; those ids stay, and the
