@@ -4,6 +4,7 @@ byte from outside it."""
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import subprocess
 import sys
@@ -171,3 +172,45 @@ def test_a_client_that_hangs_up_early_is_no_error(
     assert _get(port, "/index.html")[0] == 200  # still serving
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Error" not in err, err
+
+
+def _raw(port: int, request: bytes) -> tuple[bytes, bytes]:
+    """A request on a bare socket, read to the end: the answer's head and body as sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(request)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+def test_head_sends_the_headers_and_no_body(served: tuple[Path, int]) -> None:
+    folder, port = served
+    head, body = _raw(port, b"HEAD /news.rss HTTP/1.0\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and body == b""
+    size = (folder / "news.rss").stat().st_size
+    assert f"Content-Length: {size}".encode() in head
+    head, body = _raw(port, b"GET /news.rss HTTP/1.0\r\n\r\n")
+    assert body == (folder / "news.rss").read_bytes()
+
+
+def test_validators_follow_the_file(served: tuple[Path, int]) -> None:
+    """Last-Modified is the file's own time; a rewritten file answers its old ETag with 200."""
+    folder, port = served
+    path = folder / "news.atom"
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    _, headers, _ = _get(port, "/news.atom")
+    assert headers["Last-Modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
+    assert _get(port, "/news.atom", headers={
+        "If-Modified-Since": "Tue, 14 Nov 2023 22:13:19 GMT"})[0] == 200  # a second older
+    old = headers["ETag"]
+    path.write_bytes(path.read_bytes() + b"\n")
+    status, fresh, _ = _get(port, "/news.atom", headers={"If-None-Match": old})
+    assert status == 200 and fresh["ETag"] != old
+    assert _get(port, "/news.atom", headers={"If-None-Match": f'W/{fresh["ETag"]}, "x"'})[0] \
+        == 304
+    assert _get(port, "/news.atom", headers={"If-None-Match": "*"})[0] == 304
+    # If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)
+    assert _get(port, "/news.atom", headers={"If-None-Match": old, "If-Modified-Since":
+                                             fresh["Last-Modified"]})[0] == 200
