@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_a_correction_is_the_most_alike_candidate_with_the_same_numbers() -> Non
     assert corrected("ILO report on coops", candidates) is None  # a number went missing
 
 
-def _entry(**changes: str) -> Entry:
+def _entry(**changes: Any) -> Entry:
     moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
     return Entry(id="x", title="T", category="News", published=moment, updated=moment,
                  summary="S", link="https://a.org/x")._replace(**changes)
