@@ -17,3 +17,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if ("project" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_ENGINES", False)
             and not metafunc.definition.get_closest_marker("sqlite_only")):
         metafunc.parametrize("engine", ENGINES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_slugs() -> None:
+    """Category slugs are memoised: each test works them out anew, so that a test exercises the
+    rules rather than a memo an earlier test left (mutation testing forks with it warm)."""
+    from feedsmith.identity import category_slug
+
+    category_slug.cache_clear()

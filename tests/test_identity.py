@@ -107,6 +107,13 @@ def test_a_correction_is_the_most_alike_candidate_with_the_same_numbers() -> Non
     assert corrected("ILO report on coops", candidates) is None  # a number went missing
 
 
+def test_a_correction_needs_nine_tenths_alike_and_the_first_of_equals_wins() -> None:
+    assert corrected("abcdefghik", [("a", "abcdefghij")]) == "a"  # 18/20 alike: just enough
+    assert corrected("abcdefghkk", [("a", "abcdefghij")]) is None  # 16/20
+    assert corrected("abcdefghij", [("first", "abcdefghik"), ("second", "abcdefghix")]) == \
+        "first"
+
+
 def _entry(**changes: Any) -> Entry:
     moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
     return Entry(id="x", title="T", category="News", published=moment, updated=moment,
