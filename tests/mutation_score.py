@@ -1,0 +1,62 @@
+"""The mutation score of the last `tests/mutation` run, per module and in all: killed mutants over
+those that are not equivalent, and every survivor not known to be equivalent, with its diff.
+
+Known equivalent mutants (they change nothing anyone can observe) are listed, with why, in
+docs/mutation.md as "- `mutant name`: why".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MUTMUT = [str(REPO / ".venv" / "bin" / "mutmut")]
+
+
+def main(patterns: list[str]) -> int:
+    listing = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=REPO, check=True,
+                             capture_output=True, text=True).stdout
+    status = {name.strip(): state.strip() for name, _, state in
+              (line.rpartition(": ") for line in listing.splitlines() if ": " in line)}
+    if patterns:
+        status = {n: s for n, s in status.items() if any(fnmatch.fnmatch(n, p) for p in patterns)}
+    equivalent = set(re.findall(r"^- `([^`]+)`", (REPO / "docs" / "mutation.md").read_text(),
+                                re.MULTILINE))
+    counts: dict[str, Counter[str]] = {}
+    survivors = []
+    for name, state in sorted(status.items()):
+        module = name.split(".x", 1)[0]  # "feedsmith.identity.x_link_key__mutmut_3"
+        if state == "survived" and name in equivalent:
+            state = "equivalent"
+        counts.setdefault(module, Counter())[state] += 1
+        if state == "survived":
+            survivors.append(name)
+    total: Counter[str] = Counter()
+    print(f"{'module':<32} {'killed':>7} {'survived':>9} {'equivalent':>11} {'other':>6}  score")
+    for module, count in sorted(counts.items()):
+        total += count
+        print(_row(module, count))
+    print(_row("all", total))
+    for name in survivors:
+        shown = subprocess.run([*MUTMUT, "show", name], cwd=REPO, check=True,
+                               capture_output=True, text=True)
+        diff = [line for line in shown.stdout.splitlines() if line[:1] in "+-"
+                and not line.startswith(("+++", "---"))]
+        print(f"\nsurvived: {name}\n" + "\n".join(f"    {line}" for line in diff))
+    return 0
+
+
+def _row(module: str, count: Counter[str]) -> str:
+    killed, survived = count["killed"], count["survived"]
+    other = sum(count.values()) - killed - survived - count["equivalent"]
+    score = f"{killed / (killed + survived):.1%}" if killed + survived else "-"
+    return f"{module:<32} {killed:>7} {survived:>9} {count['equivalent']:>11} {other:>6}  {score}"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
