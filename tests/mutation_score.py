@@ -2,7 +2,9 @@
 those that are not equivalent, and every survivor not known to be equivalent, with its diff.
 
 Known equivalent mutants (they change nothing anyone can observe) are listed, with why, in
-docs/mutation.md as "- `mutant name`: why".
+docs/mutation.md as "- `mutant name`: why". One kind is recognised by rule rather than by name:
+a mutant that only changes the letter case of an SQL statement outside its quoted literals
+(SQL keywords and unquoted names are case-insensitive in both engines).
 """
 
 from __future__ import annotations
@@ -31,24 +33,44 @@ def main(patterns: list[str]) -> int:
     survivors = []
     for name, state in sorted(status.items()):
         module = name.split(".x", 1)[0]  # "feedsmith.identity.x_link_key__mutmut_3"
-        if state == "survived" and name in equivalent:
+        diff = _diff(name) if state == "survived" else []
+        if state == "survived" and (name in equivalent or _sql_case_only(diff)):
             state = "equivalent"
         counts.setdefault(module, Counter())[state] += 1
         if state == "survived":
-            survivors.append(name)
+            survivors.append((name, diff))
     total: Counter[str] = Counter()
     print(f"{'module':<32} {'killed':>7} {'survived':>9} {'equivalent':>11} {'other':>6}  score")
     for module, count in sorted(counts.items()):
         total += count
         print(_row(module, count))
     print(_row("all", total))
-    for name in survivors:
-        shown = subprocess.run([*MUTMUT, "show", name], cwd=REPO, check=True,
-                               capture_output=True, text=True)
-        diff = [line for line in shown.stdout.splitlines() if line[:1] in "+-"
-                and not line.startswith(("+++", "---"))]
+    for name, diff in survivors:
         print(f"\nsurvived: {name}\n" + "\n".join(f"    {line}" for line in diff))
     return 0
+
+
+def _diff(name: str) -> list[str]:
+    """The lines a mutant removes and adds."""
+    shown = subprocess.run([*MUTMUT, "show", name], cwd=REPO, check=True, capture_output=True,
+                           text=True)
+    return [line for line in shown.stdout.splitlines() if line[:1] in "+-"
+            and not line.startswith(("+++", "---"))]
+
+
+_SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|VALUES|CREATE|ALTER|SET|WHERE|FROM|"
+                  r"CONFLICT|ORDER BY|GROUP BY)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _sql_case_only(diff: list[str]) -> bool:
+    """Whether the mutant only changes the case of SQL outside its quoted literals."""
+    removed = [line[1:] for line in diff if line.startswith("-")]
+    added = [line[1:] for line in diff if line.startswith("+")]
+    return (len(removed) == len(added) > 0 and any(_SQL.search(line) for line in removed)
+            and all(old != new and old.lower() == new.lower()
+                    and _QUOTED.findall(old) == _QUOTED.findall(new)
+                    for old, new in zip(removed, added, strict=True)))
 
 
 def _row(module: str, count: Counter[str]) -> str:

@@ -320,8 +320,7 @@ class Merge:
         row = self._db.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?",
                                (new_id,)).fetchone()
         day = EntryRow._make(row).day
-        entry = entry_from_row(row, ZoneInfo("UTC"))._replace(published=self._now,
-                                                              updated=self._now, home="")
+        entry = entry_from_row(row, ZoneInfo("UTC"))  # `_edit` takes its listed fields only
         old_slug, old_day = self._db.execute(
             "SELECT category_slug, day FROM entries WHERE id = ?", (stored_id,)).fetchone()
         self._db.execute("DELETE FROM entries WHERE id = ?", (new_id,))

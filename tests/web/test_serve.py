@@ -214,3 +214,21 @@ def test_validators_follow_the_file(served: tuple[Path, int]) -> None:
     # If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)
     assert _get(port, "/news.atom", headers={"If-None-Match": old, "If-Modified-Since":
                                              fresh["Last-Modified"]})[0] == 200
+
+
+def test_an_unexpected_error_is_reported_with_the_client_and_a_hang_up_is_not(
+        project: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    server = make_server(project, "127.0.0.1", 0)
+    request = socket.socket()
+    try:
+        for error in (ValueError("a bug in the handler"), ConnectionResetError("gone")):
+            try:
+                raise error
+            except (ValueError, ConnectionResetError):
+                server.handle_error(request, ("127.0.0.9", 4242))
+    finally:
+        request.close()
+        server.server_close()
+    err = capfd.readouterr().err
+    assert "ValueError: a bug in the handler" in err and "('127.0.0.9', 4242)" in err
+    assert "gone" not in err
