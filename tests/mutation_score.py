@@ -34,7 +34,8 @@ def main(patterns: list[str]) -> int:
     for name, state in sorted(status.items()):
         module = name.split(".x", 1)[0]  # "feedsmith.identity.x_link_key__mutmut_3"
         diff = _diff(name) if state == "survived" else []
-        if state == "survived" and (name in equivalent or _sql_case_only(diff)):
+        if state == "survived" and (any(fnmatch.fnmatch(name, known) for known in equivalent)
+                                    or _sql_case_only(diff)):
             state = "equivalent"
         counts.setdefault(module, Counter())[state] += 1
         if state == "survived":
