@@ -124,8 +124,13 @@ def test_a_corrected_title_is_the_same_entry(project: Path) -> None:
     old = next(e for e in _entries(project) if e.title.startswith("My.Coop roll-out"))
     _edit(project / "listings" / "001_8fbb353530fffbeb.txt",
           "My.Coop roll-out trajectory in Myanmar", "My.Coop roll-out trajectories in Myanmar")
+    _edit(project / "listings" / "003_fd667bf2a0372e0d.txt",
+          "The story of a friendship: Juan Somavia and Ivano Barberini",
+          "The story of a friendship: Juan Somavia and Ivano Barbarini")  # a second, elsewhere
     report = _build(project, LATER)
-    assert (report.merge.new, report.merge.corrected, report.merge.changed) == (0, 1, 1)
+    assert (report.merge.new, report.merge.corrected, report.merge.changed) == (0, 2, 2)
+    assert report.stored == 50  # each month counts its entries once
+    assert query(project, "SELECT SUM(entries) FROM month_counts") == [(50,)]
     corrected = next(e for e in _entries(project) if e.id == old.id)
     assert corrected.title == "My.Coop roll-out trajectories in Myanmar"
     assert _build(project, LATER + timedelta(hours=1)).merge.new == 0  # the alias is remembered
