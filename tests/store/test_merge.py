@@ -78,6 +78,21 @@ def test_an_edited_summary_keeps_the_id_gets_a_new_updated_and_rewrites_only_its
     assert all(after[i].updated == before[i].updated for i in after if i != edited.id)
 
 
+def test_edits_in_one_build_each_get_their_own_updated_never_before_the_build(
+        project: Path) -> None:
+    _build(project)
+    listing = project / "listings" / SAMPLE_000
+    for old in ("ILO COOP unit joined", "ILO contributed to the 2023-2024",
+                "ILO participates and contributes"):
+        _edit(listing, old, old + " (corrected)")
+    report = _build(project, LATER)
+    assert report.merge.changed == 3
+    times = sorted(datetime.fromisoformat(e.updated) for e in _entries(project)
+                   if "(corrected)" in e.summary)
+    assert len(times) == len(set(times)) == 3  # readers see three edits, in a stable order
+    assert times[0] >= LATER and times[-1] - times[0] < timedelta(seconds=1)
+
+
 def test_a_relabelled_category_moves_the_entry_between_feeds(project: Path) -> None:
     _build(project)
     _edit(project / "listings" / "004_c6c9b199964335b5.txt", "  2. Video", "  2. Videos")
