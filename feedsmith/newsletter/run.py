@@ -86,9 +86,11 @@ def run_issue(config: Config, period: str, now: datetime,
     with exclusive(config.store, wait), \
             open_database(config.store, create=False) as database:
         ledger = Ledger(database, config.site.timezone)
-        issue = _issue_to_reuse(ledger, config, period, request)
-        if not request.dry_run and (issue is None or request.deliver):
+        frozen = ledger.issue(period)
+        if not request.dry_run and (request.deliver or request.rebuild or frozen is None
+                                    or frozen.number is None):  # before a rebuild discards it
             _hold_if_suspect(SourceHealth(database), config, period, request)
+        issue = _issue_to_reuse(ledger, config, period, request)
         if issue is None:
             report, issue = select_and_freeze(ledger, config, period, now, request.dry_run)
             if issue is None:

@@ -169,3 +169,16 @@ def test_with_hold_off_a_suspect_source_does_not_hold_the_issue(
     web.route("/news", _listing(2))
     assert cli("build").exit_code == 1
     assert cli("digest", "--now", NOW, "--send").exit_code == 0
+
+
+def test_a_held_rebuild_keeps_the_frozen_issue(
+        watched: Path, cli: Callable[..., Result], web: Site) -> None:
+    assert cli("build").exit_code == 0
+    assert cli("digest", "--now", NOW).exit_code == 0  # built, not sent
+    web.route("/news", _listing(2))
+    assert cli("build").exit_code == 1
+    rebuilt = cli("digest", "--now", NOW, "--rebuild")
+    assert rebuilt.exit_code == 1 and "is held while a source looks broken" in rebuilt.stderr
+    assert query(watched, "SELECT month, number FROM issues") == [("2023-11", 1)]
+    again = cli("digest", "--now", NOW)  # the frozen issue's files: written as they were
+    assert again.exit_code == 0 and "(already built, unchanged)" in again.stdout, again.output
