@@ -183,3 +183,18 @@ def test_a_json_feed_is_read_as_a_source(project: Path, cli: Callable[..., Resul
                                                              "Events")
     assert entry.published.startswith("2023-11-15")  # its day in the site's zone (Zurich)
     assert "alert" not in entry.content[0].value
+
+
+def test_an_html_listing_whose_items_link_to_anchors_of_one_page_keeps_them_all(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    items = "".join(f'<li><a href="/news.html#item-{n}">Story {n}</a>'
+                    f'<span class="d">{10 + n} November 2023</span></li>' for n in range(1, 6))
+    web.route("/news.html", f"<html><body><ol>{items}</ol></body></html>".encode())
+    _use_source(project, f'url = "{web.base}/news.html"')
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace(
+        "[output]", '[sources.selectors]\nitem = "li"\ntitle = "a"\ndate = ".d"\n\n[output]', 1))
+    result = cli("build")
+    assert "Entries: 5 new" in result.stdout, result.output
+    links = sorted(e.link for e in feedparser.parse(project / "feeds" / "all.atom").entries)
+    assert links == [f"{web.base}/news.html#item-{n}" for n in range(1, 6)]
