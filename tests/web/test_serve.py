@@ -211,6 +211,9 @@ def test_validators_follow_the_file(served: tuple[Path, int]) -> None:
     assert _get(port, "/news.atom", headers={"If-None-Match": f'W/{fresh["ETag"]}, "x"'})[0] \
         == 304
     assert _get(port, "/news.atom", headers={"If-None-Match": "*"})[0] == 304
+    status, answer, body = _get(port, "/news.atom", headers={"If-None-Match": fresh["ETag"]})
+    assert (status, body) == (304, b"")  # and a 304 names what it stands for (RFC 9110, 15.4.5)
+    assert (answer["ETag"], answer["Last-Modified"]) == (fresh["ETag"], fresh["Last-Modified"])
     # If-None-Match wins over If-Modified-Since (RFC 9110, 13.2.2)
     assert _get(port, "/news.atom", headers={"If-None-Match": old, "If-Modified-Since":
                                              fresh["Last-Modified"]})[0] == 200
