@@ -61,6 +61,8 @@ def test_serve_answers_with_types_and_validators(served: tuple[Path, int], path:
     folder, port = served
     status, headers, body = _get(port, path)
     assert status == 200 and headers["Content-Type"] == media_type
+    assert headers["Cache-Control"] == "no-cache"  # revalidated: a build may change it any time
+    assert headers["X-Content-Type-Options"] == "nosniff"
     name = path.lstrip("/") or "index.html"
     assert body == (folder / name).read_bytes()
     etag, modified = headers["ETag"], headers["Last-Modified"]
@@ -235,3 +237,11 @@ def test_an_unexpected_error_is_reported_with_the_client_and_a_hang_up_is_not(
     err = capfd.readouterr().err
     assert "ValueError: a bug in the handler" in err and "('127.0.0.9', 4242)" in err
     assert "gone" not in err
+
+
+def test_a_file_of_no_known_type_is_served_as_bytes(served: tuple[Path, int]) -> None:
+    folder, port = served
+    (folder / "export.bin").write_bytes(b"\x00\x01")
+    status, headers, body = _get(port, "/export.bin")
+    assert (status, headers["Content-Type"], body) == (200, "application/octet-stream",
+                                                       b"\x00\x01")
