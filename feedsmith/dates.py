@@ -92,6 +92,25 @@ def parse_date_line(line: str, language: str = "en") -> date | None:
     return _parse_date_shape(line, language)
 
 
+# Languages tried for the dates of a listing whose language is not known (`init`), or not the
+# one configured (a hint), most likely first.
+DATE_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
+
+
+def date_language_of(line: str) -> str | None:
+    """The first language in which `line` is a date ("12 septembre 2023" -> "fr"), or None:
+    a hint for a listing read in the wrong language."""
+    return next((language for language in DATE_LANGUAGES
+                 if parse_date_line(line, language) is not None), None)
+
+
+def language_name(language: str) -> str:
+    """"French" for "fr": a language's English name, as messages give it."""
+    from babel import Locale
+
+    return str(Locale.parse(babel_locale(language)).get_display_name("en"))
+
+
 @cache  # only date-shaped lines get here: bounded by the calendar, not by the listing's size
 def _parse_date_shape(line: str, language: str) -> date | None:
     match = _DAY_FIRST.match(line) or _MONTH_FIRST.match(line)

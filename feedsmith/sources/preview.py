@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.config.model import OUTPUT_DIR, OutputConfig, default
-from feedsmith.dates import parse_date_line
+from feedsmith.dates import DATE_LANGUAGES, parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
 from feedsmith.sources.decoding import decode_html
@@ -41,8 +41,6 @@ def check_sources(config: Config) -> list[SourcePreview]:
     return previews
 
 
-# Languages tried for the dates of a new listing, most likely first.
-LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
 
 
 class Detected(NamedTuple):
@@ -128,8 +126,8 @@ def _date_language(raw: bytes, kind: str, content_type: str) -> str:
         texts = raw.decode("utf-8", errors="replace").splitlines()
     lines = [text.strip() for text in texts if text.strip()[-4:].isdigit()]
     counts = {lang: sum(parse_date_line(line, lang) is not None for line in lines)
-              for lang in LANGUAGES}
-    return max(LANGUAGES, key=lambda lang: (counts[lang], lang == "en"))
+              for lang in DATE_LANGUAGES}
+    return max(DATE_LANGUAGES, key=lambda lang: (counts[lang], lang == "en"))
 
 
 def _load(target: str, config_folder: Path) -> tuple[bytes, str, str]:

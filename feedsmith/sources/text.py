@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from feedsmith.cleantext import clean_document
-from feedsmith.dates import parse_date_line
+from feedsmith.dates import date_language_of, language_name, parse_date_line
 from feedsmith.errors import Problem
 from feedsmith.sources.item import ListedItem
 
@@ -95,6 +95,18 @@ def _blocks(text: str) -> list[_Block]:
     return blocks
 
 
+def _other_language(block: _Block, language: str) -> str:
+    """Why a block has no date in `language` when one of its lines is a date in another: the
+    source's `language` is likely wrong ("" when no line is)."""
+    for _, text in block.paragraphs:
+        other = date_language_of(text)
+        if other:
+            return (f"item has no date line in {language_name(language)}, but {text!r} is a date "
+                    f"in {language_name(other)}: set language = \"{other}\" on this source; "
+                    "left out")
+    return ""
+
+
 def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedItem | Problem | None:
     where = f"{origin}:{block.line}"
     date_index, day = next(((i, d) for i, (_, text) in enumerate(block.paragraphs)
@@ -102,6 +114,9 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
     if date_index is None or day is None:
         if len(block.paragraphs) == 1 and _CONTACT.match(block.paragraphs[0][1]):
             return None
+        hint = _other_language(block, language)
+        if hint:
+            return Problem(where, hint)
         if is_last:
             return Problem(where, "item has no date line: the page looks cut off here; left out")
         return Problem(where, "item has no date line such as \"01 December 2023\"; left out "

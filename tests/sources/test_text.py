@@ -97,3 +97,23 @@ def test_every_line_ending_reads_the_same(ending: str) -> None:
     expected, _ = read_text_listing(listing, "x.txt")
     items, problems = read_text_listing(ending.join(listing.split("\n")), "x.txt")
     assert items == expected and len(items) == 2 and problems == []
+
+
+@pytest.mark.parametrize(("configured", "dated", "hint"), [
+    ("en", "12 septembre 2023", 'in French: set language = "fr" on this source'),
+    ("en", "12 de septiembre de 2023", 'in Spanish: set language = "es" on this source'),
+    ("es", "12 septembre 2023", 'in French: set language = "fr" on this source'),
+])
+def test_dates_in_another_language_say_which(configured: str, dated: str, hint: str) -> None:
+    text = f"News\n\n  1. News\n\n    A title\n\n    {dated}\n\n    A summary.\n"
+    items, problems = read_text_listing(text, "listing.txt", configured)
+    assert items == [] and len(problems) == 1
+    assert problems[0].origin == "listing.txt:3"
+    assert f"{dated!r} is a date {hint}" in problems[0].message
+
+
+def test_an_undated_item_in_the_right_language_gets_no_language_hint() -> None:
+    text = "News\n\n  1. Events\n\n    A meeting\n\n    Soon\n\n  2. News\n\n    B\n\n    01 May 2024\n"
+    items, problems = read_text_listing(text, "listing.txt", "en")
+    assert [item.title for item in items] == ["B"]
+    assert "set language" not in problems[0].message
