@@ -93,8 +93,10 @@ def _site(table: Table) -> SiteConfig:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
-        table.fail(f"expected an IANA time zone such as \"Europe/Zurich\", got {zone_name!r}",
-                   "timezone")
+        from zoneinfo import available_timezones
+
+        table.fail(f"expected an IANA time zone such as \"Europe/Zurich\", got {zone_name!r}"
+                   f"{did_you_mean(zone_name, available_timezones())}", "timezone")
     language = _language(table)
     author_name, author_email = _author(table, title)
     icon, logo = (_image(table, key, base_url) for key in ("icon", "logo"))
@@ -168,6 +170,10 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
     paths = table.get("paths", (list, str), [])
     paths = [paths] if isinstance(paths, str) else paths
     if bool(url) == bool(paths):
+        misspelt = sorted(set(table.data) - set(SourceConfig._fields))
+        if misspelt and not url:  # "path" for `paths` is named as such
+            table.fail("unknown key(s): " + ", ".join(
+                f"{key}{did_you_mean(key, {'paths', 'url'})}" for key in misspelt))
         table.fail("give either `paths` (files or globs) or `url`, not both or neither")
     if paths and not all(isinstance(p, str) and p.strip() for p in paths):
         table.fail("expected a non-empty list of file paths or glob patterns", "paths")
@@ -373,6 +379,7 @@ def _schedule(table: Table, site: SiteConfig, cadence: str) -> ScheduleConfig:
 
 def _selectors(table: Table) -> tuple[tuple[str, str], ...]:
     chosen = tuple((key, table.get(key, str)) for key in SELECTOR_KEYS if key in table.data)
+    table.known.update(SELECTOR_KEYS)  # what a misspelt key ("imge") may have meant
     table.done()
     if chosen and not {"item", "title", "date"} <= dict(chosen).keys():
         table.fail("needs at least `item`, `title` and `date` (CSS selectors)")

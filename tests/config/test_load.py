@@ -58,3 +58,21 @@ def test_every_table_the_config_reads_is_covered() -> None:
     """A table added to the config must be added above: its unknown keys need a test too."""
     covered = {name.replace(" 'ilo-coop'", "") for name in TABLES}
     assert _tables(Config) | {"sources", "sources.selectors"} == covered
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (lambda text: text.replace('paths = ["listings/*.txt"]', 'path = ["listings/*.txt"]'),
+     "[sources 'ilo-coop']: unknown key(s): path (did you mean 'paths'?)"),
+    (lambda text: text.replace("[output]", '[sources.selectors]\nitem = "li"\ntitle = "a"\n'
+                                           'date = "time"\nimge = "img"\n\n[output]', 1),
+     "unknown key(s): imge (did you mean 'image'?)"),
+    (lambda text: text.replace('timezone = "Europe/Zurich"', 'timezone = "Europe/Londn"'),
+     "got 'Europe/Londn' (did you mean 'Europe/London'?)"),
+])
+def test_a_first_hours_misspellings_get_a_did_you_mean(
+        project: Path, cli: Callable[..., Result], change: Callable[[str], str],
+        said: str) -> None:
+    config = project / "config.toml"
+    config.write_text(change(config.read_text()))
+    result = cli("check")
+    assert result.exit_code == 1 and said in result.stderr, result.output
