@@ -5,6 +5,7 @@ when it runs: `--help` loads argparse alone, and `build` not the digest's or the
 
 from __future__ import annotations
 
+import errno
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,7 +222,10 @@ def serve(options: Options, bind: str, port: int) -> None:
     try:
         server = make_server(folder, bind, port)
     except OSError as exc:
-        raise FeedsmithError(f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+        taken = exc.errno == errno.EADDRINUSE
+        raise FeedsmithError(f"cannot listen on {bind}:{port}: {exc.strerror}"
+                             + ("; another program uses that port: choose another with --port"
+                                " (--port 0: any free one)" if taken else "")) from None
     print(f"Serving {printing.shown(folder)} at http://{bind}:{server.server_port}/ "
           "(Ctrl-C to stop)")
     try:

@@ -20,7 +20,8 @@ from feedsmith.cli import commands
 from feedsmith.period import MONTH_KEY, WEEK_KEY, Period
 
 ABOUT = """\
-Turn news listing pages into RSS and Atom feeds and a monthly email newsletter.
+Turn news listing pages into RSS, Atom and JSON feeds, a web edition, and a monthly or weekly
+email newsletter.
 
 Start with `feedsmith init URL-OR-FILE` for a config, `feedsmith check` to see what it reads,
 then `feedsmith build`; `feedsmith digest` makes the newsletter, `run-due` (cron) or `schedule`

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import pytest
 from feedsmith.config import load_config
 from feedsmith.pipeline import build
 from feedsmith.web.serve import make_server
+from tests.fixtures.project import Result
 
 
 def _build(project: Path, now: datetime = datetime(2026, 11, 23, tzinfo=UTC)) -> list[str]:
@@ -245,3 +246,16 @@ def test_a_file_of_no_known_type_is_served_as_bytes(served: tuple[Path, int]) ->
     status, headers, body = _get(port, "/export.bin")
     assert (status, headers["Content-Type"], body) == (200, "application/octet-stream",
                                                        b"\x00\x01")
+
+
+def test_a_port_in_use_is_a_clear_error_that_suggests_another(
+        project: Path, cli: Callable[..., Result]) -> None:
+    _build(project)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use; another program uses " \
+           "that port: choose another with --port" in result.stderr
