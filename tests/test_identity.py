@@ -86,6 +86,8 @@ def test_a_feed_items_own_id_wins_and_is_scoped_to_its_source() -> None:
     ("https://a.org/p?fbclid=1&gclid=2&mc_cid=3&mc_eid=4", "https://a.org/p"),
     ("https://a.org/p?utmost=1", "https://a.org/p?utmost=1"),  # not a tracking parameter
     ("https://a.org/p?a=1&&b=2", "https://a.org/p?a=1&b=2"),
+    ("https://a.org/p?utm_source=a=b&id=1", "https://a.org/p?id=1"),  # "=" in a value
+    ("https://a.org/p?utm_source=x?y", "https://a.org/p"),  # "?" in a value
 ])
 def test_what_identifies_a_link(link: str, key: str) -> None:
     assert link_key(link) == key
