@@ -259,3 +259,14 @@ def test_a_port_in_use_is_a_clear_error_that_suggests_another(
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use; another program uses " \
            "that port: choose another with --port" in result.stderr
+
+
+def test_hidden_names_odd_bytes_and_special_files_are_never_served(
+        served: tuple[Path, int]) -> None:
+    folder, port = served
+    (folder / ".alias.html").symlink_to(folder / "index.html")  # hidden by name
+    os.mkfifo(folder / "pipe.txt")  # would block a reader for ever
+    for path in ("/.alias.html", "/index.html%00.txt", "/pipe.txt", "/archive%5c..%5cindex.html"):
+        status, _, _ = _get(port, path)
+        assert status == 404, path
+    assert _get(port, "/index.html")[0] == 200  # and the server still answers
