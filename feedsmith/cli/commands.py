@@ -72,6 +72,10 @@ def check(options: Options, items: int, save: Path | None, against: Path | None)
         _snapshots(config, save, against)
         return
     print(f"Config {config.path}: OK.")
+    from feedsmith.sources.preview import placeholders
+
+    for placeholder in placeholders(config):
+        print(f"warning: {placeholder}", file=sys.stderr)
     previews = check_sources(config)
     for preview in previews:
         printing.source_preview(preview, items)

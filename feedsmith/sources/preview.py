@@ -31,6 +31,25 @@ class SourcePreview:
     failures: list[SourceError] = field(default_factory=list)
 
 
+# What `init` writes where only the user can know the answer (see `placeholders`).
+PLACEHOLDER_BASE_URL = "https://feeds.example.org/"
+PLACEHOLDER_DOMAIN = "example.org"
+
+
+def placeholders(config: Config) -> list[str]:
+    """The settings still as `init` wrote them, which must change before anything is published:
+    ids made under a borrowed domain can never be changed afterwards."""
+    found = []
+    if config.site.base_url == PLACEHOLDER_BASE_URL:
+        found.append(f"[site] base_url is still the placeholder {PLACEHOLDER_BASE_URL!r}: set "
+                     "where the output folder will be published (feeds link to it)")
+    if config.site.id_authority.split(",")[0] == PLACEHOLDER_DOMAIN:
+        found.append(f"[site] id_authority is still the placeholder {config.site.id_authority!r}:"
+                     " set a domain you own, before the first build (every entry id is made "
+                     "from it, and ids never change)")
+    return found
+
+
 def check_sources(config: Config) -> list[SourcePreview]:
     """What each source gives now, as a build would read it (URLs are fetched, unconditionally)."""
     previews = []
@@ -186,8 +205,9 @@ def starter_config(found: Detected, today: date) -> str:
         f'title = "{title}"',
         f'link = "{found.location if is_url else "https://example.org/news"}"'
         + ("" if is_url else "  # CHANGE: the page people read"),
-        'base_url = "https://feeds.example.org/"  # CHANGE: where the output folder is published',
-        f'id_authority = "example.org,{today.year}"  # CHANGE: a domain you own; keep it forever',
+        f'base_url = "{PLACEHOLDER_BASE_URL}"  # CHANGE: where the output folder is published',
+        (f'id_authority = "{PLACEHOLDER_DOMAIN},{today.year}"  # CHANGE: a domain you own; '
+         "keep it forever"),
         'timezone = "UTC"  # CHANGE: the IANA zone the listing\'s dates are meant in',
         f'language = "{found.language}"',
         "",

@@ -52,10 +52,17 @@ def test_init_writes_a_config_that_loads_checks_and_builds(tmp_path: Path,
     loaded = load_config(config)
     assert loaded.sources[0].language == "fr" and loaded.sources[0].format == "text"
     assert Path(loaded.sources[0].paths[0]) == listing.resolve()
-    assert cli("check", config=config).exit_code == 0
+    checked = cli("check", config=config)
+    assert checked.exit_code == 0
+    assert "warning: [site] base_url is still the placeholder" in checked.stderr
+    assert "warning: [site] id_authority is still the placeholder" in checked.stderr
     assert cli("build", config=config).exit_code == 0
     titles = [e.title for e in feedparser.parse(config.parent / "feeds" / "all.atom").entries]
     assert len(titles) == 2
+    config.write_text(config.read_text()
+                      .replace("https://feeds.example.org/", "https://news.coop.test/feeds/")
+                      .replace('id_authority = "example.org,', 'id_authority = "coop.test,'))
+    assert "placeholder" not in cli("check", config=config).stderr
 
 
 def test_init_proposes_selectors_for_an_html_page(tmp_path: Path, cli: Callable[..., Result],
