@@ -43,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:  # Ctrl-C: what was done is committed or rolled back already
         if options.debug:
             raise
-        print("Aborted.", file=sys.stderr)
+        print("Aborted. What was done is kept; running the same command again completes the "
+              "rest (a build writes the feeds left pending, a send goes on with those not yet "
+              "sent).", file=sys.stderr)
         sys.exit(130)  # 128 + SIGINT, as shells report it
     except BrokenPipeError:  # `feedsmith entries | head`: the reader has what it wanted
         if options.debug:

@@ -591,3 +591,19 @@ def test_month_counts_follow_the_entries(project: Path) -> None:
     kept = dict(query(project, "SELECT month, entries FROM month_counts"))
     counted = dict(query(project, "SELECT substr(day, 1, 7), COUNT(*) FROM entries GROUP BY 1"))
     assert kept == counted and kept["2023-11"] == 10
+
+
+def test_a_build_stopped_by_ctrl_c_says_the_next_build_completes_it(
+        project: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the feeds are being written
+
+    monkeypatch.setattr(publish, "publish", interrupted)
+    stopped = cli("build")
+    assert stopped.exit_code == 130 and "Traceback" not in stopped.output
+    assert "running the same command again completes the rest" in stopped.stderr
+    monkeypatch.undo()
+    assert not (project / "feeds" / "all.atom").exists()
+    result = cli("build")
+    assert result.exit_code == 0 and "Entries: 0 new" in result.stdout  # merged before the stop
+    assert len(feedparser.parse(project / "feeds" / "all.atom").entries) == 50
