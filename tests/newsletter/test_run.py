@@ -281,7 +281,8 @@ def test_a_run_killed_while_handing_over_never_resends_by_itself(
     due = cli("run-due", "--now", "2023-12-01T09:00")
     assert due.exit_code == 0 and len(server.messages) == 1
     status = cli("status", "--now", "2023-12-01T09:00")
-    assert f"issue 2023-11 to {OTHER}: outcome unknown, it may have arrived" in status.stdout
+    assert f"issue 2023-11 to {OTHER}: outcome unknown, it may have arrived (the run stopped " \
+           "while handing it over)" in status.stdout
     assert "--resend-unknown" in status.stdout
     resent = cli("digest", "--month", "2023-11", "--send", "--resend-unknown")
     assert resent.exit_code == 0 and "Sent to 1 recipient(s); 1 had it already." in resent.stdout
