@@ -222,6 +222,9 @@ def test_a_server_that_is_down_is_a_clear_error_and_the_next_run_sends(
     assert down.exit_code == 1
     assert "cannot reach SMTP server 127.0.0.1:" in down.stderr
     assert "Traceback" not in down.output
+    status = cli("status", "--now", NOW)  # the reason is kept with the delivery
+    assert f"issue 2023-11 to {GOOD}: failed after 1 attempt(s): cannot reach SMTP server" in \
+        status.stdout
     set_smtp(project, port, [GOOD])
     assert cli("digest", "--month", "2023-11", "--send").exit_code == 0
     assert len(server.to(GOOD)) == 1
