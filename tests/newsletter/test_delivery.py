@@ -85,3 +85,15 @@ def test_a_to_entry_must_hold_exactly_one_address(project: Path, cli: Callable[.
     assert result.exit_code == 1
     assert "[digest] to: expected one email address per entry" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_each_hand_over_counts_as_an_attempt(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [FIRST, SECOND])
+    server.drop_after_data.add(SECOND)
+    assert _send(cli).exit_code == 1
+    again = cli("digest", "--now", NOW, "--month", "2023-11", "--send", "--resend-unknown")
+    assert again.exit_code == 1  # the server hangs up on SECOND again
+    attempts = dict(query(project, "SELECT recipient, attempts FROM deliveries"))
+    assert attempts == {FIRST: 1, SECOND: 2}
