@@ -180,3 +180,20 @@ def test_a_name_the_slug_cannot_spell_gets_a_hash(category: str) -> None:
     slug = category_slug(category)
     assert HEX8.search(slug), slug
     assert len(slug) <= 80 and not slug.startswith("-") and "--" not in slug
+
+
+def test_ids_are_made_as_the_readme_states_so_they_never_change_across_versions() -> None:
+    """`tag:<authority>:<day>/<first 16 hex of sha256(title key)>`, the key being the title's
+    letters and digits, case and accents folded, one space apart: a store made by any version
+    must find its ids again."""
+    import hashlib
+
+    key = "ilo s practical guide to coops 2023"
+    assert title_key("ILO’s “Practical” Guide to Coops, 2023!") == key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    assert entry_id(AUTHORITY, DAY, "ILO’s “Practical” Guide to Coops, 2023!") == \
+        f"tag:{AUTHORITY}:2023-11-14/{digest}"
+    link = hashlib.sha256(b"https://a.org/p#item-1").hexdigest()[:16]
+    assert link_id(AUTHORITY, "https://a.org/p?utm_source=x#item-1") == f"tag:{AUTHORITY}:link/{link}"
+    guid = hashlib.sha256(b"partner\x1f42").hexdigest()[:16]
+    assert guid_id(AUTHORITY, "partner", "42") == f"tag:{AUTHORITY}:guid/{guid}"
