@@ -60,7 +60,7 @@ def _diff(name: str) -> list[str]:
 
 
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|VALUES|CREATE|ALTER|SET|WHERE|FROM|"
-                  r"CONFLICT|ORDER BY|GROUP BY|CASE WHEN)\b|\w+ = \?|\bexcluded\.",
+                  r"CONFLICT|ORDER BY|GROUP BY|CASE WHEN)\b|\w+ = \?|\bexcluded\.|= \w+\.\w+",
                   re.IGNORECASE)
 _QUOTED = re.compile(r"'[^']*'")
 

@@ -189,6 +189,7 @@ def test_each_recipient_gets_its_own_copy_of_the_frozen_issue(
     assert _digest(cli, "--send").exit_code == 0
     delivered = inbox[0].to(GOOD)[0]
     assert delivered["To"] == GOOD
+    assert delivered["Date"] == "Fri, 01 Dec 2023 08:00:00 +0100"  # the site's zone, sent at --now
     frozen = _eml(mail_project)
     assert delivered["Subject"] == frozen["Subject"]
     body, frozen_body = delivered.get_body(("html",)), frozen.get_body(("html",))
@@ -208,6 +209,8 @@ def test_a_refused_recipient_is_recorded_and_retried_by_the_next_run(
     assert len(server.to(GOOD)) == 1 and server.to(BAD) == []
     states = dict(query(project, "SELECT recipient, state FROM deliveries"))
     assert states == {GOOD: "sent", BAD: "failed"}
+    assert f"issue 2023-11 to {BAD}: failed after 1 attempt(s): {BAD}: refused by the server " \
+           "(550 5.1.1 mailbox unavailable)" in cli("status", "--now", NOW).stdout
     server.refuse.clear()
     retry = cli("digest", "--month", "2023-11", "--send")
     assert retry.exit_code == 0
