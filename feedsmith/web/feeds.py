@@ -12,8 +12,8 @@ XML (see `feedsmith.web.serve`).
 
 from __future__ import annotations
 
-import html
 import json
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -106,8 +106,18 @@ def render_rss(feed: Feed, site: SiteConfig) -> bytes:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
         if entry.summary:  # RSS readers read a description as HTML: the text is escaped
-            item.description(html.escape(entry.summary, quote=False))
+            item.description(_as_html(entry.summary))
     return _styled(bytes(generator.rss_str(pretty=True)))
+
+
+_MARKUP = re.compile(r"<|&(?=[#A-Za-z0-9])")
+
+
+def _as_html(text: str) -> str:
+    """Plain text as HTML that reads as the same text: "<" always escaped, "&" where it could
+    start a character reference ("&lt;", "&copy", "&#60"). A lone "&" ("coops & SMEs") stays
+    as it is, which HTML reads as itself, so a feed opened in a browser does not show "&amp;"."""
+    return _MARKUP.sub(lambda match: "&lt;" if match[0] == "<" else "&amp;", text)
 
 
 def render_json(feed: Feed, site: SiteConfig) -> bytes:

@@ -21,8 +21,10 @@ from pathlib import Path
 import feedparser
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
-from feedsmith.config import load_config
+from feedsmith.config import SiteConfig, load_config
+from feedsmith.entry import Entry
 from feedsmith.pipeline import build
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
@@ -193,3 +195,19 @@ def test_build_is_a_library_call_too(project: Path) -> None:
     assert (report.merge.new, report.stored, report.files_read) == (50, 50, 5)
     assert sorted(report.written)[:3] == ["all.atom", "all.json", "all.rss"]
     assert "archive/2023-11.html" in report.written
+
+
+@pytest.mark.parametrize("summary", ["Coops & SMEs", "the &notion of &copy; and &#60;",
+                                     "Write &lt;b&gt; for <b>", "AT&T", "a &"])
+def test_an_rss_summary_reads_as_its_own_text(site: SiteConfig, summary: str) -> None:
+    """RSS readers and browsers read a description as HTML: the text arrives as written, and a
+    lone "&" is not doubled into "&amp;" for someone opening the feed in a browser."""
+    moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
+    entry = Entry(id="tag:example.org,2024:x", title="T", category="News", published=moment,
+                  updated=moment, summary=summary, link="https://news.example.org/x")
+    document = render_rss(Feed("all", None, (entry,)), site)
+    [parsed] = feedparser.parse(document).entries
+    shown = lxml_html.fragment_fromstring(parsed.summary, create_parent="div")
+    assert shown.text_content() == summary and not shown.getchildren()
+    if summary == "Coops & SMEs":
+        assert b"Coops &amp; SMEs" in document and b"&amp;amp;" not in document
