@@ -33,18 +33,23 @@ def _listing(count: int, links: bool = True, start: int = 1) -> bytes:
     return f"<html><body><ol>{items}</ol></body></html>".encode()
 
 
+def use_listing_page(project: Path, url: str) -> Path:
+    """The example's source reads the listing page at `url` (with `SELECTORS`), not its files."""
+    config = project / "config.toml"
+    selectors = "".join(f'{key} = "{value}"\n' for key, value in SELECTORS.items())
+    text = config.read_text().replace('paths = ["listings/*.txt"]', f'url = "{url}"')
+    config.write_text(text.replace("[output]", f"[sources.selectors]\n{selectors}\n[output]", 1))
+    return config
+
+
 @pytest.fixture
 def watched(project: Path, web: Site, inbox: tuple[Inbox, int]) -> Path:
     """The example, reading a 40-item listing page instead of its files, sending its digest and
     its alerts to a real SMTP server."""
     web.route("/news", _listing(40))
     set_smtp(project, inbox[1], ["reader@example.org"])
-    config = project / "config.toml"
-    selectors = "".join(f'{key} = "{value}"\n' for key, value in SELECTORS.items())
-    text = config.read_text().replace('paths = ["listings/*.txt"]',
-                                      f'url = "{web.base}/news"')
-    text = text.replace("[output]", f"[sources.selectors]\n{selectors}\n[output]", 1)
-    config.write_text(text + '\n[alerts]\nto = ["ops@example.org"]\n')
+    config = use_listing_page(project, f"{web.base}/news")
+    config.write_text(config.read_text() + '\n[alerts]\nto = ["ops@example.org"]\n')
     return project
 
 

@@ -9,21 +9,13 @@ from pathlib import Path
 
 from tests.fixtures.http import Site
 from tests.fixtures.project import Result
-from tests.sources.test_health import SELECTORS, _listing
-
-
-def _web_source(project: Path, web: Site) -> Path:
-    config = project / "config.toml"
-    selectors = "".join(f'{key} = "{value}"\n' for key, value in SELECTORS.items())
-    text = config.read_text().replace('paths = ["listings/*.txt"]', f'url = "{web.base}/news"')
-    config.write_text(text.replace("[output]", f"[sources.selectors]\n{selectors}\n[output]", 1))
-    return config
+from tests.sources.test_health import _listing, use_listing_page
 
 
 def test_saved_listings_are_read_again_offline_and_a_changed_selector_fails(
         project: Path, cli: Callable[..., Result], web: Site, tmp_path: Path) -> None:
     web.route("/news", _listing(5))
-    config = _web_source(project, web)
+    config = use_listing_page(project, f"{web.base}/news")
     saved = tmp_path / "snapshots"
     result = cli("check", "--save", str(saved))
     assert result.exit_code == 0, result.output
