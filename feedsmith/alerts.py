@@ -16,18 +16,13 @@ from feedsmith.errors import ConfigError, DeliveryError
 from feedsmith.store.health import SourceHealth, SourceState
 
 
-def pending(states: list[SourceState]) -> list[SourceState]:
-    """Sources whose state is not what the last alert said: newly suspect, or recovered."""
-    return [state for state in states if bool(state.suspect) != bool(state.alerted)]
-
-
 def send_alerts(config: Config, health: SourceHealth, now: datetime) -> tuple[list[str], str]:
     """Send the alerts that are due; the sources alerted about, and what went wrong ("")."""
     import smtplib
 
     from feedsmith.newsletter.mail import bare_address, smtp_session
 
-    due = pending(health.states())
+    due = [state for state in health.states() if state.alert_due]
     if not config.alerts.to or not due:
         return [], ""
     sent: list[str] = []

@@ -138,7 +138,7 @@ def _health_report(config: Config, health: SourceHealth,
     states = health.states()
     alerted: list[str] = []
     failure = ""
-    if config.alerts.to and any(bool(s.suspect) != bool(s.alerted) for s in states):
+    if config.alerts.to and any(state.alert_due for state in states):
         from feedsmith.alerts import send_alerts
 
         alerted, failure = send_alerts(config, health, now)

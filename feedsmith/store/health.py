@@ -29,6 +29,11 @@ class SourceState(NamedTuple):
     figures: str  # its last read's figures, for messages ("" when none)
     alerted: str  # the suspicion an alert went out about ("" when none is outstanding)
 
+    @property
+    def alert_due(self) -> bool:
+        """Whether its state is not what the last alert said: newly suspect, or recovered."""
+        return bool(self.suspect) != bool(self.alerted)
+
     def described(self) -> str:
         """What the build and `status` say of a suspect source, with what to do."""
         return (f"source {self.name!r} looks broken: {self.suspect}; last read: "
