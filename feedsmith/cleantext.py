@@ -43,3 +43,39 @@ def html_text(fragment: str) -> str:
     import lxml.html  # here: only feeds carry HTML, and a no-change build reads none
 
     return clean(lxml.html.fragment_fromstring(fragment, create_parent="div").text_content())
+
+
+# Words after which a full stop does not end a sentence: titles, initials, "No. 8", "e.g.".
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vol", "vs", "etc", "e.g", "i.e", "inc",
+    "ltd", "co", "jr", "sr", "art", "fig", "p", "pp", "u.s", "u.n", "sra", "mme", "m",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+# A full stop, "!" or "?" (and closing quotes) followed by a space: a sentence may end there.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+TITLE_LIMIT = 120  # characters of a title made from a summary, an ellipsis included
+
+
+def first_sentence(text: str, limit: int = TITLE_LIMIT) -> str:
+    """A title for an item its listing gives only a summary: the summary's first sentence, its
+    full stop dropped, cut at a word (with "…") when longer than `limit` characters.
+
+    A full stop after an abbreviation or an initial ("Mr.", "No. 8", "A. Smith") or before a
+    lowercase word does not end the sentence.
+    """
+    text = fold(text)
+    sentence = text
+    for end in _SENTENCE_END.finditer(text):
+        word = text[:end.start()].rsplit(" ", 1)[-1].casefold()
+        following = text[end.end():].lstrip()[:1]
+        if text[end.start()] == "." and (word in _ABBREVIATIONS or len(word) == 1
+                                         or following.islower()):
+            continue
+        sentence = text[:end.end()]
+        break
+    sentence = sentence.rstrip()
+    sentence = sentence.removesuffix(".")
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[:limit - 1].rsplit(" ", 1)[0] if " " in sentence[:limit - 1] else sentence[:limit - 1]
+    return cut.rstrip(" ,;:–—-") + "…"

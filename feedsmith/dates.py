@@ -92,6 +92,16 @@ def parse_date_line(line: str, language: str = "en") -> date | None:
     return _parse_date_shape(line, language)
 
 
+_MONTH_HEADER = re.compile(r"^(?P<month>[^\W\d_]+)\.?,?\s+(?P<year>\d{4})$")
+
+
+def is_month_header(line: str, language: str = "en") -> bool:
+    """Whether a whole line is a month and year ("September 2023", "Août 2023"): how listings
+    head each month's items. Never an item's date, title or category."""
+    match = _MONTH_HEADER.match(line.strip())
+    return match is not None and _fold(match["month"]) in month_numbers(language)
+
+
 # Languages tried for the dates of a listing whose language is not known (`init`), or not the
 # one configured (a hint), most likely first.
 DATE_LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")

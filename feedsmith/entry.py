@@ -44,6 +44,7 @@ class Entry(NamedTuple):
     home: str = ""
     image: str = ""  # an absolute http(s) URL of its picture, if the source gives one
     image_alt: str = ""  # the source's alt text for it ("" when it gave none)
+    title_derived: bool = False  # its listing gave no title: the summary's first sentence
 
     @property
     def day(self) -> date:

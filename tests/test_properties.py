@@ -24,7 +24,8 @@ from feedsmith.config import load_config
 from feedsmith.config.mailbox import PLAIN_MAILBOX, default_sender, email_reads_one_mailbox
 from feedsmith.dates import long_date, month_label
 from feedsmith.errors import ConfigError
-from feedsmith.sources.text import _CREDIT, read_text_listing
+from feedsmith.sources.lines import CREDIT
+from feedsmith.sources.text import read_text_listing
 from feedsmith.web.pages import escape_html
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
@@ -32,7 +33,7 @@ MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augus
 
 words = st.text(alphabet=st.characters(categories=("Lu", "Ll", "Lo")), min_size=1, max_size=10)
 phrases = st.lists(words, min_size=1, max_size=8).map(" ".join).filter(
-    lambda text: not _CREDIT.match(unicodedata.normalize("NFC", text)))
+    lambda text: not CREDIT.match(unicodedata.normalize("NFC", text)))
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ class Harvest:
             id=entry_id, title=item.title, category=category,
             published=moment, updated=moment, summary=item.summary, link=item.link,
             source=source.name, origin=origin, aliases=aliases,
-            language=source.language, image=item.image, image_alt=item.image_alt))
+            language=source.language, image=item.image, image_alt=item.image_alt,
+            title_derived=item.title_derived))
 
     def take(self, part: Harvest) -> None:
         """One file's entries, made by a Harvest of its own (in a child process, when a build

@@ -47,13 +47,13 @@ def read_html_listing(body: str, url: str, language: str,
 
 def _as_text(page: Any, url: str, language: str) -> tuple[list[ListedItem], list[Problem]]:
     text = get_text(lxml.html.tostring(page, encoding="unicode"))
-    items, problems = read_text_listing(text, url, language)
+    items, problems = read_text_listing(text, url, language, other_layouts=False)
     links = {clean(a.text_content()): a.get("href", "") for a in page.iter("a")}
     return [_with_link(item, links.get(item.title, "")) for item in items], problems
 
 
 def _with_link(item: ListedItem, link: str) -> ListedItem:
-    return ListedItem(item.line, item.title, item.day, item.category, item.summary, link)
+    return item._replace(link=link)
 
 
 def _by_selectors(page: Any, url: str, base: str, language: str,

@@ -19,3 +19,5 @@ class ListedItem(NamedTuple):
     image: str = ""  # its picture's absolute URL, and the alt text the source gave it
     image_alt: str = ""
     guid: str = ""  # the id a feed gives the item (Atom id, RSS guid, JSON Feed id), if any
+    # The listing gave no title: `title` is its summary's first sentence (see `first_sentence`)
+    title_derived: bool = False

@@ -1,4 +1,6 @@
-"""The plain-text listing format: what an ILO-style "News, stories and statements" page reads as.
+"""Plain-text listings: what an ILO-style "News, stories and statements" page reads as.
+
+The numbered layout of the samples:
 
     News, stories and statements on cooperatives        <- page heading (ignored)
     April 2022                                          <- section / month heading (ignored)
@@ -9,53 +11,61 @@
 
 An item is every line after its "N." marker that is indented deeper than the marker; a line at or
 left of the marker's indentation is a heading and ends the item, as does a bulleted line ("* Next",
-how a page's pager or menu reads as text). Within an item, paragraphs are
-separated by blank lines (a wrapped paragraph is joined). Before the date come an optional category
-and the title; image credits ("© SEWA 2022") there are dropped. What follows the date is the summary.
+how a page's pager or menu reads as text). Within an item, paragraphs are separated by blank
+lines (a wrapped paragraph is joined); an item without any blank line before its date, as copied
+from a browser, has a paragraph per line. The date line always stands alone. Before the date
+come an optional category and the title; image credits ("© SEWA 2022") there are dropped. What
+follows the date is the summary.
+
+A listing without a single "N." marker is read by `feedsmith.sources.blocks` (the site's other
+layouts): the layout is detected, never configured.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
-from feedsmith.cleantext import clean_document
 from feedsmith.dates import date_language_of, language_name, parse_date_line
 from feedsmith.errors import Problem
+from feedsmith.sources.blocks import read_unnumbered
 from feedsmith.sources.item import ListedItem
+from feedsmith.sources.lines import CREDIT, TextLine, text_lines
 
 # "12. News", or "12." alone with the item's lines below it; any number of digits.
 _MARKER = re.compile(r"^(\d+)\.(?:\s+(\S.*))?$")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Unix, Windows and old Mac files alike
 _BULLET = re.compile(r"^[*•]\s")
-_CREDIT = re.compile(r"^(©|\(c\)\s|copyright\b|photo\s*:|credit\s*:|image\s*:)", re.IGNORECASE)
 # A one-line numbered block such as "1. newsroom@ilo.org" under "Media contact" is not news.
 _CONTACT = re.compile(r"^(\S+@\S+|https?://\S+|\+?[\d ()./-]{6,})$", re.IGNORECASE)
 
 
 @dataclass(slots=True)
 class _Block:
-    """The lines of one numbered item, grouped into (line number, text) paragraphs."""
+    """One numbered item: the text on its marker's line ("News" of "1. News"), if any, and the
+    lines below it."""
 
     line: int
     indent: int
-    paragraphs: list[tuple[int, str]] = field(default_factory=list)
-    open_paragraph: bool = False
+    marked: str = ""
+    lines: list[TextLine] = field(default_factory=list)
 
-    def add(self, number: int, text: str) -> None:
-        if self.open_paragraph:
-            start, before = self.paragraphs[-1]
-            self.paragraphs[-1] = (start, f"{before} {text}")
-        else:
-            self.paragraphs.append((number, text))
-        self.open_paragraph = True
+    def texts(self) -> list[TextLine]:
+        """Its lines, the marker's text first (as a paragraph of its own)."""
+        marked = [TextLine(self.line, self.marked, True, self.indent)] if self.marked else []
+        return marked + self.lines
 
 
 def read_text_listing(
-    text: str, origin: str, language: str = "en"
+    text: str, origin: str, language: str = "en", other_layouts: bool = True
 ) -> tuple[list[ListedItem], list[Problem]]:
-    """Every complete, dated item of a text listing, and a Problem for each one left out."""
-    blocks = _blocks(text)
+    """Every complete, dated item of a text listing, and a Problem for each one left out.
+
+    `other_layouts=False` reads the numbered layout only: the text of an HTML page, whose
+    menus and footers a layout without markers would read as items (its cards are read with
+    selectors instead)."""
+    lines = text_lines(text)
+    blocks = _numbered_blocks(lines)
     items: list[ListedItem] = []
     problems: list[Problem] = []
     for index, block in enumerate(blocks):
@@ -65,54 +75,62 @@ def read_text_listing(
             items.append(item_or_problem)
         elif item_or_problem is not None:
             problems.append(item_or_problem)
+    if not items and other_layouts:  # no numbered item: one of the site's other layouts, or a stray "2023." line
+        other_items, other_problems = read_unnumbered(lines, origin, language)
+        if other_items or not blocks:
+            return other_items, other_problems
     return items, problems
 
 
-def _blocks(text: str) -> list[_Block]:
+def _numbered_blocks(lines: list[TextLine]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
-    for number, raw in enumerate(_LINE_BREAK.split(clean_document(text)), start=1):
-        words = raw.split()
-        if not words:
-            if current:
-                current.open_paragraph = False
-            continue
-        content = " ".join(words)  # fold(), inlined: this loop runs for every line
-        line = raw.expandtabs(4) if "\t" in raw else raw
-        indent = len(line) - len(line.lstrip())
+    for line in lines:
+        content = line.text
         marker = _MARKER.match(content) if content[0].isdigit() else None
         if marker:
-            current = _Block(line=number, indent=indent)
-            if marker[2]:
-                current.add(number, marker[2])
-                current.open_paragraph = False
+            current = _Block(line=line.number, indent=line.indent, marked=marker[2] or "")
             blocks.append(current)
-        elif current and indent > current.indent and not (content[0] in "*•"
-                                                           and _BULLET.match(content)):
-            current.add(number, content)
+        elif current and line.indent > current.indent and not (content[0] in "*•"
+                                                                and _BULLET.match(content)):
+            current.lines.append(line)
         else:  # a heading, a bulleted link list (pagers, menus) or other text outside any item
             current = None
     return blocks
 
 
+def paragraphs(lines: list[TextLine], date_after_blank: bool) -> list[str]:
+    """The lines before a date as paragraphs: wrapped lines joined where blank lines separate
+    paragraphs, a paragraph per line where none does (nor the date from them)."""
+    if not date_after_blank and not any(line.after_blank for line in lines[1:]):
+        return [line.text for line in lines]
+    grouped: list[str] = []
+    for index, line in enumerate(lines):
+        if index and not line.after_blank:
+            grouped[-1] = f"{grouped[-1]} {line.text}"
+        else:
+            grouped.append(line.text)
+    return grouped
+
+
 def _other_language(block: _Block, language: str) -> str:
     """Why a block has no date in `language` when one of its lines is a date in another: the
     source's `language` is likely wrong ("" when no line is)."""
-    for _, text in block.paragraphs:
+    for text in (line.text for line in block.texts()):
         other = date_language_of(text)
         if other:
-            return (f"item has no date line in {language_name(language)}, but {text!r} is a date "
-                    f"in {language_name(other)}: set language = \"{other}\" on this source; "
-                    "left out")
+            return (f"item has no date line in {language_name(language)}, but {text!r} is "
+                    f"a date in {language_name(other)}: set language = \"{other}\" on this "
+                    "source; left out")
     return ""
 
 
 def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedItem | Problem | None:
     where = f"{origin}:{block.line}"
-    date_index, day = next(((i, d) for i, (_, text) in enumerate(block.paragraphs)
-                            if (d := parse_date_line(text, language)) is not None), (None, None))
+    lines = block.texts()
+    date_index, day = _date_line(lines, language)
     if date_index is None or day is None:
-        if len(block.paragraphs) == 1 and _CONTACT.match(block.paragraphs[0][1]):
+        if len(lines) == 1 and _CONTACT.match(lines[0].text):
             return None
         hint = _other_language(block, language)
         if hint:
@@ -121,8 +139,10 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
             return Problem(where, "item has no date line: the page looks cut off here; left out")
         return Problem(where, "item has no date line such as \"01 December 2023\"; left out "
                               "(undated items such as events or vacancies are not news entries)")
-    heading = [text for _, text in block.paragraphs[:date_index] if not _CREDIT.match(text)]
-    summary = " ".join(text for _, text in block.paragraphs[date_index + 1:])
+    marked = [block.marked] if block.marked and date_index else []
+    above = paragraphs(lines[len(marked):date_index], lines[date_index].after_blank)
+    heading = [text for text in marked + above if not CREDIT.match(text)]
+    summary = " ".join(line.text for line in lines[date_index + 1:])
     if not heading:
         return Problem(where, "item has a date but no title before it; left out")
     if len(heading) > 2:
@@ -131,3 +151,9 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
     category = heading[0] if len(heading) == 2 else None
     return ListedItem(line=block.line, title=heading[-1], day=day, category=category,
                       summary=summary)
+
+
+def _date_line(lines: list[TextLine], language: str) -> tuple[int | None, date | None]:
+    """The index of the first line that is a date, and the date."""
+    return next(((index, day) for index, line in enumerate(lines)
+                 if (day := parse_date_line(line.text, language)) is not None), (None, None))

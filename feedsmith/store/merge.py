@@ -39,6 +39,7 @@ class Stored(NamedTuple):
     category_slug: str
     day: str
     seen_in: int  # the merge that last saw it
+    title_derived: int  # 1: its title was made from its summary
 
 
 class MergeResult(NamedTuple):
@@ -124,6 +125,8 @@ class Merge:
             if row.seen_in == self._number:
                 continue  # listed before in this build: the first listing wins
             stored[target] = row._replace(seen_in=self._number)
+            if entry.title_derived and not row.title_derived:  # a made title never replaces
+                entry = entry._replace(title=row.title, title_derived=False)  # a listed one
             if row.content_hash != content_hash(entry) or row.title != entry.title:
                 edits.append((target, entry))
             else:
@@ -214,10 +217,11 @@ class Merge:
         self._db.execute(
             "UPDATE entries SET title = ?, category = ?, category_slug = ?, summary = ?, "
             "link = ?, content_hash = ?, updated = ?, last_seen = ?, origin = ?, image = ?, "
-            "image_alt = ?, seen_in = ? WHERE id = ?",
+            "image_alt = ?, seen_in = ?, title_derived = ? WHERE id = ?",
             (entry.title, entry.category, slug, entry.summary, entry.link, content_hash(entry),
              utc_text(self._now + timedelta(microseconds=self._edits)), self._stamp,
-             entry.origin, entry.image, entry.image_alt, self._number, target))
+             entry.origin, entry.image, entry.image_alt, self._number, int(entry.title_derived),
+             target))
         self._edits += 1
         self._stale_feeds |= {old_slug, slug}
         self._stale_months.add(day[:7])
@@ -282,32 +286,36 @@ class Merge:
         """Turn this merge's new entries that correct the title of a stored entry into edits of
         it, the new id becoming an alias.
 
-        The rule: same listed day, same category, same summary and link, the same numbers in the
-        title, and title keys at least 90 % alike; the stored entry must not itself be on the
-        listings now (two titles listed side by side are two items). Only days that had stored
-        entries are looked at, so a first build costs nothing here.
+        The rule: same listed day, same category, same summary and link, and either the same
+        numbers in the title and title keys at least 90 % alike, or one of the two titles made
+        from the summary (`title_derived`): a listed title replaces a made one, a made one
+        never replaces a listed one. The stored entry must not itself be on the listings now
+        (two titles listed side by side are two items). Only days that had stored entries are
+        looked at, so a first build costs nothing here.
         """
         corrected_days: set[str] = set()
         for chunk in _chunks(sorted(self._older_days)):
-            alike: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+            alike: dict[tuple[str, str, str], list[tuple[str, str, int]]] = {}
             rows = self._db.execute(
-                f"SELECT day, category_slug, content_hash, id, title FROM entries "
+                f"SELECT day, category_slug, content_hash, id, title, title_derived FROM entries "
                 f"WHERE day IN ({_marks(chunk)}) AND added_in != ? AND seen_in != ? ORDER BY id",
                 (*chunk, self._number, self._number))
-            for day, slug, digest, stored_id, title in rows:
-                alike.setdefault((day, slug, digest), []).append((stored_id, title))
+            for day, slug, digest, stored_id, title, derived in rows:
+                alike.setdefault((day, slug, digest), []).append((stored_id, title, derived))
             if not alike:
                 continue
             taken: set[str] = set()
             fresh = self._db.execute(
-                f"SELECT day, category_slug, content_hash, id, title FROM entries "
+                f"SELECT day, category_slug, content_hash, id, title, title_derived FROM entries "
                 f"WHERE day IN ({_marks(chunk)}) AND added_in = ? ORDER BY day, tiebreak DESC",
                 (*chunk, self._number)).fetchall()
-            for day, slug, digest, new_id, title in fresh:
+            for day, slug, digest, new_id, title, derived in fresh:
                 candidates = [c for c in alike.get((day, slug, digest), []) if c[0] not in taken]
-                if candidates and (match := corrected(title, candidates)):
+                made = next((c[0] for c in candidates if c[2] != derived), None)
+                match = made or corrected(title, [(c[0], c[1]) for c in candidates])
+                if match:
                     taken.add(match)
-                    self._adopt(new_id, match)
+                    self._adopt(new_id, match, keep_title=bool(made and derived))
                     corrected_days.add(day)
         for day in sorted(corrected_days):  # close the gaps the adopted entries left
             before = self._db.execute(
@@ -315,8 +323,9 @@ class Merge:
                 (day, self._number)).fetchone()[0]
             self._renumber(day, before + 1)
 
-    def _adopt(self, new_id: str, stored_id: str) -> None:
-        """The entry just added as `new_id` is `stored_id` with a corrected title."""
+    def _adopt(self, new_id: str, stored_id: str, keep_title: bool = False) -> None:
+        """The entry just added as `new_id` is `stored_id` with a corrected title (or, with
+        `keep_title`, the stored one's title made from its summary)."""
         row = self._db.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?",
                                (new_id,)).fetchone()
         day = EntryRow._make(row).day
@@ -327,8 +336,12 @@ class Merge:
         self._db.execute("INSERT INTO aliases (alias, entry_id) VALUES (?, ?)",
                          (new_id, stored_id))
         self._count_months(Counter({day[:7]: -1}))
-        self._edit(stored_id, entry, old_slug, old_day)
         self._new -= 1
+        if keep_title:
+            self._mark_seen([stored_id])
+            self._seen += 1
+            return
+        self._edit(stored_id, entry, old_slug, old_day)
         self._corrected += 1
 
 

@@ -34,6 +34,7 @@ class EntryRow(NamedTuple):
     day: str  # the listed day, YYYY-MM-DD
     image: str
     image_alt: str
+    title_derived: int  # 0 or 1
 
 
 ENTRY_COLUMNS = EntryRow._fields
@@ -58,7 +59,7 @@ def entry_from_row(row: Sequence[Any], zone: ZoneInfo) -> Entry:
                  summary=column.summary, link=column.link, source=column.source,
                  origin=column.origin, language=column.language,
                  home=permalink(column.id, column.day), image=column.image,
-                 image_alt=column.image_alt)
+                 image_alt=column.image_alt, title_derived=bool(column.title_derived))
 
 
 class NewEntryRow(NamedTuple):
@@ -84,6 +85,7 @@ class NewEntryRow(NamedTuple):
     image_alt: str
     added_in: int  # the merge that added it, and the one that last saw it
     seen_in: int
+    title_derived: int
 
 
 def new_entry_row(entry: Entry, day: str, second: int, seen_at: str,
@@ -98,7 +100,8 @@ def new_entry_row(entry: Entry, day: str, second: int, seen_at: str,
         link=entry.link, day=day, tiebreak=second, published=moment, updated=moment,
         content_hash=content_hash(entry), first_seen=seen_at, last_seen=seen_at,
         origin=entry.origin, language=entry.language, image=entry.image,
-        image_alt=entry.image_alt, added_in=merge_number, seen_in=merge_number)
+        image_alt=entry.image_alt, added_in=merge_number, seen_in=merge_number,
+        title_derived=int(entry.title_derived))
 
 
 def insert_statement(table: str, columns: Sequence[str]) -> str:

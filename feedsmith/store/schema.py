@@ -154,6 +154,11 @@ MIGRATIONS: tuple[str | Callable[[Database], None], ...] = (
                                summaries INTEGER NOT NULL, categories INTEGER NOT NULL,
                                suspect TEXT NOT NULL, PRIMARY KEY (listing, read_at));
     """,
+    """
+    -- 1 when the listing gave no title and the title is the summary's first sentence: a title
+    -- listed later replaces it (see feedsmith.store.merge)
+    ALTER TABLE entries ADD COLUMN title_derived INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from feedsmith.cleantext import clean
+from feedsmith.cleantext import TITLE_LIMIT, clean, first_sentence
 from feedsmith.dates import parse_date_line
 from feedsmith.sources.item import ListedItem
 from feedsmith.sources.text import read_text_listing
@@ -53,7 +55,8 @@ def test_listing_edge_cases(listing: Path) -> None:
     items, problems = read_text_listing(listing.read_text(encoding="utf-8"), listing.name,
                                         expected.get("language", "en"))
     seen = [{"line": i.line, "category": i.category, "title": i.title,
-             "date": i.day.isoformat(), "summary": i.summary} for i in items]
+             "date": i.day.isoformat(), "summary": i.summary,
+             **({"derived": True} if i.title_derived else {})} for i in items]
     assert seen == expected["entries"]
     assert [p.origin for p in problems] == [f"{listing.name}:{want['line']}"
                                             for want in expected["problems"]]
@@ -117,3 +120,93 @@ def test_an_undated_item_in_the_right_language_gets_no_language_hint() -> None:
     items, problems = read_text_listing(text, "listing.txt", "en")
     assert [item.title for item in items] == ["B"]
     assert "set language" not in problems[0].message
+
+
+def _unnumbered(text: str) -> str:
+    return re.sub(r"(?m)^(\s*)\d+\.\s+", r"\1", text)
+
+
+def _dashed(text: str) -> str:
+    return re.sub(r"(?m)^(\s*)\d+\.\s+", "-\n", text)
+
+
+def _compact(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if line.strip())
+
+
+@pytest.mark.parametrize("layout", [
+    _unnumbered, _dashed, _compact, lambda text: _compact(_unnumbered(text)),
+    lambda text: _compact(_dashed(text)),
+], ids=["unnumbered", "dashed", "numbered-copied", "unnumbered-copied", "dashed-copied"])
+@pytest.mark.parametrize("listing", SAMPLES, ids=lambda p: p.stem[:3])
+def test_the_samples_in_other_layouts_read_the_same(listing: Path,
+                                                    layout: Callable[[str], str]) -> None:
+    """Each shipped page laid out as the site's other sections do (no numbers, "-" between
+    items, no blank lines as copied from a browser) gives the same items."""
+    text = listing.read_text(encoding="utf-8")
+    expected, _ = read_text_listing(text, listing.name)
+    items, problems = read_text_listing(layout(text), listing.name)
+    assert all(not problem.origin.endswith(":1") for problem in problems)  # the page heading
+    assert [(i.category, i.title, i.day, i.summary) for i in items] == [
+        (i.category, i.title, i.day, i.summary) for i in expected]
+    assert not any(item.title_derived for item in items)
+
+
+def test_untitled_samples_take_the_first_sentence_as_title() -> None:
+    """The samples with only date and summary lines (as the site's oldest pages): every item
+    with a summary is read, titled by its summary's first sentence, and marked so."""
+    listing = SAMPLES[0].read_text(encoding="utf-8")
+    expected, _ = read_text_listing(listing, "x.txt")
+    titles = {item.title for item in expected} | {item.category for item in expected}
+    untitled = "\n".join(line for line in _unnumbered(listing).splitlines()
+                         if line.strip() not in titles)
+    items, problems = read_text_listing(untitled, "x.txt")
+    with_summary = [item for item in expected if item.summary]
+    assert [(i.day, i.summary) for i in items] == [(i.day, i.summary) for i in with_summary]
+    assert all(item.title_derived and item.summary.startswith(item.title.removesuffix("…"))
+               and len(item.title) <= TITLE_LIMIT for item in items)
+    assert all(item.category is None for item in items) and problems == []
+
+
+@pytest.mark.parametrize(("summary", "title"), [
+    ("The ILO met in Geneva. Ten countries came.", "The ILO met in Geneva"),
+    ("Ms. Esim and Dr. A. Smith opened it. Then more.", "Ms. Esim and Dr. A. Smith opened it"),
+    ("Issue No. 8 is out. Read it.", "Issue No. 8 is out"),
+    ("About 300 members, approx. ten per cent. More.", "About 300 members, approx. ten per cent"),
+    ("Why cooperatives? Because they last.", "Why cooperatives?"),
+    ("“A fair deal.” The ILO said so.", "“A fair deal.”"),
+    ("One sentence without a full stop", "One sentence without a full stop"),
+    (("A week-long training workshop on occupational safety, health and decent work, for "
+      "cooperatives of coffee growers in the north of the country"),
+     "A week-long training workshop on occupational safety, health and decent work…"),
+])
+def test_a_title_made_from_a_summary_is_its_first_sentence(summary: str, title: str) -> None:
+    assert first_sentence(summary, limit=82) == title  # cut at a word, never after a comma
+
+
+def test_the_readme_examples_read_as_shown() -> None:
+    """Each example of "How a listing is read", saved as shown (its left column, without the
+    `<-` notes), reads as the README says."""
+    section = (REPO / "README.md").read_text(encoding="utf-8").split(
+        "## How a listing is read")[1].split("\n## ")[0]
+    examples = [re.sub(r"\s*<-.*", "", block) for block in re.findall(r"```\n(.*?)```",
+                                                                       section, re.DOTALL)]
+    read = [read_text_listing(text, "README.md", language)
+            for text, language in zip(examples, ["en", "en", "fr", "en", "es"], strict=True)]
+    assert all(problems == [] for _, problems in read)
+    seen = [[(i.category, i.title, i.day.isoformat(), i.title_derived) for i in items]
+            for items, _ in read]
+    assert seen == [
+        [("News", "ILO supports Occupational Safety and Health", "2022-04-01", False)],
+        [("News", "ILO and ICA sign a memorandum on statistics", "2009-01-12", False),
+         ("Statement", "Statement on the International Day of Cooperatives", "2009-01-09",
+          False)],
+        [("Actualités", "L'OIT soutient les coopératives de femmes au Sénégal", "2023-09-12",
+          False)],
+        [(None, "The ILO COOP Manager Ms. Simel Esim opened the regional meeting in Nairobi",
+          "2010-03-12", True)],
+        [("Noticias", "La OIT presentó un estudio sobre las cooperativas de trabajo",
+          "2023-09-12", True),
+         ("Noticias", "Las cooperativas agrícolas de Paraguay reciben apoyo técnico",
+          "2023-09-05", True)],
+    ]

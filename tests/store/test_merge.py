@@ -607,3 +607,34 @@ def test_a_build_stopped_by_ctrl_c_says_the_next_build_completes_it(
     result = cli("build")
     assert result.exit_code == 0 and "Entries: 0 new" in result.stdout  # merged before the stop
     assert len(feedparser.parse(project / "feeds" / "all.atom").entries) == 50
+
+
+_UNTITLED = ("Cooperative news\n\n12 March 2010\n\nThe ILO opened a regional meeting on "
+             "cooperatives in Nairobi. Fifteen countries took part.\n")
+_TITLED = ("Cooperative news\n\nILO meeting on cooperatives in Nairobi\n\n12 March 2010\n\n"
+           "The ILO opened a regional meeting on cooperatives in Nairobi. Fifteen countries "
+           "took part.\n")
+
+
+def _only_listing(project: Path, text: str) -> None:
+    for sample in (project / "listings").glob("*.txt"):
+        sample.unlink()
+    (project / "listings" / "news.txt").write_text(text, encoding="utf-8")
+
+
+def test_a_title_listed_later_replaces_the_one_made_from_the_summary(project: Path) -> None:
+    _only_listing(project, _UNTITLED)
+    _build(project)
+    [made] = _entries(project)
+    assert made.title == "The ILO opened a regional meeting on cooperatives in Nairobi"
+    _only_listing(project, _TITLED)  # the page now lists its title
+    report = _build(project, LATER)
+    assert (report.merge.new, report.merge.corrected) == (0, 1)
+    [listed] = _entries(project)
+    assert (listed.id, listed.title) == (made.id, "ILO meeting on cooperatives in Nairobi")
+    _only_listing(project, _UNTITLED)  # and a made title never replaces a listed one
+    report = _build(project, LATER + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (0, 0)
+    [kept] = _entries(project)
+    assert (kept.id, kept.title) == (made.id, "ILO meeting on cooperatives in Nairobi")
+    assert _build(project, LATER + timedelta(hours=2)).merge.new == 0
