@@ -6,6 +6,7 @@ Nothing here decides anything; a command calls the library, then one of these.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,10 @@ from feedsmith.period import Period
 
 if TYPE_CHECKING:
     from feedsmith.config import Config
+    from feedsmith.entry import Entry
     from feedsmith.newsletter.run import DigestReport
     from feedsmith.pipeline import BuildReport
+    from feedsmith.sources.item import ListedItem
     from feedsmith.sources.preview import Detected, SourcePreview
     from feedsmith.status import Status
     from feedsmith.store.queries import ListedEntry
@@ -47,8 +50,7 @@ def build_summary(report: BuildReport, output: Path) -> None:
 def source_preview(preview: SourcePreview, items: int) -> None:
     print(f"\nSource {preview.name!r}: {len(preview.entries)} item(s), "
           f"{len(preview.problems)} warning(s), {len(preview.failures)} failure(s).")
-    item_table([(e.category, e.day.isoformat(), e.title, e.link)
-                for e in preview.entries[:items]])
+    item_table(preview.entries[:items])
     for problem in preview.problems:
         print(f"  warning: {problem}")
     for failure in preview.failures:
@@ -61,19 +63,27 @@ def detected(listing: str, found: Detected) -> None:
                  if found.selectors else "")
     print(f"{listing}: {found.kind}, dates in {found.language!r}, {len(found.items)} item(s), "
           f"{len(found.problems)} warning(s){selectors}.")
-    item_table([(i.category or "(none)", i.day.isoformat(), i.title, i.link)
-                for i in found.items[:10]])
+    item_table(found.items[:10])
     for problem in found.problems:
         print(f"  warning: {problem}")
 
 
-def item_table(rows: list[tuple[str, str, str, str]]) -> None:
-    if not rows:
+def item_table(items: Sequence[Entry | ListedItem]) -> None:
+    """Every field read of each item: a row with its date, category, title and link, then its
+    summary, picture and where its title came from, when it has them."""
+    if not items:
         return
     print(f"  {'DATE':<10}  {'CATEGORY':<24}  {'TITLE':<48}  LINK")
-    for category, day, title, link in rows:
-        print(f"  {day:<10}  {_shorten(category, 24):<24}  {_shorten(title, 48):<48}  "
-              f"{link or '-'}")
+    for item in items:
+        print(f"  {item.day.isoformat():<10}  {_shorten(item.category or '(none)', 24):<24}  "
+              f"{_shorten(item.title, 48):<48}  {item.link or '-'}")
+        if item.title_derived:
+            print(f"  {'':<10}  title: made from the summary (no title listed)")
+        if item.summary:
+            print(f"  {'':<10}  summary: {_shorten(item.summary, 72)}")
+        if item.image:
+            alt = f" (alt: {_shorten(item.image_alt, 40)!r})" if item.image_alt else ""
+            print(f"  {'':<10}  image: {item.image}{alt}")
 
 
 def entries(listed: list[ListedEntry], cap: int, long_: bool) -> None:

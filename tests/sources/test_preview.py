@@ -3,10 +3,12 @@ shows what the sources give; neither touches a store or an output folder."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from feedsmith.config import load_config
 from tests.fixtures.http import Site
@@ -99,3 +101,32 @@ def test_init_never_overwrites_a_config(project: Path, cli: Callable[..., Result
     assert result.exit_code == 1
     assert "already exists; `feedsmith init` never overwrites a config" in result.stderr
     assert config.read_bytes() == before
+
+
+LAYOUTS = ["dash_blocks", "date_then_summary", "label_date_summary", "month_headers_credits",
+           "copied_without_blank_lines", "grouped_with_credits", "readme_example"]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_each_text_layout_goes_through_init_check_and_build(
+        tmp_path: Path, cli: Callable[..., Result], layout: str) -> None:
+    """As a new user runs them: `init` on a page of another layout, `check`, then `build`;
+    the feed shows each item with its title, date and category."""
+    listing = DATA / "listings" / f"{layout}.txt"
+    expected = json.loads(listing.with_suffix(".json").read_text(encoding="utf-8"))
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    result = cli("init", str(listing), config=config)
+    assert result.exit_code == 0, result.output
+    language = expected.get("language", "en")
+    assert f"text, dates in '{language}', {len(expected['entries'])} item(s)" in result.stdout
+    checked = cli("check", config=config)
+    assert checked.exit_code == 0, checked.output
+    made = [want for want in expected["entries"] if want.get("derived")]
+    assert checked.stdout.count("title: made from the summary") == len(made)
+    assert cli("build", config=config).exit_code == 0
+    fallback = load_config(config).sources[0].category
+    entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
+    assert [(e.title, e.published[:10], e.tags[0].term) for e in entries] == [
+        (want["title"], want["date"], want["category"] or fallback)
+        for want in expected["entries"]]
