@@ -170,7 +170,7 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
     paths = table.get("paths", (list, str), [])
     paths = [paths] if isinstance(paths, str) else paths
     if bool(url) == bool(paths):
-        misspelt = sorted(set(table.data) - set(SourceConfig._fields))
+        misspelt = sorted(set(table.data) - {*SourceConfig._fields, "fallback_category"})
         if misspelt and not url:  # "path" for `paths` is named as such
             table.fail("unknown key(s): " + ", ".join(
                 f"{key}{did_you_mean(key, {'paths', 'url'})}" for key in misspelt))
@@ -182,9 +182,15 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
     source_format = table.get("format", str, default(SourceConfig, "format"))
     if source_format not in FORMATS:
         table.fail(f"expected one of {', '.join(FORMATS)}, got {source_format!r}", "format")
+    if "category" in table.data and "fallback_category" in table.data:
+        table.fail("give `category` (for a feed: replaces its categories) or "
+                   "`fallback_category` (only for items listed without one), not both")
+    replaces = "category" in table.data
+    fallback = table.get("fallback_category", str, default(SourceConfig, "category")).strip()
     source = SourceConfig(
         name=name, paths=tuple(str(folder / p) for p in paths), url=url,
-        category=table.get("category", str, default(SourceConfig, "category")).strip(),
+        category=table.get("category", str, fallback).strip(),
+        replaces_categories=replaces,
         language=_language(table, language), format=source_format,
         max_pages=table.number("max_pages", default(SourceConfig, "max_pages"), 1, 100),
         allow_origins=tuple(_origin(table, value) for value in _strings(table, "allow_origins", ())),

@@ -42,7 +42,10 @@ class SourceConfig(NamedTuple):
     name: str
     paths: tuple[str, ...] = ()  # absolute file paths or glob patterns
     url: str = ""  # or a listing page / feed on the web (http or https only)
-    category: str = DEFAULT_CATEGORY  # for items listed without a category line
+    # The category of items listed without one; for a feed, given as `category` (not as
+    # `fallback_category`), it replaces the feed's own categories (`replaces_categories`).
+    category: str = DEFAULT_CATEGORY
+    replaces_categories: bool = False
     language: str = "en"  # of the listing's dates
     format: str = "auto"  # "auto", "text", "html" or "feed"
     max_pages: int = 1  # listing pages to follow per run ("next" links)

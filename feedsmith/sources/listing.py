@@ -3,7 +3,7 @@ Each reader loads only when a file in its format changed: an unchanged build imp
 
 from __future__ import annotations
 
-from feedsmith.config import DEFAULT_CATEGORY, SiteConfig, SourceConfig
+from feedsmith.config import SiteConfig, SourceConfig
 from feedsmith.errors import EmptyListing, Problem
 from feedsmith.sources.item import ListedItem
 
@@ -34,7 +34,7 @@ def parse_listing(raw: bytes, origin: str, source: SourceConfig, site: SiteConfi
         from feedsmith.sources.feed import read_feed
 
         items, problems = read_feed(raw, origin, site.timezone, content_type)
-        if source.category != DEFAULT_CATEGORY:  # a configured category re-categorises a feed
+        if source.replaces_categories:  # `category` puts the whole feed in one
             items = [item._replace(category=None) for item in items]
     elif kind == "html":
         from feedsmith.sources.html import read_html_listing

@@ -216,7 +216,7 @@ def starter_config(found: Detected, today: date) -> str:
         f'url = "{found.location}"' if is_url else f'paths = ["{found.location}"]',
         f'format = "{found.kind}"  # detected',
         f'language = "{found.language}"  # of its dates (detected)',
-        'category = "News"  # for items listed without a category',
+        'fallback_category = "News"  # for items listed without a category',
     ]
     if found.selectors:
         lines += ["", f"# CSS selectors that found {len(found.items)} items: check them",

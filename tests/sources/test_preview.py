@@ -130,3 +130,28 @@ def test_each_text_layout_goes_through_init_check_and_build(
     assert [(e.title, e.published[:10], e.tags[0].term) for e in entries] == [
         (want["title"], want["date"], want["category"] or fallback)
         for want in expected["entries"]]
+
+
+def test_init_on_a_feed_keeps_its_categories(tmp_path: Path, cli: Callable[..., Result],
+                                             web: Site) -> None:
+    """The config `init` writes for a feed names its fallback as such: the feed's own
+    categories stay, and only an entry without one takes it."""
+    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>Partner</title>"
+            "<link>https://partner.test/</link><description>d</description>"
+            "<item><title>A</title><link>https://partner.test/a</link><category>Events"
+            "</category><pubDate>Tue, 05 Dec 2023 10:00:00 GMT</pubDate></item>"
+            "<item><title>B</title><link>https://partner.test/b</link>"
+            "<pubDate>Mon, 04 Dec 2023 10:00:00 GMT</pubDate></item></channel></rss>")
+    web.route("/feed.rss", feed.encode(), content_type="application/rss+xml")
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    assert cli("init", f"{web.base}/feed.rss", config=config).exit_code == 0
+    assert 'fallback_category = "News"' in config.read_text()
+    assert cli("build", config=config).exit_code == 0
+    entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
+    assert [(e.title, e.tags[0].term) for e in entries] == [("A", "Events"), ("B", "News")]
+    both = config.read_text().replace('fallback_category = "News"',
+                                      'fallback_category = "News"\ncategory = "Partners"')
+    config.write_text(both)
+    refused = cli("check", config=config)
+    assert refused.exit_code == 1 and "not both" in refused.stderr
