@@ -5,17 +5,20 @@ language and, for an HTML page, selectors, and writes a commented starter config
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from feedsmith.cleantext import clean
 from feedsmith.config import Config, FetchConfig, SiteConfig, SourceConfig
 from feedsmith.config.model import OUTPUT_DIR, OutputConfig, default
 from feedsmith.dates import DATE_LANGUAGES, parse_date_line
 from feedsmith.entry import Entry
 from feedsmith.errors import ConfigError, Problem, SourceError
+from feedsmith.sources.cards import Guess, guess_selectors, short_text
 from feedsmith.sources.decoding import decode_html
 from feedsmith.sources.harvest import Harvest, read_sources
 from feedsmith.sources.item import ListedItem
@@ -72,6 +75,7 @@ class Detected(NamedTuple):
     items: list[ListedItem]
     problems: list[Problem]
     title: str  # a title for the site, from the page if it has one
+    missing: tuple[str, ...] = ()  # optional selector keys the page's cards did not show
 
 
 def detect(target: str, config_folder: Path) -> Detected:
@@ -81,66 +85,44 @@ def detect(target: str, config_folder: Path) -> Detected:
     kind = detect_format(raw, content_type)
     site = SiteConfig("Preview", "https://example.org/", "https://example.org/",
                       "example.org,2024", ZoneInfo("UTC"))
-    language = _date_language(raw, kind, content_type)
+    page = _html_page(raw, content_type, target) if kind == "html" else None
+    language = _date_language(raw, kind, page)
     plain = SourceConfig(name="new", language=language, format=kind)
-    selectors: tuple[tuple[str, str], ...] = ()
-    if kind == "html" and not _count(raw, where, plain, site, content_type):
-        selectors = _guess_selectors(decode_html(raw, content_type), language)
-    source = SourceConfig(name="new", language=language, format=kind, selectors=selectors)
+    guess = Guess()
+    if page is not None and not _count(raw, where, plain, site, content_type):
+        guess = guess_selectors(page, language)
+        if not guess.selectors:
+            raise SourceError(f"{target}: no news items found: neither numbered items nor "
+                              "repeated blocks each holding a date (such as \"01 December "
+                              "2023\" or a <time datetime>); if the page builds its items "
+                              "with a script, see render = \"browser\" in the README, else "
+                              "give [sources.selectors] by hand")
+    source = SourceConfig(name="new", language=language, format=kind, selectors=guess.selectors)
     try:
         items, problems, _ = parse_listing(raw, where, source, site, content_type)
     except SourceError as error:
         raise SourceError(f"{target}: no listing items found in it as {kind}: {error}") from None
-    return Detected(where, kind, language, selectors, items, problems, _page_title(raw, kind))
+    return Detected(where, kind, language, guess.selectors, items, problems,
+                    _page_title(raw, kind, page), guess.missing)
 
 
-def _guess_selectors(page_text: str, language: str) -> tuple[tuple[str, str], ...]:
-    """Selectors for a page whose items are repeated blocks each holding one date: the dates
-    are the elements whose whole text is a date line; an item is the largest block around a
-    date that holds no other date; its title is its first link (else its first heading)."""
-    from collections import Counter
+def _html_page(raw: bytes, content_type: str, target: str) -> Any:
+    """The page as lxml reads it, decoded as the HTML reader decodes it (a UTF-8 page without
+    `<meta charset>` is UTF-8, not Latin-1)."""
+    from lxml import etree, html
 
-    from lxml import html
-
-    page = html.document_fromstring(page_text)
-    dates = [element for element in page.iter() if isinstance(element.tag, str)
-             and (element.get("datetime") or parse_date_line(
-                 " ".join(element.text_content().split()), language))
-             and not any(parse_date_line(" ".join(child.text_content().split()), language)
-                         for child in element)]
-    items: Counter[tuple[str, str, str]] = Counter()
-    for date_element in dates:
-        block = date_element
-        while (parent := block.getparent()) is not None and sum(
-                1 for d in dates if d in parent.iter()) == 1:
-            block = parent
-        title = next(block.iter("a"), None)
-        if title is None:
-            title = next(block.iter("h2", "h3", "h4"), None)
-        if block is not date_element and title is not None:
-            items[(_selector(block), _selector(title), _selector(date_element))] += 1
-    if not items:
-        return ()
-    (item, title, when), _ = items.most_common(1)[0]
-    return (("item", item), ("title", title), ("date", when))
+    try:
+        return html.document_fromstring(decode_html(raw, content_type))
+    except (ValueError, etree.ParserError) as error:
+        raise SourceError(f"{target}: not an HTML page with any content: {error}") from None
 
 
-def _selector(element: Any) -> str:
-    """`tag.class` (its first class), or the tag alone."""
-    classes = (element.get("class") or "").split()
-    return f"{element.tag}.{classes[0]}" if classes else str(element.tag)
-
-
-def _date_language(raw: bytes, kind: str, content_type: str) -> str:
+def _date_language(raw: bytes, kind: str, page: Any) -> str:
     """The language in which most of the page's lines are dates ("en" when none are)."""
     if kind == "feed":
         return "en"  # feed dates are RFC 822 / ISO 8601 whatever the language
-    if kind == "html":
-        from lxml import html
-
-        page = html.document_fromstring(decode_html(raw, content_type))
-        texts = [" ".join(element.text_content().split()) for element in page.iter()
-                 if isinstance(element.tag, str)]
+    if page is not None:
+        texts = [short_text(element) for element in page.iter() if isinstance(element.tag, str)]
     else:
         texts = raw.decode("utf-8", errors="replace").splitlines()
     lines = [text.strip() for text in texts if text.strip()[-4:].isdigit()]
@@ -175,26 +157,42 @@ def _count(raw: bytes, where: str, source: SourceConfig, site: SiteConfig,
     return 0
 
 
-def _page_title(raw: bytes, kind: str) -> str:
+def _page_title(raw: bytes, kind: str, page: Any) -> str:
     if kind == "text":
         first = next((line.strip() for line in raw.decode("utf-8", "replace").splitlines()
                       if line.strip()), "")
-        return first[:100]
-    from lxml import etree, html
+        return clean(first)[:100]
+    from lxml import etree
 
-    with contextlib.suppress(ValueError, etree.ParserError, etree.XMLSyntaxError):
-        tree = html.document_fromstring(raw) if kind == "html" else etree.fromstring(
-            raw, etree.XMLParser(resolve_entities=False, no_network=True, recover=True))
-        for element in tree.iter():
-            if isinstance(element.tag, str) and element.tag.rpartition("}")[2] == "title":
-                return " ".join((element.text or "").split())[:100]
+    tree = page
+    if tree is None:
+        with contextlib.suppress(ValueError, etree.XMLSyntaxError):
+            tree = etree.fromstring(raw, etree.XMLParser(resolve_entities=False,
+                                                         no_network=True, recover=True))
+    for element in tree.iter() if tree is not None else ():
+        if isinstance(element.tag, str) and element.tag.rpartition("}")[2] == "title":
+            return clean(element.text or "")[:100]
     return ""
+
+
+def _toml(text: str) -> str:
+    """`text` as a TOML basic string: JSON's escapes are TOML's (DEL, which TOML also refuses
+    raw and a page title may hold, is dropped)."""
+    return json.dumps(text.replace("\x7f", ""), ensure_ascii=False)
+
+
+# For the optional selectors a page's cards did not show: an example, and what it finds.
+_HINTS = {
+    "category": ("span.category", "each item's category, inside the item"),
+    "summary": ("p.summary", "each item's teaser or summary, inside the item"),
+    "image": ("img", "each item's picture, inside the item"),
+}
 
 
 def starter_config(found: Detected, today: date) -> str:
     """A commented config.toml for the detected listing: it loads as it is, and says what to
     change before publishing."""
-    title = found.title.replace("\\", "").replace('"', "'") or "My listing"
+    title = found.title or "My listing"
     is_url = is_http_url(found.location)
     lines = [
         f"# feedsmith config, written by `feedsmith init` on {today:%Y-%m-%d} for",
@@ -202,7 +200,7 @@ def starter_config(found: Detected, today: date) -> str:
         "# the source gives and `feedsmith build` writes the feeds. The README lists every key.",
         "",
         "[site]",
-        f'title = "{title}"',
+        f"title = {_toml(title)}",
         f'link = "{found.location if is_url else "https://example.org/news"}"'
         + ("" if is_url else "  # CHANGE: the page people read"),
         f'base_url = "{PLACEHOLDER_BASE_URL}"  # CHANGE: where the output folder is published',
@@ -213,7 +211,7 @@ def starter_config(found: Detected, today: date) -> str:
         "",
         "[[sources]]",
         'name = "listing"',
-        f'url = "{found.location}"' if is_url else f'paths = ["{found.location}"]',
+        f"url = {_toml(found.location)}" if is_url else f"paths = [{_toml(found.location)}]",
         f'format = "{found.kind}"  # detected',
         f'language = "{found.language}"  # of its dates (detected)',
         'fallback_category = "News"  # for items listed without a category',
@@ -221,7 +219,9 @@ def starter_config(found: Detected, today: date) -> str:
     if found.selectors:
         lines += ["", f"# CSS selectors that found {len(found.items)} items: check them",
                   "[sources.selectors]"]
-        lines += [f'{key} = "{value}"' for key, value in found.selectors]
+        lines += [f"{key} = {_toml(value)}" for key, value in found.selectors]
+        lines += [f"# {key} = {_toml(_HINTS[key][0])}  # not found: {_HINTS[key][1]}"
+                  for key in found.missing]
     lines += ["", "[output]", f'dir = "{OUTPUT_DIR}"',
               f"max_entries = {default(OutputConfig, 'max_entries')}", ""]
     return "\n".join(lines)

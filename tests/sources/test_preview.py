@@ -4,6 +4,7 @@ shows what the sources give; neither touches a store or an output folder."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,3 +156,82 @@ def test_init_on_a_feed_keeps_its_categories(tmp_path: Path, cli: Callable[..., 
     config.write_text(both)
     refused = cli("check", config=config)
     assert refused.exit_code == 1 and "not both" in refused.stderr
+
+
+def test_init_reads_a_page_of_cards(tmp_path: Path, cli: Callable[..., Result],
+                                    web: Site) -> None:
+    """Cards as news sites write them: the image's link before the heading's, a badge, a
+    <time datetime>, a teaser; class names such as `md:flex`, `w-1/2` and `#1` on the way."""
+    web.route("/news", (DATA / "web" / "cards.html").read_bytes())
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    result = cli("init", f"{web.base}/news", config=config)
+    assert result.exit_code == 0, result.output
+    selectors = dict(load_config(config).sources[0].selectors)
+    assert selectors == {"item": "article.card", "title": "h3.card__title a", "date": "time",
+                         "category": "a.badge", "summary": "p.card__teaser",
+                         "image": "img"}
+    checked = cli("check", config=config)
+    assert checked.exit_code == 0 and "summary: Delegates from forty countries" in checked.stdout
+    assert f"image: {web.base}/img/cooperative-week.jpg" in checked.stdout
+    assert cli("build", config=config).exit_code == 0
+    entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
+    assert [(e.title, e.tags[0].term, e.link, e.published[:10]) for e in entries] == [
+        ("Cooperative Week gathers 400 members in Geneva", "Event report",
+         f"{web.base}/news/cooperative-week", "2024-03-12"),
+        ("ILO and ICA agree on cooperative statistics", "News",
+         f"{web.base}/news/ilo-ica-statistics", "2024-03-05"),
+        ("Women’s cooperatives lead the recovery in Nepal", "Feature",
+         f"{web.base}/news/women-nepal", "2024-02-27"),
+        ("Platform cooperatives: a fairer digital economy?", "News",
+         f"{web.base}/news/platform-coops", "2024-02-20"),
+    ]
+    assert entries[0].summary.startswith("Delegates from forty countries")
+
+
+def test_init_writes_hints_for_what_the_cards_do_not_show(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    page = (DATA / "web" / "cards.html").read_text(encoding="utf-8")
+    for pattern in (r'<a class="badge[^>]*>[^<]*</a>', r'<p class="card__teaser">[^<]*</p>',
+                    r"<img [^>]*>"):
+        page = re.sub(pattern, "", page)
+    web.route("/news", page.encode())
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    assert cli("init", f"{web.base}/news", config=config).exit_code == 0
+    written = config.read_text(encoding="utf-8")
+    for key in ("category", "summary", "image"):
+        assert re.search(rf"^# {key} = \S+  # not found: ", written, re.MULTILINE), key
+    assert dict(load_config(config).sources[0].selectors).keys() == {"item", "title", "date"}
+
+
+@pytest.mark.parametrize(("body", "content_type", "says"), [
+    (b"", "text/html", "not an HTML page with any content"),
+    (b"<html><body><p>Welcome</p><a href='/a'>About</a></body></html>", "text/html",
+     "no news items found: neither numbered items nor repeated blocks each holding a date"),
+])
+def test_init_on_a_page_without_items_says_why(tmp_path: Path, cli: Callable[..., Result],
+                                               web: Site, body: bytes, content_type: str,
+                                               says: str) -> None:
+    web.route("/news", body, content_type=content_type)
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    result = cli("init", f"{web.base}/news", config=config)
+    assert result.exit_code == 1 and says in result.stderr
+    assert "Traceback" not in result.output and "configured selectors" not in result.output
+    assert not config.exists()
+
+
+def test_init_decodes_the_page_as_the_reader_does_and_writes_valid_toml(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    """A UTF-8 page without <meta charset> is not Latin-1; a control character or a quote in
+    its title does not break the config."""
+    page = (DATA / "web" / "cards.html").read_text(encoding="utf-8").replace(
+        '<meta charset="utf-8"><title>Cooperatives – news</title>',
+        '<title>Coopératives \x07"news" \\ all</title>')
+    web.route("/news", page.encode("utf-8"), content_type="text/html")
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    assert cli("init", f"{web.base}/news", config=config).exit_code == 0
+    assert load_config(config).site.title == 'Coopératives "news" \\ all'
+    assert cli("check", config=config).exit_code == 0
