@@ -194,7 +194,17 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
         language=_language(table, language), format=source_format,
         max_pages=table.number("max_pages", default(SourceConfig, "max_pages"), 1, 100),
         allow_origins=tuple(_origin(table, value) for value in _strings(table, "allow_origins", ())),
-        selectors=_selectors(table.table("selectors")))
+        selectors=_selectors(table.table("selectors")),
+        render=table.get("render", str, default(SourceConfig, "render")),
+        wait_for=table.get("wait_for", str, default(SourceConfig, "wait_for")).strip())
+    if source.render not in ("", "browser"):
+        table.fail(f"expected \"browser\" (or no render), got {source.render!r}", "render")
+    if source.render and not source.url:
+        table.fail("render = \"browser\" loads a page from the web: give the source a `url`")
+    if source.wait_for and not source.render:
+        table.fail("wait_for is for a page rendered in a browser: set render = \"browser\" too")
+    if source.wait_for:
+        _check_selector(table, "wait_for", source.wait_for)
     table.done()
     return source
 
@@ -389,18 +399,21 @@ def _selectors(table: Table) -> tuple[tuple[str, str], ...]:
     table.done()
     if chosen and not {"item", "title", "date"} <= dict(chosen).keys():
         table.fail("needs at least `item`, `title` and `date` (CSS selectors)")
-    if not chosen:  # lxml and cssselect load only for a source with selectors
-        return chosen
+    for key, selector in chosen:
+        _check_selector(table, key, selector)
+    return chosen
+
+
+def _check_selector(table: Table, key: str, selector: str) -> None:
+    # lxml and cssselect load only for a source with selectors
     from cssselect import SelectorError
     from cssselect.xpath import ExpressionError
     from lxml.cssselect import CSSSelector
 
-    for key, selector in chosen:
-        try:
-            CSSSelector(selector)
-        except (SelectorError, ExpressionError) as exc:
-            table.fail(f"{key} = {selector!r} is not a CSS selector this reader knows: {exc}")
-    return chosen
+    try:
+        CSSSelector(selector)
+    except (SelectorError, ExpressionError) as exc:
+        table.fail(f"{key} = {selector!r} is not a CSS selector this reader knows: {exc}")
 
 
 def _fetch(table: Table, site: SiteConfig) -> FetchConfig:
@@ -414,6 +427,7 @@ def _fetch(table: Table, site: SiteConfig) -> FetchConfig:
         user_agent=table.get("user_agent", str, f"feedsmith (+{site.base_url})"),
         retries=table.number("retries", defaults.retries, 0, 10),
         max_bytes=table.number("max_bytes", defaults.max_bytes, 1_000, 1_000_000_000),
-        max_redirects=table.number("max_redirects", defaults.max_redirects, 0, 20), **seconds)
+        max_redirects=table.number("max_redirects", defaults.max_redirects, 0, 20),
+        browser=table.get("browser", str, defaults.browser).strip(), **seconds)
     table.done()
     return fetch

@@ -52,6 +52,10 @@ class SourceConfig(NamedTuple):
     selectors: tuple[tuple[str, str], ...] = ()  # CSS selectors for HTML, by SELECTOR_KEYS
     # Origins besides the URL's own that its redirects and next pages may lead to.
     allow_origins: tuple[str, ...] = ()
+    # "browser": load the page in headless Chromium, for items a script adds (see
+    # `feedsmith.sources.render`), waiting for `wait_for` (a CSS selector) to match.
+    render: str = ""
+    wait_for: str = ""
 
 
 class FetchConfig(NamedTuple):
@@ -63,6 +67,7 @@ class FetchConfig(NamedTuple):
     backoff: float = 1.0  # seconds before the first retry, doubled each time
     max_bytes: int = 5_000_000
     max_redirects: int = 5
+    browser: str = ""  # Chromium for sources with render = "browser" ("": found on PATH)
 
 
 class OutputConfig(NamedTuple):

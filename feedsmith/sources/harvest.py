@@ -32,6 +32,7 @@ from feedsmith.urls import is_http_url, origin
 if TYPE_CHECKING:
     import httpx
 
+    from feedsmith.sources.fetch import Fetched
     from feedsmith.sources.item import ListedItem
 
 
@@ -322,13 +323,10 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
               validators: Mapping[str, tuple[str, str]], config: FetchConfig,
               session: httpx.Client | None, harvest: Harvest) -> None:
     """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
-    from feedsmith.sources.fetch import fetch
-
-    assert session is not None
     allowed = {origin(source.url), *source.allow_origins}
     try:
-        page = fetch(session, source.url, config, source.name, allowed,
-                     validators.get(source.url, ("", "")))
+        page = _get(source, session, source.url, config, allowed,
+                    validators.get(source.url, ("", "")))
         if page.not_modified:
             harvest.files_unchanged += 1
             return
@@ -364,12 +362,10 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
 
 
 def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
-                session: httpx.Client, allowed: set[str], following: str | None,
+                session: httpx.Client | None, allowed: set[str], following: str | None,
                 visited: set[str]) -> tuple[list[ListedItem], list[Problem]]:
     """The items of up to `max_pages - 1` pages the listing links as "next", each within the
     allowed origins; a page that fails ends the walk, keeping the pages before it."""
-    from feedsmith.sources.fetch import fetch
-
     items: list[ListedItem] = []
     problems: list[Problem] = []
     for number in range(2, source.max_pages + 1):
@@ -382,7 +378,7 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
             break
         visited.add(following)
         try:
-            more = fetch(session, following, config, source.name, allowed)
+            more = _get(source, session, following, config, allowed)
             extra, extra_problems, following = listing.parse_listing(
                 more.body, more.url, source, site, more.content_type)
         except SourceError as failure:
@@ -392,6 +388,19 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
         items += extra
         problems += extra_problems
     return items, problems
+
+
+def _get(source: SourceConfig, session: httpx.Client | None, url: str, config: FetchConfig,
+         allowed: set[str], validators: tuple[str, str] = ("", "")) -> Fetched:
+    """A page of a web source: fetched, or loaded in a browser for `render = "browser"`."""
+    if source.render:
+        from feedsmith.sources.render import render
+
+        return render(source, url, config, allowed)
+    from feedsmith.sources.fetch import fetch
+
+    assert session is not None
+    return fetch(session, url, config, source.name, allowed, validators)
 
 
 def listing_read(key: str, source: str, items: list[ListedItem],

@@ -1,0 +1,186 @@
+"""`render = "browser"`: a listing whose items a script adds, read in the system's headless
+Chromium through the CLI, with the origin rules of plain fetching."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.fixtures.http import Site
+from tests.fixtures.project import Result
+from tests.fixtures.system import require
+
+ITEMS = [{"title": "Cooperatives meet in Geneva", "date": "2024-03-12", "link": "/news/geneva"},
+         {"title": "A guide to cooperative statistics", "date": "2024-03-05",
+          "link": "/news/statistics"}]
+
+# The shell most script-built news pages are: an empty container, filled after load from data
+# a script brings (here a script element: other origins need no CORS headers for one).
+SHELL = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>News</title>
+<script src="ITEMS"></script></head>
+<body><main id="news"><p>Loading…</p></main>
+<script>
+setTimeout(function () {
+  var main = document.getElementById("news");
+  main.innerHTML = "";
+  (window.NEWS || []).forEach(function (item) {
+    var card = document.createElement("article");
+    card.className = "card";
+    card.innerHTML = '<h3><a href="' + item.link + '">' + item.title + '</a></h3>' +
+      '<time datetime="' + item.date + '">' + item.date + '</time>';
+    main.appendChild(card);
+  });
+}, 300);
+</script></body></html>"""
+DATA = f"window.NEWS = {json.dumps(ITEMS)};".encode()
+
+
+def _config(folder: Path, url: str, extra: str = "", fetch: str = "") -> Path:
+    config = folder / "config.toml"
+    config.write_text(f"""
+[site]
+title = "Rendered"
+link = "{url}"
+base_url = "https://feeds.coop.test/"
+id_authority = "coop.test,2024"
+timezone = "UTC"
+
+[[sources]]
+name = "script-built"
+url = "{url}"
+render = "browser"
+wait_for = "article.card"
+{extra}
+
+[sources.selectors]
+item = "article.card"
+title = "h3 a"
+date = "time"
+
+[fetch]
+timeout = 8
+retries = 0
+{fetch}
+
+[output]
+dir = "feeds"
+""", encoding="utf-8")
+    return config
+
+
+@pytest.fixture(autouse=True)
+def chromium() -> str:
+    return require("chromium", "render = \"browser\" loads pages in the system's Chromium")
+
+
+def test_a_page_whose_items_a_script_adds_is_read_in_the_browser(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    config = _config(tmp_path, f"{web.base}/news")
+    result = cli("build", config=config)
+    assert result.exit_code == 0, result.output
+    entries = feedparser.parse(tmp_path / "feeds" / "all.atom").entries
+    assert [(e.title, e.link, e.published[:10]) for e in entries] == [
+        (item["title"], f"{web.base}{item['link']}", item["date"]) for item in ITEMS]
+    assert web.hits["/items.js"] == 1
+    # Read as plain HTML, the same page is the empty shell.
+    config.write_text(config.read_text().replace('render = "browser"\nwait_for = "article.card"',
+                                                 ""))
+    plain = cli("check", config=config)
+    assert plain.exit_code == 1, plain.output
+    assert "Source 'script-built': 0 item(s)" in plain.stdout
+
+
+def test_requests_to_other_origins_are_refused_unless_allowed(
+        tmp_path: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
+    web.route("/news", SHELL.replace("ITEMS", f"{other_web.base}/items.js").encode())
+    other_web.route("/items.js", DATA, content_type="text/javascript")
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 3")
+    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    refused = cli("build", config=config)
+    assert refused.exit_code == 1
+    assert "nothing matched wait_for = 'article.card' within 3 s" in refused.stderr
+    assert f"refused, such as {other_web.base}/items.js: see allow_origins" in refused.stderr
+    assert other_web.hits.get("/items.js", 0) == 0  # never left the browser
+    allowed = _config(tmp_path, f"{web.base}/news", f'allow_origins = ["{other_web.base}"]')
+    result = cli("build", config=allowed)
+    assert result.exit_code == 0, result.output
+    assert len(feedparser.parse(tmp_path / "feeds" / "all.atom").entries) == 2
+
+
+def test_a_page_that_never_adds_its_items_fails_within_the_timeout(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
+    web.route("/items.js", b"window.NEWS = [];", content_type="text/javascript")
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 2")
+    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    result = cli("build", config=config)
+    assert result.exit_code == 1
+    assert ("source 'script-built': " f"{web.base}/news: nothing matched wait_for = "
+            "'article.card' within 2 s ([fetch] timeout)") in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_without_playwright_the_error_says_what_to_install(
+        tmp_path: Path, cli: Callable[..., Result], web: Site,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    web.route("/news", SHELL.encode())
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # as if not installed
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 1
+    assert "render = \"browser\" needs Playwright: pip install 'feedsmith[browser]'" in \
+        result.stderr
+    assert web.hits.get("/news", 0) == 0
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (('url = "URL"\nrender', 'paths = ["x.html"]\nrender'), "give the source a `url`"),
+    (('render = "browser"\n', ""), "set render = \"browser\" too"),
+    (('render = "browser"', 'render = "chrome"'), "expected \"browser\" (or no render)"),
+    (('wait_for = "article.card"', 'wait_for = "article..card"'), "not a CSS selector"),
+])
+def test_render_settings_are_checked(tmp_path: Path, cli: Callable[..., Result],
+                                     change: tuple[str, str], says: str) -> None:
+    config = _config(tmp_path, "URL")
+    text = config.read_text().replace('link = "URL"', 'link = "https://coop.test/"')
+    config.write_text(text.replace(*change).replace('url = "URL"', 'url = "https://coop.test/"'))
+    result = cli("check", config=config)
+    assert result.exit_code == 1 and says in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", ("data:text/html,<article class=card>"
+                                    "<h3><a href=/x>Planted</a></h3><time datetime=2024-01-01>"
+                                    "x</time></article>"), "OTHER/news"])
+def test_a_script_never_takes_the_reader_off_the_allowed_origins(
+        tmp_path: Path, cli: Callable[..., Result], web: Site, other_web: Site,
+        target: str) -> None:
+    target = target.replace("OTHER", other_web.base)
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").replace(
+        "setTimeout(", f"location.href = {json.dumps(target)}; setTimeout(").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    other_web.route("/news", SHELL.replace("ITEMS", f"{other_web.base}/items.js").encode())
+    other_web.route("/items.js", b"window.NEWS = [{title: 'Planted', date: '2024-01-01', "
+                                 b"link: '/x'}];", content_type="text/javascript")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    titles = [e.title for e in feedparser.parse(tmp_path / "feeds" / "all.atom").entries] \
+        if result.exit_code == 0 else []
+    assert "Planted" not in titles and "Planted" not in result.output
+    assert other_web.hits.get("/news", 0) == 0
+
+
+def test_a_rendered_page_larger_than_max_bytes_is_refused(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    padded = SHELL.replace("ITEMS", "/items.js").replace("</body>",
+                                                         f"<!-- {'x' * 2000} --></body>")
+    web.route("/news", padded.encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    config = _config(tmp_path, f"{web.base}/news", fetch="max_bytes = 1500")
+    result = cli("build", config=config)
+    assert result.exit_code == 1 and "larger than 1,500 bytes ([fetch] max_bytes)" in result.stderr
