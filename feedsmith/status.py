@@ -51,7 +51,9 @@ def status(config: Config, now: datetime) -> Status:
         health = SourceHealth(database).states()
         where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
-    jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone, local)
+    # An interval ("every 15m") counts from the last build, as the service's clock does.
+    jobs = Jobs.parse(config.schedule.build, config.schedule.digest, zone,
+                      last.at.astimezone(zone) if last else local)
     build_runs, digest_runs = (next_runs(trigger, local, 1) for trigger in (jobs.build,
                                                                            jobs.digest))
     report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None), where)
@@ -59,6 +61,12 @@ def status(config: Config, now: datetime) -> Status:
         report.attention.append("no build has run yet: `feedsmith build`")
     else:
         report.attention += [f"source failed in the last build: {f}" for f in last.failures]
+        missed = next_runs(jobs.build, last.at.astimezone(zone), 2)
+        if len(missed) == 2 and missed[1] < local:
+            report.attention.append(
+                f"no build since {last.at.astimezone(zone):%Y-%m-%d %H:%M %Z}, though "
+                f"[schedule] build = {config.schedule.build!r}: is `feedsmith schedule` (or "
+                "cron) running?")
     report.attention += [state.described() for state in health if state.suspect]
     for issue in reversed(issues):
         assert issue.number is not None

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
+from feedsmith import pipeline
 from feedsmith.config import load_config
 from feedsmith.errors import ConfigError
 from feedsmith.schedule import crontab, next_runs
@@ -272,3 +273,15 @@ def test_a_weekly_issue_goes_out_once_through_run_due(project: Path, inbox: tupl
     assert "2023-W47.html" in (project / "feeds" / "digest" / "index.html").read_text()
     status = cli("status", "--now", "2023-12-05T09:05").stdout
     assert "2023-W48" in status
+
+
+def test_status_counts_the_next_build_from_the_last_and_says_when_builds_stopped(
+        project: Path, cli: Callable[..., Result]) -> None:
+    pipeline.build(load_config(project / "config.toml"),
+                   datetime(2024, 1, 3, 9, 0, tzinfo=ZoneInfo("Europe/Zurich")))
+    soon = cli("status", "--now", "2024-01-03T09:05").stdout
+    assert "Next build: 2024-01-03 09:15 CET (every 15m), when `feedsmith schedule` runs" in soon
+    assert "no build since" not in soon
+    late = cli("status", "--now", "2024-01-03T09:40").stdout
+    assert ("no build since 2024-01-03 09:00 CET, though [schedule] build = 'every 15m': is "
+            "`feedsmith schedule` (or cron) running?") in late

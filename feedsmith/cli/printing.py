@@ -30,7 +30,7 @@ def build_summary(report: BuildReport, output: Path) -> None:
     for failure in report.failures:
         print(f"error: {failure}", file=sys.stderr)
     merge = report.merge
-    print(f"Sources: {report.files_read} file(s) read, {report.files_unchanged} unchanged, "
+    print(f"Sources: {report.files_read} listing(s) read, {report.files_unchanged} unchanged, "
           f"{len(report.failures)} failed; {len(report.problems)} warning(s).")
     print(f"Entries: {merge.new} new, {merge.changed} updated, {report.stored} in the store.")
     out = shown(output)
@@ -191,7 +191,7 @@ def status(report: Status, config: Config) -> None:
         print("Last build: none yet.")
     elif last.ok:
         print(f"Last build: {last.at.astimezone(zone):%Y-%m-%d %H:%M %Z}: "
-              f"{last.files_read} file(s) read, {last.files_unchanged} unchanged, "
+              f"{last.files_read} listing(s) read, {last.files_unchanged} unchanged, "
               f"{last.new} new, {last.changed} updated, {last.warnings} warning(s); "
               f"{last.stored} entries in the store.")
     else:
@@ -199,7 +199,8 @@ def status(report: Status, config: Config) -> None:
               "could be read.")
     for name, when in (("build", report.next_build), ("digest", report.next_digest)):
         when_shown = f"{when:%Y-%m-%d %H:%M %Z}" if when else "never"
-        print(f"Next {name}: {when_shown} ({getattr(config.schedule, name)})")
+        print(f"Next {name}: {when_shown} ({getattr(config.schedule, name)}), when "
+              "`feedsmith schedule` runs")
     print("Issues:" if report.issues else "Issues: none yet.")
     for issue in report.issues:
         print(f"  No. {issue.number:<4} {issue.period}  built "

@@ -42,11 +42,11 @@ def test_build_prints_a_summary(cli: Callable[..., Result]) -> None:
     result = cli("build")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["Sources: 5 file(s) read, 0 unchanged, 0 failed; 0 warning(s).",
+    assert lines[:2] == ["Sources: 5 listing(s) read, 0 unchanged, 0 failed; 0 warning(s).",
                          "Entries: 50 new, 0 updated, 50 in the store."]
     assert re.fullmatch(r"Output: 61 file\(s\) written to .*feeds/, 0 unchanged\.", lines[2])
     again = cli("build").stdout.splitlines()
-    assert again[0] == "Sources: 0 file(s) read, 5 unchanged, 0 failed; 0 warning(s)."
+    assert again[0] == "Sources: 0 listing(s) read, 5 unchanged, 0 failed; 0 warning(s)."
     assert re.fullmatch(r"Output: .*feeds/ is up to date, nothing written\.", again[2])
 
 
@@ -181,7 +181,7 @@ def test_global_options_go_before_or_after_the_command(project: Path,
                                                        cli: Callable[..., Result]) -> None:
     """`feedsmith build --config FILE` as `feedsmith --config FILE build`; the later one wins."""
     after = cli("build", "--config", str(project / "config.toml"), config=project / "nope.toml")
-    assert after.exit_code == 0 and after.stdout.startswith("Sources: 5 file(s) read")
+    assert after.exit_code == 0 and after.stdout.startswith("Sources: 5 listing(s) read")
     before = cli("build", config=project / "nope.toml")
     assert before.exit_code == 1 and "nope.toml: config file not found" in before.stderr
     with pytest.raises(ConfigError):
@@ -237,7 +237,7 @@ def test_each_run_loads_only_what_it_uses(project: Path, cli: Callable[..., Resu
     time.sleep(2)  # the copied listings settle (see `stat_signature`); one more build trusts them
     assert cli("build").exit_code == 0
     unchanged, out = _imported(project, "build")
-    assert out.startswith("Sources: 0 file(s) read, 5 unchanged")
+    assert out.startswith("Sources: 0 listing(s) read, 5 unchanged")
     assert {"tomllib", "sqlite3", "feedsmith.pipeline"} <= unchanged
     assert not unchanged & (DIGEST_AND_SERVICE | RENDERING | SLOW_TO_LOAD)
 

@@ -108,4 +108,4 @@ def test_a_new_time_zone_or_id_authority_reads_every_listing_again(
                      ('id_authority = "feeds.example.org,2024"',
                       'id_authority = "feeds.example.org,2025"')):
         config.write_text(config.read_text().replace(old, new))
-        assert cli("build").stdout.startswith("Sources: 5 file(s) read, 0 unchanged"), new
+        assert cli("build").stdout.startswith("Sources: 5 listing(s) read, 0 unchanged"), new

@@ -92,7 +92,7 @@ def test_a_304_costs_no_parsing(project: Path, cli: Callable[..., Result], web: 
     _config(project, _source("ilo", f"{web.base}/news", max_pages=2))
     assert cli("build").exit_code == 0
     again = cli("build")
-    assert again.stdout.startswith("Sources: 0 file(s) read, 1 unchanged, 0 failed")
+    assert again.stdout.startswith("Sources: 0 listing(s) read, 1 unchanged, 0 failed")
     assert web.requests[-1]["if-none-match"] == '"v1"'
     assert web.hits["/news?page=1"] == 1  # the unchanged listing's next page is not fetched
 
@@ -253,7 +253,7 @@ def test_last_modified_makes_the_next_fetch_conditional(
     web.route("/news", (WEB / "ilo-page1.html").read_bytes(), last_modified=stamp)
     _config(project, _source("ilo", f"{web.base}/news"))
     assert cli("build").exit_code == 0
-    assert cli("build").stdout.startswith("Sources: 0 file(s) read, 1 unchanged")
+    assert cli("build").stdout.startswith("Sources: 0 listing(s) read, 1 unchanged")
     assert web.requests[-1]["if-modified-since"] == stamp
 
 
