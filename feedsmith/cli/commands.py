@@ -100,7 +100,7 @@ def _snapshots(config: Config, save: Path | None, against: Path | None) -> None:
     print(f"Every source reads its saved listing in {against} as it did.")
 
 
-def init(options: Options, listing: str) -> None:
+def init(options: Options, listing: str, render: str | None) -> None:
     """Write a starter config for LISTING, a URL or a file.
 
     Its format, date language and, for an HTML page, selectors are detected. An existing config
@@ -111,7 +111,7 @@ def init(options: Options, listing: str) -> None:
     target = options.config_path
     if target.exists():  # before fetching anything
         write_new(target, "")
-    found = detect(listing, target.resolve().parent)
+    found = detect(listing, target.resolve().parent, render or "")
     printing.detected(listing, found)
     write_new(target, starter_config(found, datetime.now(UTC).date()))
     print(f"Wrote {target}: change what is marked CHANGE, then run `feedsmith check`.")

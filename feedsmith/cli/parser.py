@@ -74,8 +74,11 @@ def parser() -> Parser:
                        help="keep each source's listing and the items read from it in DIR")
     check.add_argument("--against", type=Path, metavar="DIR",
                        help="read the listings kept in DIR offline; fail where the items differ")
-    command("init", commands.init).add_argument(
-        "listing", metavar="LISTING", help="a listing page's URL, or a file")
+    init = command("init", commands.init)
+    init.add_argument("listing", metavar="LISTING", help="a listing page's URL, or a file")
+    init.add_argument("--render", choices=["browser"],
+                      help="load the page in headless Chromium first: for a page whose items "
+                           "a script adds (needs feedsmith[browser])")
     _entries(command("entries", commands.entries))
     _digest(command("digest", commands.digest))
     _log(_wait(_now(command("run-due", commands.run_due))))

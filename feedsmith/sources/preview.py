@@ -76,12 +76,14 @@ class Detected(NamedTuple):
     problems: list[Problem]
     title: str  # a title for the site, from the page if it has one
     missing: tuple[str, ...] = ()  # optional selector keys the page's cards did not show
+    render: str = ""  # "browser": read as headless Chromium shows it
 
 
-def detect(target: str, config_folder: Path) -> Detected:
-    """Read `target` (a URL or a file) and find how to read it: the language its date lines are
-    in and, for an HTML page that does not read as a plain listing, CSS selectors."""
-    raw, content_type, where = _load(target, config_folder)
+def detect(target: str, config_folder: Path, render: str = "") -> Detected:
+    """Read `target` (a URL or a file; with `render = "browser"`, a URL as headless Chromium
+    shows it) and find how to read it: the language its date lines are in and, for an HTML page
+    that does not read as a plain listing, CSS selectors."""
+    raw, content_type, where = _load(target, config_folder, render)
     kind = detect_format(raw, content_type)
     site = SiteConfig("Preview", "https://example.org/", "https://example.org/",
                       "example.org,2024", ZoneInfo("UTC"))
@@ -94,16 +96,16 @@ def detect(target: str, config_folder: Path) -> Detected:
         if not guess.selectors:
             raise SourceError(f"{target}: no news items found: neither numbered items nor "
                               "repeated blocks each holding a date (such as \"01 December "
-                              "2023\" or a <time datetime>); if the page builds its items "
-                              "with a script, see render = \"browser\" in the README, else "
-                              "give [sources.selectors] by hand")
+                              "2023\" or a <time datetime>); if a script adds its items, try "
+                              "`feedsmith init --render browser URL`; else give "
+                              "[sources.selectors] by hand")
     source = SourceConfig(name="new", language=language, format=kind, selectors=guess.selectors)
     try:
         items, problems, _ = parse_listing(raw, where, source, site, content_type)
     except SourceError as error:
         raise SourceError(f"{target}: no listing items found in it as {kind}: {error}") from None
     return Detected(where, kind, language, guess.selectors, items, problems,
-                    _page_title(raw, kind, page), guess.missing)
+                    _page_title(raw, kind, page), guess.missing, render)
 
 
 def _html_page(raw: bytes, content_type: str, target: str) -> Any:
@@ -131,11 +133,19 @@ def _date_language(raw: bytes, kind: str, page: Any) -> str:
     return max(DATE_LANGUAGES, key=lambda lang: (counts[lang], lang == "en"))
 
 
-def _load(target: str, config_folder: Path) -> tuple[bytes, str, str]:
+def _load(target: str, config_folder: Path, render: str) -> tuple[bytes, str, str]:
+    fetch_config = FetchConfig(user_agent="feedsmith init", retries=0)
+    if render and not is_http_url(target):
+        raise SourceError(f"{target}: --render browser loads a page from the web: give its URL")
+    if render:
+        from feedsmith.sources.render import render as load_in_browser
+
+        source = SourceConfig(name="init", url=target, render=render)
+        page = load_in_browser(source, target, fetch_config, {origin(target)})
+        return page.body, page.content_type, target
     if is_http_url(target):
         from feedsmith.sources.fetch import client, fetch
 
-        fetch_config = FetchConfig(user_agent="feedsmith init", retries=0)
         with client(fetch_config) as session:
             page = fetch(session, target, fetch_config, "init", {origin(target)})
         return page.body, page.content_type, target
@@ -216,6 +226,10 @@ def starter_config(found: Detected, today: date) -> str:
         f'language = "{found.language}"  # of its dates (detected)',
         'fallback_category = "News"  # for items listed without a category',
     ]
+    if found.render:
+        item = dict(found.selectors).get("item", "")
+        lines += [f"render = {_toml(found.render)}  # its items are added by a script"]
+        lines += [f"wait_for = {_toml(item)}  # read once this matches"] if item else []
     if found.selectors:
         lines += ["", f"# CSS selectors that found {len(found.items)} items: check them",
                   "[sources.selectors]"]

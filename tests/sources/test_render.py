@@ -184,3 +184,24 @@ def test_a_rendered_page_larger_than_max_bytes_is_refused(
     config = _config(tmp_path, f"{web.base}/news", fetch="max_bytes = 1500")
     result = cli("build", config=config)
     assert result.exit_code == 1 and "larger than 1,500 bytes ([fetch] max_bytes)" in result.stderr
+
+
+def test_init_check_and_build_a_script_built_page(tmp_path: Path, cli: Callable[..., Result],
+                                                 web: Site) -> None:
+    """As a new user meets such a page: plain `init` finds nothing and says what to try;
+    `init --render browser` writes a config that checks and builds."""
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    config = tmp_path / "new" / "config.toml"
+    config.parent.mkdir()
+    plain = cli("init", f"{web.base}/news", config=config)
+    assert plain.exit_code == 1 and "try `feedsmith init --render browser URL`" in plain.stderr
+    result = cli("init", "--render", "browser", f"{web.base}/news", config=config)
+    assert result.exit_code == 0, result.output
+    assert "2 item(s)" in result.stdout
+    written = config.read_text(encoding="utf-8")
+    assert 'render = "browser"' in written and 'wait_for = "article.card"' in written
+    assert cli("check", config=config).exit_code == 0
+    assert cli("build", config=config).exit_code == 0
+    entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == [item["title"] for item in ITEMS]
