@@ -5,7 +5,8 @@ The system's Chromium (Debian's `chromium`, or `[fetch] browser`), driven throug
 Python client (the `feedsmith[browser]` extra): a browser is never downloaded. The same rules as
 plain fetching hold, for the page and for every request it makes: only http(s), only the allowed
 origins (the URL's own and the source's `allow_origins`; anything else is refused before it
-leaves the browser), one deadline (`[fetch] timeout`) for the whole load, the page's HTML at most
+leaves the browser), one deadline (`[fetch] timeout`) for the whole load once the browser has
+started (starting it has a deadline of its own, as long), the page's HTML at most
 `[fetch] max_bytes`. The browser runs in a fresh temporary profile that is deleted when it
 closes, with downloads refused and service workers blocked: nothing is written outside the store.
 """
@@ -44,7 +45,6 @@ def render(source: SourceConfig, url: str, config: FetchConfig,
         raise SourceError(f"{where}: render = \"browser\" needs Chromium: install it (Debian: "
                           "apt-get install chromium) or set [fetch] browser to its path")
     refused: list[str] = []
-    deadline = time.monotonic() + config.timeout
     with sync_playwright() as playwright:
         try:
             browser = playwright.chromium.launch(executable_path=executable, args=_ARGS,
@@ -52,6 +52,7 @@ def render(source: SourceConfig, url: str, config: FetchConfig,
         except Error as error:
             raise SourceError(f"{where}: cannot start the browser {executable}: "
                               f"{_first_line(error)}") from None
+        deadline = time.monotonic() + config.timeout  # for the site: start-up is not its time
         try:
             context = browser.new_context(user_agent=config.user_agent or None,
                                           accept_downloads=False, service_workers="block")

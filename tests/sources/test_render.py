@@ -102,11 +102,11 @@ def test_requests_to_other_origins_are_refused_unless_allowed(
         tmp_path: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
     web.route("/news", SHELL.replace("ITEMS", f"{other_web.base}/items.js").encode())
     other_web.route("/items.js", DATA, content_type="text/javascript")
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 3")
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 5")
     config.write_text(config.read_text().replace("timeout = 8\n", ""))
     refused = cli("build", config=config)
     assert refused.exit_code == 1
-    assert "nothing matched wait_for = 'article.card' within 3 s" in refused.stderr
+    assert "nothing matched wait_for = 'article.card' within 5 s" in refused.stderr
     assert f"refused, such as {other_web.base}/items.js: see allow_origins" in refused.stderr
     assert other_web.hits.get("/items.js", 0) == 0  # never left the browser
     allowed = _config(tmp_path, f"{web.base}/news", f'allow_origins = ["{other_web.base}"]')
@@ -119,12 +119,12 @@ def test_a_page_that_never_adds_its_items_fails_within_the_timeout(
         tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
     web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
     web.route("/items.js", b"window.NEWS = [];", content_type="text/javascript")
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 2")
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 4")
     config.write_text(config.read_text().replace("timeout = 8\n", ""))
     result = cli("build", config=config)
     assert result.exit_code == 1
     assert ("source 'script-built': " f"{web.base}/news: nothing matched wait_for = "
-            "'article.card' within 2 s ([fetch] timeout)") in result.stderr
+            "'article.card' within 4 s ([fetch] timeout)") in result.stderr
     assert "Traceback" not in result.output
 
 
