@@ -49,6 +49,8 @@ class BuildReport(NamedTuple):
     suspects: tuple[SourceState, ...] = ()  # sources that look broken (`sources.health`)
     alerted: tuple[str, ...] = ()  # sources an alert went out about in this build
     alert_failure: str = ""  # why an alert due could not be sent
+    told_hub: int = 0  # feeds the WebSub hub was told of ([site] hub)
+    hub_failure: str = ""  # why it could not be told
 
 
 class LastBuild(NamedTuple):
@@ -110,7 +112,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
             if not (stale or stale_months):
-                report = report._replace(stored=store.count())
+                report = _tell_hub(config, store, now, report._replace(stored=store.count()))
                 _record_build(store, now, harvest.failures, ok=True, report=report)
                 return report
             months = store.months()
@@ -127,8 +129,28 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         with open_database(config.store) as database:
             store = Store(database)
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
+            report = _tell_hub(config, store, now, report)
             _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+def _tell_hub(config: Config, store: Store, now: datetime, report: BuildReport) -> BuildReport:
+    """Ping the WebSub hub about the feeds this build wrote and those a failed ping left (see
+    `feedsmith.web.websub`); the topics are kept until the hub took them."""
+    if not config.site.hub:
+        return report
+    from feedsmith.web.websub import changed_feeds, ping
+
+    waiting = json.loads(store.get_meta("websub_pending") or "[]")
+    topics = sorted({*waiting, *changed_feeds(report.written, config.site.base_url)})
+    if not topics:
+        return report
+    store.set_meta("websub_pending", json.dumps(topics))
+    failure = ping(config.site.hub, topics, config.fetch)
+    store.set_meta("websub_pending", json.dumps(topics if failure else []))
+    store.set_meta("websub_last", json.dumps({"at": now.isoformat(), "feeds": len(topics),
+                                              "failure": failure}))
+    return report._replace(told_hub=0 if failure else len(topics), hub_failure=failure)
 
 
 def _health_report(config: Config, health: SourceHealth,

@@ -5,6 +5,7 @@ the command line only prints.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -35,6 +36,7 @@ class Status:
     next_build: datetime | None
     next_digest: datetime | None
     store: str = ""  # the engine and the file or database, never a password
+    hub_ping: str = ""  # the last ping of the WebSub hub ([site] hub), as said
     issues: list[IssueStatus] = field(default_factory=list)  # newest first
     attention: list[str] = field(default_factory=list)
 
@@ -49,6 +51,7 @@ def status(config: Config, now: datetime) -> Status:
         issues = ledger.issues()
         deliveries = {issue.period: ledger.deliveries(issue.period) for issue in issues}
         health = SourceHealth(database).states()
+        hub_ping = json.loads(store.get_meta("websub_last") or "null")
         where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
     # An interval ("every 15m") counts from the last build, as the service's clock does.
@@ -57,6 +60,13 @@ def status(config: Config, now: datetime) -> Status:
     build_runs, digest_runs = (next_runs(trigger, local, 1) for trigger in (jobs.build,
                                                                            jobs.digest))
     report = Status(last, next(iter(build_runs), None), next(iter(digest_runs), None), where)
+    if config.site.hub and hub_ping:
+        told = datetime.fromisoformat(hub_ping["at"]).astimezone(zone)
+        report.hub_ping = (f"last told {told:%Y-%m-%d %H:%M %Z} of {hub_ping['feeds']} changed "
+                           "feed(s)" if not hub_ping["failure"] else
+                           f"the last ping, {told:%Y-%m-%d %H:%M %Z}, failed")
+        if hub_ping["failure"]:
+            report.attention.append(hub_ping["failure"])
     if last is None:
         report.attention.append("no build has run yet: `feedsmith build`")
     else:

@@ -45,6 +45,10 @@ def build_summary(report: BuildReport, output: Path) -> None:
         print(f"Alert sent about source {name!r}.")
     if report.alert_failure:
         print(f"warning: {report.alert_failure}", file=sys.stderr)
+    if report.told_hub:
+        print(f"WebSub hub told of {report.told_hub} changed feed(s).")
+    if report.hub_failure:
+        print(f"warning: {report.hub_failure}", file=sys.stderr)
 
 
 def source_preview(preview: SourcePreview, items: int) -> None:
@@ -201,6 +205,8 @@ def status(report: Status, config: Config) -> None:
         when_shown = f"{when:%Y-%m-%d %H:%M %Z}" if when else "never"
         print(f"Next {name}: {when_shown} ({getattr(config.schedule, name)}), when "
               "`feedsmith schedule` runs")
+    if report.hub_ping:
+        print(f"WebSub: {report.hub_ping}")
     print("Issues:" if report.issues else "Issues: none yet.")
     for issue in report.issues:
         print(f"  No. {issue.number:<4} {issue.period}  built "

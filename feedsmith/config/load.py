@@ -100,10 +100,11 @@ def _site(table: Table) -> SiteConfig:
     language = _language(table)
     author_name, author_email = _author(table, title)
     icon, logo = (_image(table, key, base_url) for key in ("icon", "logo"))
+    hub = _url(table, "hub") if "hub" in table.data else ""
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
-                      author_email=author_email, icon=icon, logo=logo)
+                      author_email=author_email, icon=icon, logo=logo, hub=hub)
 
 
 def _image(table: Table, key: str, base_url: str) -> str:

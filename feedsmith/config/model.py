@@ -30,6 +30,7 @@ class SiteConfig(NamedTuple):
     author_email: str = ""
     icon: str = ""  # absolute URLs of a small square icon and a wider logo, for pages and feeds
     logo: str = ""
+    hub: str = ""  # a WebSub hub: named in every feed and told of each build's changed feeds
 
 
 SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image")

@@ -107,7 +107,20 @@ def render_rss(feed: Feed, site: SiteConfig) -> bytes:
         _common(item, entry, site.base_url)
         if entry.summary:  # RSS readers read a description as HTML: the text is escaped
             item.description(_as_html(entry.summary))
-    return _styled(bytes(generator.rss_str(pretty=True)))
+    document = bytes(generator.rss_str(pretty=True))
+    return _styled(_with_hub(document, site.hub) if site.hub else document)
+
+
+def _with_hub(document: bytes, hub: str) -> bytes:
+    """The RSS channel's `<atom:link rel="hub">` beside its self link (feedgen writes only the
+    self link into RSS), as WebSub asks of a topic."""
+    from lxml import etree
+
+    root = etree.fromstring(document)
+    self_link = root.find(f"channel/{_ATOM}link[@rel='self']")
+    assert self_link is not None  # `_generator` gives every feed one
+    self_link.addnext(etree.Element(f"{_ATOM}link", href=hub, rel="hub"))
+    return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
 
 
 _MARKUP = re.compile(r"<|&(?=[#A-Za-z0-9])")
@@ -131,6 +144,8 @@ def render_json(feed: Feed, site: SiteConfig) -> bytes:
         "language": site.language,
         "authors": [{"name": site.author_name}],
     }
+    if site.hub:
+        document["hubs"] = [{"type": "WebSub", "url": site.hub}]
     if site.logo:
         document["icon"] = site.logo
     if site.icon:
@@ -194,6 +209,8 @@ def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) ->
     generator.title(feed.title(site.title))
     generator.description(feed.description(site.title))
     # Order matters: feedgen 1.0.0 makes the *last* link the RSS channel <link>.
+    if site.hub:  # WebSub: where readers subscribe for pushes (RSS: see `_with_hub`)
+        generator.link(href=site.hub, rel="hub")
     generator.link(href=site.base_url + file_name, rel="self", type=media_type)
     generator.link(href=feed.page_url(site.base_url), rel="alternate", type="text/html")
     generator.language(site.language)
