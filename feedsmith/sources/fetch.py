@@ -3,6 +3,8 @@
 A configurable User-Agent; an overall deadline per request (`timeout`: connect to last byte, so a
 server trickling a byte at a time cannot hold the build and its lock); the body read up to
 `max_bytes`; retries with doubling back-off on 5xx answers and connection errors, never on 4xx;
+a 429 or 503 with Retry-After is retried after the wait it asks for (one longer than `timeout`
+fails the source at once: the next build tries again);
 conditional GET (If-None-Match / If-Modified-Since from the last good fetch): a 304 costs no
 parsing. Redirects are followed by hand, up to `max_redirects`, and only within the allowed
 origins (the configured URL's scheme, host and port, plus the source's `allow_origins`): a
@@ -55,18 +57,37 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
+    wait = 0.0
     for attempt in range(config.retries + 1):
         if attempt:
-            time.sleep(config.backoff * 2 ** (attempt - 1))
+            time.sleep(wait or config.backoff * 2 ** (attempt - 1))
         try:
             return _follow(session, url, headers, config, source, allowed)
         except _Retryable as problem:
-            reason = str(problem)
+            reason, wait = str(problem), problem.wait
     raise SourceError(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
 
 
 class _Retryable(Exception):
-    pass
+    """A failure worth another try: after `wait` seconds when the server said (Retry-After),
+    else after the back-off."""
+
+    def __init__(self, reason: str, wait: float = 0.0) -> None:
+        super().__init__(reason)
+        self.wait = wait
+
+
+def _retry_after(value: str, now: float) -> float | None:
+    """Seconds a Retry-After header asks for (a number, or an HTTP date), or None."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _check_target(url: str, start: str, allowed: Collection[str], source: str) -> None:
@@ -163,6 +184,13 @@ def _exchange(session: httpx.Client, url: str, headers: dict[str, str], config: 
                                   "request that asked for no comparison; not taken as unchanged")
             return Fetched(url, b"", "", headers.get("If-None-Match", ""),
                            headers.get("If-Modified-Since", ""), not_modified=True)
+        if status in (429, 503) and "retry-after" in response.headers:
+            asked = _retry_after(response.headers["retry-after"], time.time())
+            if asked is not None and asked > config.timeout:
+                raise SourceError(f"source {source!r}: {url}: HTTP {status} asks to wait "
+                                  f"{asked:g} s, longer than [fetch] timeout ({config.timeout:g} "
+                                  "s); tried again next build")
+            raise _Retryable(f"HTTP {status} {response.reason_phrase}", asked or 0.0)
         if status >= 500:
             raise _Retryable(f"server error {status}")
         if status >= 400 or status in _REDIRECTS:

@@ -4,6 +4,7 @@ without selectors, paged), RSS and Atom feeds, conditional GET, retries, limits 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -278,3 +279,26 @@ def test_a_page_that_failed_to_parse_is_not_skipped_as_not_modified_later(
     assert again.exit_code == 1 and "broken: no listing item found" in again.stderr
     broken = [r for r in web.requests if r.get("if-none-match") == '"broken"']
     assert broken == []  # fetched whole again, never skipped as "not modified"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_is_waited_for_then_the_request_tried_again(
+        project: Path, cli: Callable[..., Result], web: Site, status: int) -> None:
+    _ilo_site(web)
+    web.routes["/news"].update(fail=1, fail_status=status, retry_after="1")
+    _config(project, _source("ilo", f"{web.base}/news"))
+    started = time.monotonic()
+    assert cli("build").exit_code == 0
+    assert time.monotonic() - started >= 1  # the server's wait, not the 0.01 s back-off
+    assert web.hits["/news"] == 2 and len(_entries(project)) == 2
+
+
+def test_a_retry_after_longer_than_the_timeout_fails_the_source_at_once(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.routes["/news"].update(fail=1, fail_status=429, retry_after="3600")
+    _config(project, _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert "HTTP 429 asks to wait 3600 s, longer than [fetch] timeout" in result.stderr
+    assert web.hits["/news"] == 1
