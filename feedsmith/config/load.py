@@ -429,6 +429,7 @@ def _fetch(table: Table, site: SiteConfig) -> FetchConfig:
         retries=table.number("retries", defaults.retries, 0, 10),
         max_bytes=table.number("max_bytes", defaults.max_bytes, 1_000, 1_000_000_000),
         max_redirects=table.number("max_redirects", defaults.max_redirects, 0, 20),
-        browser=table.get("browser", str, defaults.browser).strip(), **seconds)
+        browser=table.get("browser", str, defaults.browser).strip(),
+        robots=table.get("robots", bool, defaults.robots), **seconds)
     table.done()
     return fetch

@@ -69,6 +69,7 @@ class FetchConfig(NamedTuple):
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     browser: str = ""  # Chromium for sources with render = "browser" ("": found on PATH)
+    robots: bool = True  # honour each host's robots.txt (see `feedsmith.sources.robots`)
 
 
 class OutputConfig(NamedTuple):

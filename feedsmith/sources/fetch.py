@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Collection
-from typing import Any, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import urljoin
 
 import httpx
@@ -26,6 +26,9 @@ import httpx
 from feedsmith.config import FetchConfig
 from feedsmith.errors import SourceError
 from feedsmith.urls import is_http_url, origin
+
+if TYPE_CHECKING:
+    from feedsmith.sources.robots import Robots
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -47,10 +50,14 @@ def client(config: FetchConfig) -> httpx.Client:
 
 
 def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
-          allowed: Collection[str], validators: tuple[str, str] = ("", "")) -> Fetched:
-    """GET `url` (an allowed origin's); SourceError (naming the source and URL) when it cannot
-    be had. `allowed` holds origins as `feedsmith.urls.origin` writes them."""
+          allowed: Collection[str], validators: tuple[str, str] = ("", ""),
+          robots: Robots | None = None) -> Fetched:
+    """GET `url` (an allowed origin's, and one its host's robots.txt allows when `robots` is
+    given); SourceError (naming the source and URL) when it cannot be had. `allowed` holds
+    origins as `feedsmith.urls.origin` writes them."""
     _check_target(url, url, allowed, source)
+    if robots is not None:
+        robots.check(url, source)
     headers = {}
     etag, last_modified = validators
     if etag:
@@ -62,7 +69,7 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
         if attempt:
             time.sleep(wait or config.backoff * 2 ** (attempt - 1))
         try:
-            return _follow(session, url, headers, config, source, allowed)
+            return _follow(session, url, headers, config, source, allowed, robots)
         except _Retryable as problem:
             reason, wait = str(problem), problem.wait
     raise SourceError(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
@@ -101,7 +108,7 @@ def _check_target(url: str, start: str, allowed: Collection[str], source: str) -
 
 
 def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
-            source: str, allowed: Collection[str]) -> Fetched:
+            source: str, allowed: Collection[str], robots: Robots | None) -> Fetched:
     current = url
     for _ in range(config.max_redirects + 1):
         fetched = _get(session, current, headers, config, source)
@@ -109,6 +116,8 @@ def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: Fe
             return fetched
         target = urljoin(current, fetched)
         _check_target(target, url, allowed, source)
+        if robots is not None:
+            robots.check(target, source)
         current = target
     raise SourceError(f"source {source!r}: {url}: more than {config.max_redirects} redirects "
                       "([fetch] max_redirects)")

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
     from feedsmith.sources.fetch import Fetched
     from feedsmith.sources.item import ListedItem
+    from feedsmith.sources.robots import Robots
+
+# The web's HTTP client and robots.txt rules, shared by a build's web sources (None: no web).
+_Session = tuple["httpx.Client", "Robots | None"] | None
 
 
 class Harvest:
@@ -207,7 +211,12 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
     if web:
         from feedsmith.sources.fetch import client
-    with client(fetch_config) if web else contextlib.nullcontext() as session:
+    with client(fetch_config) if web else contextlib.nullcontext() as http:
+        session: _Session = None
+        if http is not None:
+            from feedsmith.sources.robots import Robots
+
+            session = (http, Robots(http, fetch_config) if fetch_config.robots else None)
         for source in sources:
             failed_before = len(harvest.failures)
             if source.url:
@@ -321,7 +330,7 @@ def _read_file(path: Path, settings: bytes, known: str | None, source: SourceCon
 
 def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
               validators: Mapping[str, tuple[str, str]], config: FetchConfig,
-              session: httpx.Client | None, harvest: Harvest) -> None:
+              session: _Session, harvest: Harvest) -> None:
     """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
     allowed = {origin(source.url), *source.allow_origins}
     try:
@@ -362,7 +371,7 @@ def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
 
 
 def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
-                session: httpx.Client | None, allowed: set[str], following: str | None,
+                session: _Session, allowed: set[str], following: str | None,
                 visited: set[str]) -> tuple[list[ListedItem], list[Problem]]:
     """The items of up to `max_pages - 1` pages the listing links as "next", each within the
     allowed origins; a page that fails ends the walk, keeping the pages before it."""
@@ -390,17 +399,19 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
     return items, problems
 
 
-def _get(source: SourceConfig, session: httpx.Client | None, url: str, config: FetchConfig,
+def _get(source: SourceConfig, session: _Session, url: str, config: FetchConfig,
          allowed: set[str], validators: tuple[str, str] = ("", "")) -> Fetched:
-    """A page of a web source: fetched, or loaded in a browser for `render = "browser"`."""
+    """A page of a web source: fetched, or loaded in a browser for `render = "browser"`; in
+    either case only where robots.txt allows."""
+    assert session is not None
+    client, robots = session
     if source.render:
         from feedsmith.sources.render import render
 
-        return render(source, url, config, allowed)
+        return render(source, url, config, allowed, robots)
     from feedsmith.sources.fetch import fetch
 
-    assert session is not None
-    return fetch(session, url, config, source.name, allowed, validators)
+    return fetch(client, url, config, source.name, allowed, validators, robots)
 
 
 def listing_read(key: str, source: str, items: list[ListedItem],

@@ -16,12 +16,15 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedsmith.config import FetchConfig, SourceConfig
 from feedsmith.errors import SourceError
 from feedsmith.sources.fetch import Fetched
 from feedsmith.urls import is_http_url, origin
+
+if TYPE_CHECKING:
+    from feedsmith.sources.robots import Robots
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,11 +32,14 @@ _ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-default-apps"]
 
 
-def render(source: SourceConfig, url: str, config: FetchConfig,
-           allowed: Collection[str]) -> Fetched:
+def render(source: SourceConfig, url: str, config: FetchConfig, allowed: Collection[str],
+           robots: Robots | None = None) -> Fetched:
     """The HTML of `url` once its scripts have added the items (`wait_for` matches, or the
-    network is idle), as a Fetched page; SourceError naming the source when it cannot be had."""
+    network is idle), as a Fetched page; SourceError naming the source when it cannot be had
+    (or its host's robots.txt disallows it, when `robots` is given)."""
     where = f"source {source.name!r}: {url}"
+    if robots is not None:
+        robots.check(url, source.name)
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

@@ -302,3 +302,58 @@ def test_a_retry_after_longer_than_the_timeout_fails_the_source_at_once(
     assert result.exit_code == 1
     assert "HTTP 429 asks to wait 3600 s, longer than [fetch] timeout" in result.stderr
     assert web.hits["/news"] == 1
+
+
+def test_robots_txt_is_read_once_per_host_and_honoured(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.route("/other.rss", (WEB / "sample.rss").read_bytes(), content_type="application/rss+xml")
+    web.route("/robots.txt", b"User-agent: *\nDisallow: /private\n\n"
+                             b"User-agent: feedsmith\nDisallow: /other.rss\n",
+              content_type="text/plain")
+    _config(project, _source("ilo", f"{web.base}/news"),
+            _source("other", f"{web.base}/other.rss"))
+    result = cli("build")
+    assert result.exit_code == 1
+    assert (f"error: source 'other': {web.base}/other.rss: {web.base}/robots.txt disallows it "
+            "for 'feedsmith (+") in result.stderr
+    assert web.hits.get("/other.rss", 0) == 0 and web.hits["/robots.txt"] == 1
+    assert len(_entries(project)) == 2  # the allowed source is published
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace("[fetch]\n", "[fetch]\nrobots = false\n"))
+    assert cli("build").exit_code == 0 and web.hits["/other.rss"] == 1
+
+
+@pytest.mark.parametrize(("robots", "fetched"), [(404, True), (503, False)])
+def test_a_robots_txt_that_cannot_be_had_allows_or_forbids_as_rfc_9309_says(
+        project: Path, cli: Callable[..., Result], web: Site, robots: int,
+        fetched: bool) -> None:
+    _ilo_site(web)
+    web.route("/robots.txt", status=robots)
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert (cli("build").exit_code == 0) is fetched
+    assert (web.hits.get("/news", 0) > 0) is fetched
+
+
+def test_a_next_page_robots_txt_disallows_is_a_warning(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.route("/robots.txt", b"User-agent: *\nDisallow: /news?page=1\n", content_type="text/plain")
+    _config(project, _source("ilo", f"{web.base}/news", max_pages=3))
+    result = cli("build")
+    assert result.exit_code == 0
+    assert "robots.txt disallows it" in result.stderr and "the pages before it are used" in \
+        result.stderr
+    assert len(_entries(project)) == 2
+
+
+def test_robots_txt_is_asked_about_a_redirect_s_target_too(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.route("/old-news", status=301, location="/news")
+    web.route("/robots.txt", b"User-agent: *\nDisallow: /news\n", content_type="text/plain")
+    _config(project, _source("ilo", f"{web.base}/old-news"))
+    result = cli("build")
+    assert result.exit_code == 1 and f"{web.base}/news: {web.base}/robots.txt disallows" in \
+        result.stderr
+    assert web.hits.get("/news", 0) == 0

@@ -205,3 +205,12 @@ def test_init_check_and_build_a_script_built_page(tmp_path: Path, cli: Callable[
     assert cli("build", config=config).exit_code == 0
     entries = feedparser.parse(config.parent / "feeds" / "all.atom").entries
     assert [e.title for e in entries] == [item["title"] for item in ITEMS]
+
+
+def test_robots_txt_is_honoured_before_the_browser_loads_a_page(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
+    web.route("/robots.txt", b"User-agent: *\nDisallow: /news\n", content_type="text/plain")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 1 and "robots.txt disallows it" in result.stderr
+    assert web.hits.get("/news", 0) == 0

@@ -1,0 +1,64 @@
+"""robots.txt (RFC 9309): read once per host per build and honoured for every listing page
+feedsmith fetches by itself (`[fetch] robots`, on by default).
+
+Rules are matched by the product token of `[fetch] user_agent` ("feedsmith"), with Protego, the
+parser Scrapy uses. As the RFC says: a robots.txt that is missing or refused (4xx) allows
+everything; one that cannot be had (5xx, no connection, no answer in time) disallows everything
+on that host until the next build. `init` is run by a person and does not ask.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from feedsmith.errors import SourceError
+
+if TYPE_CHECKING:
+    import httpx
+
+    from feedsmith.config import FetchConfig
+
+_LARGEST = 500 * 1024  # bytes of a robots.txt read, as RFC 9309 asks parsers to take at least
+
+
+class Robots:
+    """The robots.txt of each host this build fetches from, asked for once."""
+
+    def __init__(self, session: httpx.Client, config: FetchConfig) -> None:
+        self._session = session
+        self._config = config
+        self._rules: dict[str, Any] = {}  # "scheme://host:port" -> Protego, or None: all allowed
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def check(self, url: str, source: str) -> None:
+        """SourceError when the host's robots.txt disallows `url` for feedsmith."""
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            lock = self._locks.setdefault(root, threading.Lock())
+        with lock:  # one fetch per host, however many sources ask at once
+            if root not in self._rules:
+                self._rules[root] = self._read(root)
+        rules = self._rules[root]
+        if rules is not None and not rules.can_fetch(url, self._config.user_agent):
+            raise SourceError(f"source {source!r}: {url}: {root}/robots.txt disallows it for "
+                              f"{self._config.user_agent!r}: not fetched")
+
+    def _read(self, root: str) -> Any:
+        import httpx
+        from protego import Protego
+
+        everything = Protego.parse("User-agent: *\nDisallow: /\n")
+        try:
+            answer = self._session.get(f"{root}/robots.txt", follow_redirects=True,
+                                       timeout=self._config.timeout)
+        except httpx.HTTPError:
+            return everything  # unreachable: assume nothing may be fetched (RFC 9309, 2.3.1.4)
+        if answer.status_code >= 500:
+            return everything
+        if answer.status_code >= 400:
+            return None  # "unavailable": everything may be fetched (2.3.1.3)
+        return Protego.parse(answer.content[:_LARGEST].decode("utf-8", errors="replace"))
