@@ -41,7 +41,8 @@ OUTSIDE_RENDERING = {
                          "schedule.max_lateness_days"),
     "how pages are fetched, not what they say": (
         "fetch.user_agent", "fetch.timeout", "fetch.retries", "fetch.backoff", "fetch.max_bytes",
-        "fetch.max_redirects", "fetch.browser", "fetch.robots"),
+        "fetch.max_redirects", "fetch.browser", "fetch.robots", "fetch.concurrency",
+        "fetch.per_host"),
 }
 # [[sources]] fields that do not change the entries read from a listing.
 NOT_READ = {

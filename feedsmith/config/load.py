@@ -430,6 +430,8 @@ def _fetch(table: Table, site: SiteConfig) -> FetchConfig:
         max_bytes=table.number("max_bytes", defaults.max_bytes, 1_000, 1_000_000_000),
         max_redirects=table.number("max_redirects", defaults.max_redirects, 0, 20),
         browser=table.get("browser", str, defaults.browser).strip(),
-        robots=table.get("robots", bool, defaults.robots), **seconds)
+        robots=table.get("robots", bool, defaults.robots),
+        concurrency=table.number("concurrency", defaults.concurrency, 1, 64),
+        per_host=table.number("per_host", defaults.per_host, 1, 16), **seconds)
     table.done()
     return fetch

@@ -69,7 +69,9 @@ class FetchConfig(NamedTuple):
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     browser: str = ""  # Chromium for sources with render = "browser" ("": found on PATH)
-    robots: bool = True  # honour each host's robots.txt (see `feedsmith.sources.robots`)
+    robots: bool = True  # honour each host's robots.txt (see `feedsmith.sources.polite`)
+    concurrency: int = 8  # requests open at once, in all and to one host (host and port)
+    per_host: int = 2
 
 
 class OutputConfig(NamedTuple):

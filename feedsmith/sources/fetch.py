@@ -25,10 +25,11 @@ import httpx
 
 from feedsmith.config import FetchConfig
 from feedsmith.errors import SourceError
+from feedsmith.sources.polite import Gate
 from feedsmith.urls import is_http_url, origin
 
 if TYPE_CHECKING:
-    from feedsmith.sources.robots import Robots
+    from feedsmith.sources.polite import Robots
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -51,7 +52,7 @@ def client(config: FetchConfig) -> httpx.Client:
 
 def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
           allowed: Collection[str], validators: tuple[str, str] = ("", ""),
-          robots: Robots | None = None) -> Fetched:
+          robots: Robots | None = None, gate: Gate | None = None) -> Fetched:
     """GET `url` (an allowed origin's, and one its host's robots.txt allows when `robots` is
     given); SourceError (naming the source and URL) when it cannot be had. `allowed` holds
     origins as `feedsmith.urls.origin` writes them."""
@@ -69,10 +70,14 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
         if attempt:
             time.sleep(wait or config.backoff * 2 ** (attempt - 1))
         try:
-            return _follow(session, url, headers, config, source, allowed, robots)
+            return _follow(session, url, headers, config, source, allowed, robots,
+                           gate or _UNLIMITED)
         except _Retryable as problem:
             reason, wait = str(problem), problem.wait
     raise SourceError(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
+
+
+_UNLIMITED = Gate(1_000_000, 1_000_000)  # one request at a time anyway: `init`
 
 
 class _Retryable(Exception):
@@ -108,10 +113,11 @@ def _check_target(url: str, start: str, allowed: Collection[str], source: str) -
 
 
 def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
-            source: str, allowed: Collection[str], robots: Robots | None) -> Fetched:
+            source: str, allowed: Collection[str], robots: Robots | None, gate: Gate) -> Fetched:
     current = url
     for _ in range(config.max_redirects + 1):
-        fetched = _get(session, current, headers, config, source)
+        with gate.slot(current):
+            fetched = _get(session, current, headers, config, source)
         if isinstance(fetched, Fetched):
             return fetched
         target = urljoin(current, fetched)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
 
 from feedsmith import __version__
 from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
@@ -30,14 +31,17 @@ from feedsmith.urls import is_http_url, origin
 # The web and HTML/feed readers (httpx, lxml, Inscriptis, feedparser) are imported where a source
 # needs them, and the text reader when a file changed: an unchanged build starts fast.
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import httpx
 
     from feedsmith.sources.fetch import Fetched
     from feedsmith.sources.item import ListedItem
-    from feedsmith.sources.robots import Robots
+    from feedsmith.sources.polite import Gate, Robots
 
-# The web's HTTP client and robots.txt rules, shared by a build's web sources (None: no web).
-_Session = tuple["httpx.Client", "Robots | None"] | None
+# The web's HTTP client, robots.txt rules and request limits, shared by a build's web sources
+# (None: no web source).
+_Session = tuple["httpx.Client", "Robots | None", "Gate"] | None
 
 
 class Harvest:
@@ -211,17 +215,30 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
     if web:
         from feedsmith.sources.fetch import client
-    with client(fetch_config) if web else contextlib.nullcontext() as http:
-        session: _Session = None
-        if http is not None:
-            from feedsmith.sources.robots import Robots
+    with contextlib.ExitStack() as stack:
+        web_reads: dict[str, Future[_WebRead]] = {}
+        if web:  # fetched all at once, politely (see `Gate`); taken in config order
+            from concurrent.futures import ThreadPoolExecutor
 
-            session = (http, Robots(http, fetch_config) if fetch_config.robots else None)
+            from feedsmith.sources.fetch import client
+            from feedsmith.sources.polite import Gate, Robots
+
+            http = stack.enter_context(client(fetch_config))
+            gate = Gate(fetch_config.concurrency, fetch_config.per_host)
+            session: _Session = (http, Robots(http, fetch_config, gate)
+                                 if fetch_config.robots else None, gate)
+            # A worker waiting for a busy host's slot holds no request slot: enough workers
+            # that the other hosts' sources are under way meanwhile, started host by host.
+            on_web = _host_by_host([source for source in sources if source.url])
+            workers = stack.enter_context(ThreadPoolExecutor(min(len(on_web), _MOST_WORKERS)))
+            web_reads = {source.name: workers.submit(
+                _load_web, source, site, (known or {}).get(source.url),
+                (validators or {}).get(source.url, ("", "")), fetch_config, session)
+                for source in on_web}
         for source in sources:
             failed_before = len(harvest.failures)
             if source.url:
-                _read_web(source, site, known or {}, validators or {}, fetch_config, session,
-                          harvest)
+                _take_web(harvest, source, site, web_reads[source.name].result())
             else:
                 _read_files(source, site, known or {}, signatures or {}, harvest, root)
             if len(harvest.failures) > failed_before:  # each error names its source
@@ -231,6 +248,19 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                 harvest.failed_sources[source.name] = str(harvest.failures[failed_before])
     harvest.category_warnings()
     return harvest
+
+
+_MOST_WORKERS = 64
+
+
+def _host_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
+    """Web sources in turns by host (a1, b1, a2, b2, ...): the order their fetches start in."""
+    from itertools import chain, zip_longest
+
+    by_host: dict[str, list[SourceConfig]] = {}
+    for source in sources:
+        by_host.setdefault(urlsplit(source.url).netloc.lower(), []).append(source)
+    return [s for s in chain.from_iterable(zip_longest(*by_host.values())) if s is not None]
 
 
 def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
@@ -328,44 +358,62 @@ def _read_file(path: Path, settings: bytes, known: str | None, source: SourceCon
     return _FileRead(fingerprint, part=part)
 
 
-def _read_web(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
-              validators: Mapping[str, tuple[str, str]], config: FetchConfig,
-              session: _Session, harvest: Harvest) -> None:
+class _WebRead(NamedTuple):
+    """One web source read without the store (in a worker thread, see `read_sources`): what
+    `_take_web` adds to the harvest, in config order."""
+
+    unchanged: bool = False  # a 304, or the same body as the last merged one
+    fingerprint: str = ""
+    validators: tuple[str, str] = ("", "")
+    items: tuple[ListedItem, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    failure: SourceError | None = None
+
+
+def _load_web(source: SourceConfig, site: SiteConfig, known: str | None,
+              validators: tuple[str, str], config: FetchConfig, session: _Session) -> _WebRead:
     """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
     allowed = {origin(source.url), *source.allow_origins}
     try:
-        page = _get(source, session, source.url, config, allowed,
-                    validators.get(source.url, ("", "")))
+        page = _get(source, session, source.url, config, allowed, validators)
         if page.not_modified:
-            harvest.files_unchanged += 1
-            return
+            return _WebRead(unchanged=True)
         fingerprint = _fingerprint(page.body, _settings(source, site))
-        if known.get(source.url) == fingerprint:  # the same body as the last merged one
-            harvest.files_unchanged += 1
-            harvest.fingerprints[source.url] = fingerprint
-            harvest.validators[source.url] = (page.etag, page.last_modified)
-            return
+        if known == fingerprint:  # the same body as the last merged one
+            return _WebRead(True, fingerprint, (page.etag, page.last_modified))
         items, problems, following = listing.parse_listing(page.body, page.url, source, site,
                                                            page.content_type)
     except SourceError as failure:
-        harvest.failures.append(failure)
-        if isinstance(failure, EmptyListing):
-            harvest.reads.append(ListingRead(source.url, source.name, 0))
-        return
+        return _WebRead(failure=failure)
     more, more_problems = _next_pages(source, site, config, session, allowed, following,
                                       {source.url, page.url})
-    items += more
-    problems += more_problems
-    read = listing_read(source.url, source.name, items, problems)
-    harvest.reads.append(read)
+    return _WebRead(False, fingerprint, (page.etag, page.last_modified), (*items, *more),
+                    (*problems, *more_problems))
+
+
+def _take_web(harvest: Harvest, source: SourceConfig, site: SiteConfig, read: _WebRead) -> None:
+    """What reading one web source adds to the harvest."""
+    if read.failure is not None:
+        harvest.failures.append(read.failure)
+        if isinstance(read.failure, EmptyListing):
+            harvest.reads.append(ListingRead(source.url, source.name, 0))
+        return
+    if read.unchanged:
+        harvest.files_unchanged += 1
+        if read.fingerprint:
+            harvest.fingerprints[source.url] = read.fingerprint
+            harvest.validators[source.url] = read.validators
+        return
+    health = listing_read(source.url, source.name, list(read.items), list(read.problems))
+    harvest.reads.append(health)
     harvest.files_read += 1
-    if harvest.held_back(read):
+    if harvest.held_back(health):
         return
     # Validators only for a page that was merged: a page that failed is fetched whole next time.
-    harvest.fingerprints[source.url] = fingerprint
-    harvest.validators[source.url] = (page.etag, page.last_modified)
-    harvest.problems.extend(problems)
-    for item in items:
+    harvest.fingerprints[source.url] = read.fingerprint
+    harvest.validators[source.url] = read.validators
+    harvest.problems.extend(read.problems)
+    for item in read.items:
         harvest.add(item, f"{source.url} item {item.line}", source, site)
     harvest.end_file()
 
@@ -404,14 +452,15 @@ def _get(source: SourceConfig, session: _Session, url: str, config: FetchConfig,
     """A page of a web source: fetched, or loaded in a browser for `render = "browser"`; in
     either case only where robots.txt allows."""
     assert session is not None
-    client, robots = session
+    client, robots, gate = session
     if source.render:
         from feedsmith.sources.render import render
 
-        return render(source, url, config, allowed, robots)
+        with gate.slot(url):
+            return render(source, url, config, allowed, robots)
     from feedsmith.sources.fetch import fetch
 
-    return fetch(client, url, config, source.name, allowed, validators, robots)
+    return fetch(client, url, config, source.name, allowed, validators, robots, gate)
 
 
 def listing_read(key: str, source: str, items: list[ListedItem],

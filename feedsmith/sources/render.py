@@ -24,7 +24,7 @@ from feedsmith.sources.fetch import Fetched
 from feedsmith.urls import is_http_url, origin
 
 if TYPE_CHECKING:
-    from feedsmith.sources.robots import Robots
+    from feedsmith.sources.polite import Robots
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 _ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from tests.fixtures.http import Site
-from tests.fixtures.project import DATA, Result
+from tests.fixtures.project import DATA, Result, tree
 
 ATOM, XML = "http://www.w3.org/2005/Atom", "http://www.w3.org/XML/1998/namespace"
 
@@ -357,3 +357,43 @@ def test_robots_txt_is_asked_about_a_redirect_s_target_too(
     assert result.exit_code == 1 and f"{web.base}/news: {web.base}/robots.txt disallows" in \
         result.stderr
     assert web.hits.get("/news", 0) == 0
+
+
+def _slow_sources(sites: list[Site], count: int, delay: float) -> list[str]:
+    """`count` text listings on each site, each answering after `delay` seconds."""
+    sources = []
+    for letter, site in zip("ab", sites, strict=False):
+        for number in range(count):
+            path = f"/{letter}{number}.txt"
+            site.route(path, (f"  1. News\n\n    Story {letter}{number}\n\n    "
+                              f"{number + 1:02d} May 2024\n").encode(),
+                       content_type="text/plain; charset=utf-8", delay=delay)
+            sources.append(_source(f"{letter}{number}", site.base + path))
+    return sources
+
+
+@pytest.mark.parametrize(("limits", "hosts", "most_per_host"), [
+    ("concurrency = 3\nper_host = 16", 1, 3), ("concurrency = 8\nper_host = 2", 2, 2)])
+def test_sources_are_fetched_at_once_within_the_limits(
+        project: Path, cli: Callable[..., Result], web: Site, other_web: Site, limits: str,
+        hosts: int, most_per_host: int) -> None:
+    sites = [web, other_web][:hosts]
+    config = _config(project, *_slow_sources(sites, 6, 0.3))
+    config.write_text(config.read_text().replace("[fetch]\n", f"[fetch]\n{limits}\n"))
+    assert cli("build").exit_code == 0
+    assert [site.most_open for site in sites] == [most_per_host] * hosts  # never more, used
+    assert _entries(project)[0].title == "Story a5"
+
+
+def test_fetching_at_once_gives_the_same_feeds_as_one_at_a_time(
+        tmp_path: Path, cli_in: Callable[..., Result], web: Site, other_web: Site) -> None:
+    sources = _slow_sources([web, other_web], 4, 0.05)
+    trees = []
+    for limits in ("concurrency = 1", "concurrency = 8\nper_host = 4"):
+        folder = tmp_path / limits.split()[-1]
+        folder.mkdir()
+        (folder / "config.toml").write_text(
+            (MINIMAL + "".join(sources)).replace("[fetch]\n", f"[fetch]\n{limits}\n"))
+        assert cli_in(folder, "build").exit_code == 0
+        trees.append({name: content for name, (content, _) in tree(folder / "feeds").items()})
+    assert trees[0] == trees[1] and len(trees[0]) > 10

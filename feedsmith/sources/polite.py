@@ -1,4 +1,5 @@
-"""robots.txt (RFC 9309): read once per host per build and honoured for every listing page
+"""Fetching politely: how many requests may be open at once (`Gate`), and robots.txt
+(`Robots`, RFC 9309), read once per host per build and honoured for every listing page
 feedsmith fetches by itself (`[fetch] robots`, on by default).
 
 Rules are matched by the product token of `[fetch] user_agent` ("feedsmith"), with Protego, the
@@ -9,7 +10,9 @@ on that host until the next build. `init` is run by a person and does not ask.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -23,12 +26,33 @@ if TYPE_CHECKING:
 _LARGEST = 500 * 1024  # bytes of a robots.txt read, as RFC 9309 asks parsers to take at least
 
 
+class Gate:
+    """How many requests may be open at once: `concurrency` in all, `per_host` to one host
+    (host and port). A request waits for its host's slot before taking one of the others, so a
+    busy host never holds slots that requests to other hosts could use."""
+
+    def __init__(self, concurrency: int, per_host: int) -> None:
+        self._all = threading.BoundedSemaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def slot(self, url: str) -> Iterator[None]:
+        host = urlsplit(url).netloc.lower()
+        with self._lock:
+            own = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
+        with own, self._all:
+            yield
+
+
 class Robots:
     """The robots.txt of each host this build fetches from, asked for once."""
 
-    def __init__(self, session: httpx.Client, config: FetchConfig) -> None:
+    def __init__(self, session: httpx.Client, config: FetchConfig, gate: Gate) -> None:
         self._session = session
         self._config = config
+        self._gate = gate
         self._rules: dict[str, Any] = {}  # "scheme://host:port" -> Protego, or None: all allowed
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -53,8 +77,9 @@ class Robots:
 
         everything = Protego.parse("User-agent: *\nDisallow: /\n")
         try:
-            answer = self._session.get(f"{root}/robots.txt", follow_redirects=True,
-                                       timeout=self._config.timeout)
+            with self._gate.slot(root):
+                answer = self._session.get(f"{root}/robots.txt", follow_redirects=True,
+                                           timeout=self._config.timeout)
         except httpx.HTTPError:
             return everything  # unreachable: assume nothing may be fetched (RFC 9309, 2.3.1.4)
         if answer.status_code >= 500:
