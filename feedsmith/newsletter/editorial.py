@@ -4,14 +4,14 @@ of April 2020.
 
 Markdown goes through markdown-it-py (CommonMark, raw HTML off) and then nh3, an allow-list
 sanitiser: what reaches subscribers' inboxes is paragraphs, emphasis, lists, headings, quotes and
-absolute http(s)/mailto links, whatever the file holds. The text part carries the Markdown itself,
-which is written to be read as text.
+absolute http(s)/mailto links, whatever the file holds. The text part gets the same editorial as
+plain text (`plain_text`): no Markdown marks, a link as "text (address)", paragraphs wrapped.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from feedsmith.errors import DigestError
 
@@ -20,9 +20,10 @@ _MAX_BYTES = 20_000  # an editorial, not an issue of its own: it counts against 
 
 
 class Editorial(NamedTuple):
-    markdown: str  # as the file holds it, for the text part and to tell whether it changed
+    markdown: str  # as the file holds it, to tell whether it changed
     html: str  # sanitised, with the inline styles mail clients need
     path: Path
+    text: str = ""  # for the text part (see `plain_text`)
 
 
 def read_editorial(folder: Path | None, key: str, link_color: str) -> Editorial | None:
@@ -45,7 +46,7 @@ def read_editorial(folder: Path | None, key: str, link_color: str) -> Editorial 
         raise DigestError(f"{path}: expected UTF-8 text, byte {exc.start + 1} is not") from None
     if not markdown:
         return None
-    return Editorial(markdown, render_markdown(markdown, link_color), path)
+    return Editorial(markdown, render_markdown(markdown, link_color), path, plain_text(markdown))
 
 
 def render_markdown(markdown: str, link_color: str) -> str:
@@ -66,3 +67,66 @@ def render_markdown(markdown: str, link_color: str) -> str:
     for plain, styled in styles.items():
         clean = clean.replace(plain, styled)
     return clean.strip()
+
+
+_WIDTH = 72
+
+
+def plain_text(markdown: str) -> str:
+    """The editorial as a text part reads best: paragraphs wrapped at 72 columns, list items
+    marked "-" or "1.", quotes and code indented, no emphasis marks, and each link as its text
+    followed by its address in brackets (once, where the text is not the address already)."""
+    import textwrap
+
+    from markdown_it import MarkdownIt
+
+    blocks: list[tuple[str, bool]] = []  # each paragraph, and whether it is in a list
+    lists: list[list[int]] = []  # per open list: [next number], or [] for a bulleted one
+    quote = 0
+    marker = ""
+    for token in MarkdownIt("commonmark", {"html": False}).parse(markdown):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            lists.append([int(token.attrs.get("start") or 1)] if token.type[0] == "o" else [])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open":
+            numbering = lists[-1]
+            marker = f"{numbering[0]}. " if numbering else "- "
+            if numbering:
+                numbering[0] += 1
+        elif token.type in ("blockquote_open", "blockquote_close"):
+            quote += 1 if token.type == "blockquote_open" else -1
+        elif token.type == "inline":
+            indent = "    " * quote + "  " * max(0, len(lists) - 1)
+            first = indent + marker
+            blocks.append((textwrap.fill(_inline_text(token.children or []), _WIDTH,
+                                         initial_indent=first,
+                                         subsequent_indent=" " * len(first)), bool(lists)))
+            marker = ""
+        elif token.type in ("fence", "code_block"):
+            blocks.append((textwrap.indent(token.content.rstrip("\n"), "    "), False))
+    # A list's items line up one under another; other paragraphs have a blank line between.
+    return "".join(("\n" if index and in_list and blocks[index - 1][1] else "\n\n" * bool(index))
+                   + text for index, (text, in_list) in enumerate(blocks))
+
+
+def _inline_text(children: list[Any]) -> str:
+    text: list[str] = []
+    links: list[tuple[int, str]] = []  # where each open link's text starts, and its address
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            text.append(child.content)
+        elif child.type == "softbreak":
+            text.append(" ")
+        elif child.type == "hardbreak":
+            text.append("\n")
+        elif child.type == "image":
+            text.append(child.content)
+        elif child.type == "link_open":
+            links.append((len(text), str(child.attrs.get("href") or "")))
+        elif child.type == "link_close" and links:
+            start, href = links.pop()
+            label = "".join(text[start:])
+            if href and href not in (label, f"mailto:{label}"):
+                text.append(f" ({href.removeprefix('mailto:')})")
+    return "".join(text)

@@ -113,7 +113,16 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
     buttons = [a for a in page.iter("a") if a.text_content().strip() == "Read more"
                and "background" in (a.get("style") or "") + (a.getparent().get("style") or "")]
     assert len(buttons) == 1  # the lead story's button
-    assert "## Message from ILO COOP" in text and "[coop@ilo.org](mailto:coop@ilo.org)" in text
+    # The editorial as plain text: no Markdown marks, links as their text and address.
+    text = text.replace("\r\n", "\n")
+    assert "\nMessage from ILO COOP\n" in text and "## " not in text and "**" not in text
+    flowing = " ".join(text.split())
+    assert "and our latest Spotlight Interview with Co-operators." in flowing
+    assert ("write to coop@ilo.org, or read more about our work on the ILO cooperatives page "
+            "(https://www.ilo.org/topics/cooperatives).") in flowing
+    [editorial] = [block for block in text.split("\n\n")
+                   if block.startswith("November brought")]
+    assert len(editorial.splitlines()) > 3 and max(map(len, editorial.splitlines())) <= 72
     assert "LinkedIn: https://www.linkedin.com/company/ilo-coop" in text
 
 
@@ -269,7 +278,9 @@ def test_an_editorial_is_sanitised(project: Path, cli: Callable[..., Result]) ->
     assert "https://www.ilo.org/" in hrefs and "/admin" not in hrefs
     assert "https://evil.example" not in hrefs  # raw HTML is shown as text, never as markup
     assert page.xpath("//h2[text()='Hello']") and page.xpath("//strong[text()='Bold']")
-    assert "<script>alert(1)</script>" in text  # the text part is the Markdown, as text
+    assert "<script>alert(1)</script>" in text  # raw HTML is text in the text part too
+    assert "Hello\r\n" in text and "Bold" in text and "**" not in text
+    assert "ok (https://www.ilo.org/)" in text
 
 
 def test_an_editorial_is_frozen_with_its_issue(project: Path, cli: Callable[..., Result],
