@@ -101,10 +101,15 @@ def _site(table: Table) -> SiteConfig:
     author_name, author_email = _author(table, title)
     icon, logo = (_image(table, key, base_url) for key in ("icon", "logo"))
     hub = _url(table, "hub") if "hub" in table.data else ""
+    locale = table.get("locale", str, language)
+    if language_tag(locale) is None:
+        table.fail(f"expected a language tag Babel knows, such as \"en-GB\", got {locale!r}",
+                   "locale")
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
-                      author_email=author_email, icon=icon, logo=logo, hub=hub)
+                      author_email=author_email, icon=icon, logo=logo, hub=hub,
+                      locale=language_tag(locale) or language)
 
 
 def _image(table: Table, key: str, base_url: str) -> str:

@@ -31,6 +31,11 @@ class SiteConfig(NamedTuple):
     icon: str = ""  # absolute URLs of a small square icon and a wider logo, for pages and feeds
     logo: str = ""
     hub: str = ""  # a WebSub hub: named in every feed and told of each build's changed feeds
+    locale: str = ""  # how dates are written (BCP 47: "en-GB" gives "30 November 2023"); "" = language
+
+    def date_locale(self) -> str:
+        """The locale dates are written in on pages and in the newsletter."""
+        return self.locale or self.language
 
 
 SELECTOR_KEYS = ("item", "category", "title", "link", "date", "summary", "image")

@@ -95,7 +95,7 @@ def render_issue(layout: Layout, number: int, period: str, config: Config,
         "web_url": web_url(config, period), "archive_url": archive_url(config),
         "unsubscribe_url": body_unsubscribe(digest.unsubscribe),
         "preheader": _preheader(layout, label),
-        "long_date": lambda entry: long_date(entry.published.date(), site.language),
+        "long_date": lambda entry: long_date(entry.published.date(), site.date_locale()),
     }
     templates = environment(digest.templates)
     mjml_template = templates.get_template("digest.mjml.j2")

@@ -71,7 +71,7 @@ def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes
 
     page = environment().get_template(template).render(
         context, site=site, root=root, archive_page=archive_page, entry_list=entry_list,
-        month_label=lambda month: month_label(month, site.language))
+        month_label=lambda month: month_label(month, site.date_locale()))
     return page.encode("utf-8")
 
 
@@ -93,7 +93,7 @@ def _entry_html(entry: Entry, site: SiteConfig, root: str, anchored: bool,
                      f'loading="lazy"></a>\n')
     day = entry.published.date()
     parts.append(f'<h3><a href="{href}">{title}</a></h3>\n<p class="meta"><time datetime="'
-                 f'{day.isoformat()}">{long_date(day, site.language)}</time>')
+                 f'{day.isoformat()}">{long_date(day, site.date_locale())}</time>')
     if show_category:
         parts.append(f" · {escape_html(entry.category)}")
     if anchored and entry.link:

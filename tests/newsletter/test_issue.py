@@ -5,6 +5,7 @@ recorded; each issue read back with the stdlib `email` package and shown in head
 from __future__ import annotations
 
 import email
+import re
 import shutil
 import struct
 import zlib
@@ -124,6 +125,8 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
                    if block.startswith("November brought")]
     assert len(editorial.splitlines()) > 3 and max(map(len, editorial.splitlines())) <= 72
     assert "LinkedIn: https://www.linkedin.com/company/ilo-coop" in text
+    assert re.search(r"\b\d{1,2} November 2023\b", text)  # dates as the site writes them (en-GB)
+    assert not re.search(r"November \d{1,2}, 2023", text + html)
 
 
 def _check_in_browser(browser: Any, html: str, width: int) -> list[dict[str, Any]]:

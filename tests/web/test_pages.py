@@ -266,3 +266,16 @@ def test_the_opml_shows_every_item_once_in_newsboat(live: tuple[Path, str],
     everything = {e.id for e in feedparser.parse(folder / "all.atom").entries}
     assert len(feeds) == len(list(folder.glob("*.atom"))) - 1  # every category, not "all"
     assert sorted(guid for guid, _ in rows) == sorted(everything)  # each item exactly once
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("en-GB", "30 November 2023"),
+                                               ("en", "November 30, 2023"),
+                                               ("fr", "30 novembre 2023")])
+def test_dates_are_written_as_the_site_writes_them(project: Path, locale: str,
+                                                   shown: str) -> None:
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('locale = "en-GB"', f'locale = "{locale}"'))
+    _build(project)
+    page = html.parse(str(project / "feeds" / "archive" / "2023-11.html")).getroot()
+    dates = {t.get("datetime"): t.text_content() for t in page.iter("time")}
+    assert dates["2023-11-30"] == shown
