@@ -33,7 +33,7 @@ OUTSIDE_RENDERING = {
         "digest.lead_category", "digest.max_html_bytes", "digest.cadence", "digest.logo",
         "digest.logo_alt", "digest.brand_color", "digest.tagline", "digest.headings",
         "digest.social", "digest.intros", "digest.send_without_unsubscribe",
-        "digest.hold_when_suspect",
+        "digest.hold_when_suspect", "digest.show_number", "digest.show_dates",
         "digest.smtp.host", "digest.smtp.port", "digest.smtp.security", "digest.smtp.username",
         "digest.smtp.password_env", "digest.smtp.timeout"),
     "who is told when a source breaks": ("alerts.to",),
@@ -61,7 +61,7 @@ ISSUE_SHAPING = (
     "digest.templates", "digest.lookback_months", "digest.exclude", "digest.sections",
     "digest.lead_category", "digest.max_html_bytes", "digest.logo", "digest.logo_alt",
     "digest.brand_color", "digest.tagline", "digest.headings", "digest.social",
-    "site.title", "site.base_url", "site.language", "site.timezone",
+    "digest.show_number", "digest.show_dates", "site.title", "site.base_url", "site.language", "site.timezone",
 )
 
 

@@ -309,7 +309,8 @@ def _issue_settings(table: Table) -> dict[str, Any]:
     """What goes into an issue and how it is numbered: [digest] numbering, cadence, exclude..."""
     settings: dict[str, Any] = {
         key: table.get(key, bool, default(DigestConfig, key))
-        for key in ("skip_empty", "send_without_unsubscribe", "hold_when_suspect")}
+        for key in ("skip_empty", "send_without_unsubscribe", "hold_when_suspect", "show_number",
+                    "show_dates")}
     settings |= {key: table.number(key, default(DigestConfig, key), low, high)
                  for key, low, high in (("first_number", 1, 1_000_000),
                                         ("lookback_months", 0, 24),

@@ -144,6 +144,8 @@ class DigestConfig(NamedTuple):
     intros: Path | None = None  # folder of editorials, one Markdown file per issue: 2023-11.md
     send_without_unsubscribe: bool = False  # a private list with no way to leave: say so
     hold_when_suspect: bool = True  # no issue is frozen or sent while a source is suspect
+    show_number: bool = True  # "Issue No. 8, August 2020" under the masthead
+    show_dates: bool = True  # each story's date before its summary
 
 
 class ScheduleConfig(NamedTuple):

@@ -96,6 +96,7 @@ def render_issue(layout: Layout, number: int, period: str, config: Config,
         "unsubscribe_url": body_unsubscribe(digest.unsubscribe),
         "preheader": _preheader(layout, label),
         "long_date": lambda entry: long_date(entry.published.date(), site.date_locale()),
+        "show_number": digest.show_number, "show_dates": digest.show_dates,
     }
     templates = environment(digest.templates)
     mjml_template = templates.get_template("digest.mjml.j2")

@@ -125,8 +125,11 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
                    if block.startswith("November brought")]
     assert len(editorial.splitlines()) > 3 and max(map(len, editorial.splitlines())) <= 72
     assert "LinkedIn: https://www.linkedin.com/company/ilo-coop" in text
-    assert re.search(r"\b\d{1,2} November 2023\b", text)  # dates as the site writes them (en-GB)
-    assert not re.search(r"November \d{1,2}, 2023", text + html)
+    # As the real eNewsUpdate: no issue number under the masthead, no date before each story.
+    body = page.find("body").text_content()
+    assert "Issue No." not in body and "Issue No." not in text.split("View online")[0][20:]
+    assert not re.search(r"(?m)^\s*\d{1,2} November 2023$", text)  # a story's date line
+    assert not re.search(r">\d{1,2} November 2023</span>", html)
 
 
 def _check_in_browser(browser: Any, html: str, width: int) -> list[dict[str, Any]]:
@@ -362,3 +365,19 @@ def test_without_a_configured_look_an_issue_is_neutral(project: Path,
     page = lxml_html.fromstring(html)
     assert not list(page.iter("img")) and "Message from" not in html
     assert page.xpath("//h2/text()")[:2] == ["News", "Spotlight Interviews with Co-operators"]
+
+
+def test_the_issue_number_and_story_dates_can_be_shown(project: Path,
+                                                       cli: Callable[..., Result]) -> None:
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace("show_number = false", "show_number = true")
+                      .replace("show_dates = false", "show_dates = true"))
+    _issue(cli)
+    html, text = _parts(_eml(project))
+    page = lxml_html.fromstring(html)
+    assert "Issue No. 1, November 2023" in page.text_content() and "Issue No. 1, November 2023" \
+        in text
+    # Dates as the site writes them ([site] locale = "en-GB"), in both parts.
+    assert re.search(r">30 November 2023</span>", html)
+    assert re.search(r"(?m)^\s*30 November 2023$", text.replace("\r\n", "\n"))
+    assert not re.search(r"November \d{1,2}, 2023", text + page.text_content())
