@@ -100,6 +100,9 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
             "economy: November 2023") in page.text_content()
     [logo] = [i for i in page.iter("img") if i.get("src", "").endswith("ilo-logo.png")]
     assert logo.get("alt") == "International Labour Organization"
+    # Where images are blocked, the alt text reads white and bold on the brand colour.
+    assert "color:#ffffff" in logo.get("style") and "font-weight:bold" in logo.get("style")
+    assert "color:#ffffff" in logo.getparent().get("style")
     assert page.xpath("//h2/text()")[:3] == ["Message from ILO COOP",
                                              "News highlights for November 2023",
                                              "Spotlight Interviews with Co-operators: November 2023"]
