@@ -213,8 +213,6 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     harvest = Harvest(sink, judge=judge)
     fetch_config = fetch_config or FetchConfig()
     web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
-    if web:
-        from feedsmith.sources.fetch import client
     with contextlib.ExitStack() as stack:
         web_reads: dict[str, Future[_WebRead]] = {}
         if web:  # fetched all at once, politely (see `Gate`); taken in config order
