@@ -156,7 +156,8 @@ def render_archive(issues: list[tuple[str, int]], config: Config) -> bytes:
     listed = [{"month": m, "number": n, "label": Period.parse(m).label(config.site.language)}
               for m, n in issues]
     page = environment(config.digest.templates).get_template("digest-archive.html.j2").render(
-        title=config.digest.title, language=config.site.language, issues=listed)
+        title=config.digest.title, language=config.site.language, issues=listed,
+        site_title=config.site.title)
     return page.encode("utf-8")
 
 

@@ -539,3 +539,17 @@ def test_a_month_that_is_not_over_gets_no_issue(mail_project: Path,
     assert "Error: 2023-12 is not over until 2024-01-01 00:00 CET" in early.stderr
     preview = cli("digest", "--now", NOW, "--month", "2023-12", "--dry-run")
     assert preview.exit_code == 0 and "December 2023 (new)" in preview.stdout
+
+
+def test_the_past_issues_page_looks_like_the_site_and_leads_back(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0
+    page_path = mail_project / "feeds" / "digest" / "index.html"
+    page = lxml_html.parse(str(page_path)).getroot()
+    [stylesheet] = page.xpath("//link[@rel='stylesheet']/@href")
+    assert (page_path.parent / stylesheet).resolve() == (mail_project / "feeds" / "style.css")
+    assert (mail_project / "feeds" / "style.css").exists()
+    back = [a.get("href") for a in page.iter("a") if a.get("href") == "../index.html"]
+    assert len(back) == 2  # the masthead and the footer
+    assert (page_path.parent / back[0]).resolve() == (mail_project / "feeds" / "index.html")
+    assert page.xpath("//li/a/@href") == ["2023-11.html"]
