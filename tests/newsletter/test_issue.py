@@ -384,3 +384,17 @@ def test_the_issue_number_and_story_dates_can_be_shown(project: Path,
     assert re.search(r">30 November 2023</span>", html)
     assert re.search(r"(?m)^\s*30 November 2023$", text.replace("\r\n", "\n"))
     assert not re.search(r"November \d{1,2}, 2023", text + page.text_content())
+
+
+def test_the_inbox_snippet_ends_with_the_preheader(project: Path,
+                                                   cli: Callable[..., Result]) -> None:
+    """The hidden preheader is followed by invisible spacers, so a mail client's snippet does
+    not run on into the first visible line."""
+    _issue(cli)
+    html, _ = _parts(_eml(project))
+    page = lxml_html.fromstring(html)
+    [hidden] = [div for div in page.iter("div") if "display:none" in (div.get("style") or "")]
+    text = hidden.text_content()
+    assert text.startswith("9 new items in November 2023: ")
+    spacers = text[len(text.rstrip("\u034f\u200c\xa0")):]
+    assert len(spacers) >= 100 and set(spacers) == {"\u034f", "\u200c", "\xa0"}
