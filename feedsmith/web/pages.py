@@ -16,7 +16,7 @@ from feedsmith import templates
 from feedsmith.config import SiteConfig
 from feedsmith.dates import long_date, month_label
 from feedsmith.entry import Entry
-from feedsmith.identity import anchor, archive_page
+from feedsmith.identity import anchor, archive_page, category_slug
 from feedsmith.web.feeds import Feed
 
 PAGE_STYLESHEET = "style.css"
@@ -78,7 +78,8 @@ def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes
 def _entry_html(entry: Entry, site: SiteConfig, root: str, anchored: bool,
                 show_category: bool) -> str:
     """One entry of a list: its title linked to its own link (else its permalink), its date,
-    category and summary; on an archive page (`anchored`) under its permalink's anchor."""
+    category (linked to the category's page) and summary; on an archive page (`anchored`) under
+    its permalink's anchor, with a permalink mark."""
     href = escape_html(entry.link or root + entry.home)
     title = escape_html(entry.title)
     here = anchor(entry.id) if anchored else ""
@@ -92,11 +93,15 @@ def _entry_html(entry: Entry, site: SiteConfig, root: str, anchored: bool,
                      f'<img src="{escape_html(entry.image)}" alt="{alt}" width="120" height="80" '
                      f'loading="lazy"></a>\n')
     day = entry.published.date()
-    parts.append(f'<h3><a href="{href}">{title}</a></h3>\n<p class="meta"><time datetime="'
+    # On its own archive page, an item without a page of its own is a heading, not a link to
+    # the place it already is; its permalink mark says where that is.
+    heading = title if anchored and not entry.link else f'<a href="{href}">{title}</a>'
+    parts.append(f'<h3>{heading}</h3>\n<p class="meta"><time datetime="'
                  f'{day.isoformat()}">{long_date(day, site.date_locale())}</time>')
     if show_category:
-        parts.append(f" · {escape_html(entry.category)}")
-    if anchored and entry.link:
+        page = escape_html(root + category_slug(entry.category) + ".html")
+        parts.append(f' · <a href="{page}">{escape_html(entry.category)}</a>')
+    if anchored:
         parts.append(f' · <a href="#{here}" aria-label="Permalink to this item">#</a>')
     parts.append("</p>\n")
     if entry.summary:

@@ -279,3 +279,23 @@ def test_dates_are_written_as_the_site_writes_them(project: Path, locale: str,
     page = html.parse(str(project / "feeds" / "archive" / "2023-11.html")).getroot()
     dates = {t.get("datetime"): t.text_content() for t in page.iter("time")}
     assert dates["2023-11-30"] == shown
+
+
+def test_archive_items_lead_somewhere(project: Path) -> None:
+    """On a month's page, an item without a page of its own is a heading with a permalink mark
+    (not a link to where the reader already is), and its category leads to the category's
+    page."""
+    _build(project)
+    feeds = project / "feeds"
+    page = html.parse(str(feeds / "archive" / "2023-11.html")).getroot()
+    items = page.xpath("//ol[@class='entries']/li")
+    assert len(items) == 9
+    for item in items:
+        heading = item.find("h3")
+        assert heading.find("a") is None and heading.text_content().strip()
+        marks = [a for a in item.iter("a") if a.get("aria-label") == "Permalink to this item"]
+        assert [a.get("href") for a in marks] == [f"#{item.get('id')}"]
+        [category] = [a for a in item.xpath("p[@class='meta']/a") if a not in marks]
+        target = (feeds / "archive" / category.get("href")).resolve()
+        assert target.exists()
+        assert html.parse(str(target)).getroot().findtext(".//h1") == category.text_content()
