@@ -102,7 +102,7 @@ def test_a_new_month_gets_linked_from_its_neighbour(project: Path) -> None:
     written = _build(project, datetime(2026, 11, 24, tzinfo=UTC))
     assert {"archive/2024-01.html", "archive/2023-12.html"} <= set(written)
     december = html.parse(str(project / "feeds" / "archive" / "2023-12.html"))
-    assert december.xpath("//a[@rel='next']/@href") == ["2024-01.html"]
+    assert december.xpath("//a[@rel='next']/@href") == ["2024-01.html"] * 2  # top and bottom
 
 
 def test_an_item_with_a_link_of_its_own_keeps_it_everywhere(project: Path) -> None:
@@ -299,3 +299,18 @@ def test_archive_items_lead_somewhere(project: Path) -> None:
         target = (feeds / "archive" / category.get("href")).resolve()
         assert target.exists()
         assert html.parse(str(target)).getroot().findtext(".//h1") == category.text_content()
+
+
+def test_a_month_says_how_many_items_and_leads_to_its_neighbours_at_top_and_bottom(
+        project: Path) -> None:
+    _build(project)
+    page = html.parse(str(project / "feeds" / "archive" / "2023-11.html")).getroot()
+    assert page.findtext(".//p[@class='count']") == "9 items"
+    navs = page.xpath("//nav[@class='months']")
+    assert len(navs) == 2 and navs[0].getprevious().tag == "p" and \
+        navs[1].getprevious().tag == "ol"  # above and below the items
+    months = sorted(p.name for p in (project / "feeds" / "archive").glob("*.html"))
+    at = months.index("2023-11.html")
+    for nav in navs:
+        assert nav.xpath(".//a[@rel='prev']/@href") == [months[at - 1]]
+        assert nav.xpath(".//a[@rel='next']/@href") == [months[at + 1]]
