@@ -99,7 +99,7 @@ def _numbered_blocks(lines: list[TextLine]) -> list[_Block]:
     return blocks
 
 
-def paragraphs(lines: list[TextLine], date_after_blank: bool) -> list[str]:
+def _paragraphs(lines: list[TextLine], date_after_blank: bool) -> list[str]:
     """The lines before a date as paragraphs: wrapped lines joined where blank lines separate
     paragraphs, a paragraph per line where none does (nor the date from them)."""
     if not date_after_blank and not any(line.after_blank for line in lines[1:]):
@@ -140,7 +140,7 @@ def _item(block: _Block, origin: str, language: str, is_last: bool) -> ListedIte
         return Problem(where, "item has no date line such as \"01 December 2023\"; left out "
                               "(undated items such as events or vacancies are not news entries)")
     marked = [block.marked] if block.marked and date_index else []
-    above = paragraphs(lines[len(marked):date_index], lines[date_index].after_blank)
+    above = _paragraphs(lines[len(marked):date_index], lines[date_index].after_blank)
     heading = [text for text in marked + above if not CREDIT.match(text)]
     summary = " ".join(line.text for line in lines[date_index + 1:])
     if not heading:
