@@ -119,7 +119,9 @@ def _with_hub(document: bytes, hub: str) -> bytes:
     root = etree.fromstring(document)
     self_link = root.find(f"channel/{_ATOM}link[@rel='self']")
     assert self_link is not None  # `_generator` gives every feed one
-    self_link.addnext(etree.Element(f"{_ATOM}link", href=hub, rel="hub"))
+    hub_link = etree.Element(f"{_ATOM}link", href=hub, rel="hub")
+    hub_link.tail = self_link.tail  # on a line of its own, indented as the self link
+    self_link.addnext(hub_link)
     return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
 import pytest
 from lxml import etree
 
+from feedsmith.sources.fetch import _retry_after
 from tests.fixtures.http import Site
 from tests.fixtures.project import DATA, Result, tree
 
@@ -397,3 +399,15 @@ def test_fetching_at_once_gives_the_same_feeds_as_one_at_a_time(
         assert cli_in(folder, "build").exit_code == 0
         trees.append({name: content for name, (content, _) in tree(folder / "feeds").items()})
     assert trees[0] == trees[1] and len(trees[0]) > 10
+
+
+
+@pytest.mark.parametrize(("value", "seconds"), [
+    ("120", 120.0), ("Wed, 21 Oct 2015 07:28:30 GMT", 30.0),
+    ("Wed, 21 Oct 2015 07:27:00 GMT", 0.0),  # a date gone by: no wait
+    ("soon", None), ("", None),
+])
+def test_retry_after_is_read_as_seconds_or_an_http_date(value: str,
+                                                        seconds: float | None) -> None:
+    now = datetime(2015, 10, 21, 7, 28, tzinfo=UTC).timestamp()
+    assert _retry_after(value, now) == seconds

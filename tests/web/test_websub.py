@@ -76,3 +76,19 @@ def test_without_a_hub_feeds_name_none(project: Path, cli: Callable[..., Result]
     for name in ("all.atom", "all.rss"):
         assert b"hub" not in (project / "feeds" / name).read_bytes()
     assert "hubs" not in json.loads((project / "feeds" / "all.json").read_text())
+
+
+def test_the_hub_is_one_line_more_in_an_rss_feed(project: Path, cli: Callable[..., Result],
+                                                  web: Site) -> None:
+    """RSS gets its hub link after the fact (feedgen writes only the self link there): the
+    feed is otherwise the same bytes, declaration, stylesheet and layout included."""
+    assert cli("build").exit_code == 0
+    before = (project / "feeds" / "news.rss").read_text().splitlines(keepends=True)
+    web.route("/hub", status=204)
+    _with_hub(project, f"{web.base}/hub")
+    assert cli("build").exit_code == 0
+    after = (project / "feeds" / "news.rss").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(before) if 'rel="self"' in line) + 1
+    indent = before[at - 1][:len(before[at - 1]) - len(before[at - 1].lstrip())]
+    assert after == [*before[:at], f'{indent}<atom:link href="{web.base}/hub" rel="hub"/>\n',
+                     *before[at:]]
