@@ -45,6 +45,9 @@ class Entry(NamedTuple):
     image: str = ""  # an absolute http(s) URL of its picture, if the source gives one
     image_alt: str = ""  # the source's alt text for it ("" when it gave none)
     title_derived: bool = False  # its listing gave no title: the summary's first sentence
+    # From the item's own page, when its source follows links (see `feedsmith.sources.article`)
+    content: str = ""  # the full text as sanitised HTML
+    author: str = ""
 
     @property
     def day(self) -> date:

@@ -3,7 +3,8 @@
     FeedsmithError          a user-facing failure: the CLI prints it as one `Error: ...` line
     ├── ConfigError         the config file is missing, unreadable, or has a bad key or value
     ├── SourceError         a source could not be read or holds no recognisable item
-    │   └── EmptyListing    it was read, and holds no item: a sign of a broken source
+    │   ├── EmptyListing    it was read, and holds no item: a sign of a broken source
+    │   └── Unavailable     no answer, or a server error: another try may get it
     ├── StoreError          the state database is locked, corrupt or unreadable
     ├── OutputError         a published file cannot be written (full disk, permissions)
     ├── DigestError         an issue cannot be built or rebuilt as asked
@@ -34,6 +35,11 @@ class SourceError(FeedsmithError):
 class EmptyListing(SourceError):
     """A listing was fetched or read and holds no item: a login page, a "we moved" page, a
     layout the selectors no longer match (see `feedsmith.sources.health`)."""
+
+
+class Unavailable(SourceError):
+    """A page could not be had now (no answer in time, a server error, a robots.txt that
+    could not be had): unlike a 404 or a refusal, trying again later may get it."""
 
 
 class StoreError(FeedsmithError):

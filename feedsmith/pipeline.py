@@ -11,12 +11,14 @@ next build.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from feedsmith import __version__, templates
 from feedsmith.config import Config
@@ -24,12 +26,16 @@ from feedsmith.config.fingerprint import render_settings
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.sources.harvest import read_sources
+from feedsmith.store.database import Database
 from feedsmith.store.engines import exclusive, open_database
 from feedsmith.store.health import SourceHealth, SourceState
 from feedsmith.store.merge import MergeResult
 from feedsmith.store.queries import Store
 from feedsmith.web.feeds import Feed
 from feedsmith.web.pages import STYLESHEETS, neighbours
+
+if TYPE_CHECKING:
+    from feedsmith.sources.fetch import Web
 
 SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
 
@@ -51,6 +57,8 @@ class BuildReport(NamedTuple):
     alert_failure: str = ""  # why an alert due could not be sent
     told_hub: int = 0  # feeds the WebSub hub was told of ([site] hub)
     hub_failure: str = ""  # why it could not be told
+    followed: int = 0  # item pages fetched (`follow = true`), and those left for later builds
+    follow_later: int = 0
 
 
 class LastBuild(NamedTuple):
@@ -81,8 +89,9 @@ class LastBuild(NamedTuple):
 
 
 def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
-    """Merge what the sources show into the store, then write the feeds that are stale."""
-    with exclusive(config.store, wait):
+    """Merge what the sources show into the store, follow the links due, then write the feeds
+    that are stale."""
+    with exclusive(config.store, wait), _web(config) as web:
         with open_database(config.store) as database:
             store, health = Store(database), SourceHealth(database)
             (known, signatures), validators = store.file_fingerprints(), store.http_validators()
@@ -92,8 +101,9 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             with store.merging(now) as merge:  # each file goes into the store once it is read
                 harvest = read_sources(config.sources, config.site, known, config.fetch,
                                        validators, root=config.path.parent, sink=merge.add,
-                                       signatures=signatures, judge=health.judge)
+                                       signatures=signatures, judge=health.judge, web=web)
                 merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
+            followed, follow_later = _follow_links(config, database, now, web, harvest.problems)
             health.record([s.name for s in config.sources], harvest.failed_sources,
                           harvest.reads, harvest.held, now)
             suspects, alerted, alert_failure = _health_report(config, health, now)
@@ -107,7 +117,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                                  files_unchanged=harvest.files_unchanged, merge=merge.result,
                                  stored=0, problems=harvest.problems, failures=harvest.failures,
                                  written=[], unchanged=[], suspects=suspects, alerted=alerted,
-                                 alert_failure=alert_failure)
+                                 alert_failure=alert_failure, followed=followed,
+                                 follow_later=follow_later)
             fingerprint = render_fingerprint(config)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
@@ -132,6 +143,42 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             report = _tell_hub(config, store, now, report)
             _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+@contextlib.contextmanager
+def _web(config: Config) -> Iterator[Web | None]:
+    """The build's way to the web, shared by listing pages and item pages (None when no source
+    is on the web or follows links: file-only builds do not load an HTTP client)."""
+    if not any(source.url or source.follow for source in config.sources):
+        yield None
+        return
+    from feedsmith.sources.fetch import web_session
+
+    with web_session(config.fetch) as web:
+        yield web
+
+
+def _follow_links(config: Config, database: Database, now: datetime, web: Web | None,
+                  problems: list[Problem]) -> tuple[int, int]:
+    """Fetch the item pages due (see `feedsmith.store.articles`) and keep what they give; a
+    page that cannot be had is a warning. How many were fetched, and how many wait for later
+    builds (`[follow] per_build`)."""
+    following = {source.name: source.allowed_origins() for source in config.sources
+                 if source.follow}
+    if not following or web is None:
+        return 0, 0
+    from feedsmith.sources.follow import follow_pages
+    from feedsmith.store.articles import Articles
+
+    articles = Articles(database)
+    due, later = articles.due(list(following), now, config.follow.max_age_days,
+                              config.follow.per_build)
+    pages = follow_pages(due, following, web, config.site.timezone)
+    articles.save(pages, now)
+    problems += [Problem(page.url, f"item page not followed: {page.failure}"
+                         + ("" if page.lasting else "; tried again next build"))
+                 for page in pages if page.failure]
+    return len(pages), later
 
 
 def _tell_hub(config: Config, store: Store, now: datetime, report: BuildReport) -> BuildReport:

@@ -17,6 +17,7 @@ from feedsmith.newsletter.ledger import OUTCOME_UNKNOWN, SENT, Delivery, Ledger
 from feedsmith.period import Period
 from feedsmith.pipeline import LastBuild
 from feedsmith.schedule import Jobs, next_runs
+from feedsmith.store.articles import Articles
 from feedsmith.store.engines import open_database
 from feedsmith.store.health import SourceHealth
 from feedsmith.store.queries import Store
@@ -37,6 +38,7 @@ class Status:
     next_digest: datetime | None
     store: str = ""  # the engine and the file or database, never a password
     hub_ping: str = ""  # the last ping of the WebSub hub ([site] hub), as said
+    item_pages: str = ""  # the pages kept for sources with follow = true, as said
     issues: list[IssueStatus] = field(default_factory=list)  # newest first
     attention: list[str] = field(default_factory=list)
 
@@ -52,6 +54,7 @@ def status(config: Config, now: datetime) -> Status:
         deliveries = {issue.period: ledger.deliveries(issue.period) for issue in issues}
         health = SourceHealth(database).states()
         hub_ping = json.loads(store.get_meta("websub_last") or "null")
+        pages = Articles(database).counts() if any(s.follow for s in config.sources) else None
         where = f"{database.engine} {database.where}"
     local = now.astimezone(zone)
     # An interval ("every 15m") counts from the last build, as the service's clock does.
@@ -67,6 +70,10 @@ def status(config: Config, now: datetime) -> Status:
                            f"the last ping, {told:%Y-%m-%d %H:%M %Z}, failed")
         if hub_ping["failure"]:
             report.attention.append(hub_ping["failure"])
+    if pages is not None:
+        kept, failed, again = pages
+        report.item_pages = (f"{kept} kept, {failed} that gave nothing"
+                             + (f", {again} to fetch with the next build" if again else ""))
     if last is None:
         report.attention.append("no build has run yet: `feedsmith build`")
     else:

@@ -273,6 +273,35 @@ def sources_accept(options: Options, name: str, wait: float) -> None:
     print(f"Accepted source {name!r}: its latest read is its new normal.")
 
 
+def refresh(options: Options, items: list[str], wait: float) -> None:
+    """Fetch these items' own pages again with the next build (sources with follow = true).
+
+    ITEM is an entry's id or its link, as `feedsmith entries --long` shows them.
+    """
+    from feedsmith.store.articles import Articles
+    from feedsmith.store.engines import exclusive, open_database
+
+    config = options.config()
+    with exclusive(config.store, wait), open_database(config.store, create=False) as database:
+        articles = Articles(database)
+        found = {item: articles.refresh(item) for item in items}
+    unknown = [item for item, result in found.items() if result is None]
+    for item, result in found.items():
+        if result is None:
+            continue
+        link, kept = result
+        if not link:
+            print(f"{item}: has no link, so no page of its own to fetch.")
+        elif kept:
+            print(f"{link}: fetched again with the next build.")
+        else:
+            print(f"{link}: not fetched yet; the next build fetches it if its source has "
+                  "follow = true.")
+    if unknown:
+        raise UsageError(f"no stored item has the id or link {', '.join(map(repr, unknown))} "
+                         "(see `feedsmith entries --long`)")
+
+
 def store_copy(options: Options, target: str, password_env: str, wait: float) -> None:
     """Copy the configured store, history and ledger, into a new one.
 

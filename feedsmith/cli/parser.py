@@ -80,6 +80,8 @@ def parser() -> Parser:
                       help="load the page in headless Chromium first: for a page whose items "
                            "a script adds (needs feedsmith[browser])")
     _entries(command("entries", commands.entries))
+    _wait(command("refresh", commands.refresh)).add_argument(
+        "items", nargs="+", metavar="ITEM", help="an entry's id or link")
     _digest(command("digest", commands.digest))
     _log(_wait(_now(command("run-due", commands.run_due))))
     schedule = command("schedule", commands.schedule)

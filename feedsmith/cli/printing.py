@@ -33,6 +33,10 @@ def build_summary(report: BuildReport, output: Path) -> None:
     print(f"Sources: {report.files_read} listing(s) read, {report.files_unchanged} unchanged, "
           f"{len(report.failures)} failed; {len(report.problems)} warning(s).")
     print(f"Entries: {merge.new} new, {merge.changed} updated, {report.stored} in the store.")
+    if report.followed or report.follow_later:
+        later = (f"; {report.follow_later} more with the next build(s) ([follow] per_build)"
+                 if report.follow_later else "")
+        print(f"Item pages: {report.followed} fetched{later}.")
     out = shown(output)
     if report.written or report.unchanged:
         print(f"Output: {len(report.written)} file(s) written to {out}, "
@@ -207,6 +211,8 @@ def status(report: Status, config: Config) -> None:
               "`feedsmith schedule` runs")
     if report.hub_ping:
         print(f"WebSub: {report.hub_ping}")
+    if report.item_pages:
+        print(f"Item pages: {report.item_pages}")
     print("Issues:" if report.issues else "Issues: none yet.")
     for issue in report.issues:
         print(f"  No. {issue.number:<4} {issue.period}  built "

@@ -10,6 +10,7 @@ from feedsmith.config.model import (
     Config,
     DigestConfig,
     FetchConfig,
+    FollowConfig,
     OutputConfig,
     ScheduleConfig,
     SiteConfig,
@@ -18,6 +19,6 @@ from feedsmith.config.model import (
     StoreConfig,
 )
 
-__all__ = ["DEFAULT_CATEGORY", "Config", "DigestConfig", "FetchConfig", "OutputConfig",
+__all__ = ["DEFAULT_CATEGORY", "Config", "DigestConfig", "FetchConfig", "FollowConfig", "OutputConfig",
            "ScheduleConfig", "SiteConfig", "SmtpConfig", "SourceConfig", "StoreConfig",
            "load_config", "postgres_url_problem"]

@@ -37,6 +37,8 @@ OUTSIDE_RENDERING = {
         "digest.smtp.host", "digest.smtp.port", "digest.smtp.security", "digest.smtp.username",
         "digest.smtp.password_env", "digest.smtp.timeout"),
     "who is told when a source breaks": ("alerts.to",),
+    "when item pages are fetched again, not what they say": ("follow.max_age_days",
+                                                             "follow.per_build"),
     "when runs happen": ("schedule.build", "schedule.digest", "schedule.catch_up",
                          "schedule.max_lateness_days"),
     "how pages are fetched, not what they say": (
@@ -49,6 +51,7 @@ NOT_READ = {
     "paths": "which files are read: each file is fingerprinted under its own path",
     "url": "which page is read: each page is fingerprinted under its own URL",
     "allow_origins": "where a fetch may be redirected, not what a page says",
+    "follow": "whether item pages are fetched: what they give is kept apart (`articles`)",
 }
 # [site] fields that shape the entries read from every source (their ids and times).
 SITE_FIELDS_READ = ("id_authority", "timezone")

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsmith.config.mailbox import default_sender, mailbox
 from feedsmith.config.model import (
+    CONTENTS,
     DEFAULT_EXCLUDE,
     FORMATS,
     OUTPUT_DIR,
@@ -24,6 +25,7 @@ from feedsmith.config.model import (
     Config,
     DigestConfig,
     FetchConfig,
+    FollowConfig,
     OutputConfig,
     ScheduleConfig,
     SiteConfig,
@@ -63,12 +65,13 @@ def load_config(path: Path) -> Config:
     schedule = _schedule(root.table("schedule"), site, digest.cadence)
     fetch = _fetch(root.table("fetch"), site)
     alerts = _alerts(root.table("alerts"))
+    follow = _follow(root.table("follow"))
     if root.data:
         unknown = ", ".join(f"{key}{did_you_mean(key, root.known | {'sources'})}"
                             for key in sorted(root.data))
         raise ConfigError(f"{path}: unknown table(s) or key(s): {unknown}")
     return Config(path=path, site=site, sources=sources, output=output, store=store,
-                  digest=digest, schedule=schedule, fetch=fetch, alerts=alerts)
+                  digest=digest, schedule=schedule, fetch=fetch, alerts=alerts, follow=follow)
 
 
 def _url(table: Table, key: str) -> str:
@@ -202,7 +205,8 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
         allow_origins=tuple(_origin(table, value) for value in _strings(table, "allow_origins", ())),
         selectors=_selectors(table.table("selectors")),
         render=table.get("render", str, default(SourceConfig, "render")),
-        wait_for=table.get("wait_for", str, default(SourceConfig, "wait_for")).strip())
+        wait_for=table.get("wait_for", str, default(SourceConfig, "wait_for")).strip(),
+        follow=table.get("follow", bool, default(SourceConfig, "follow")))
     if source.render not in ("", "browser"):
         table.fail(f"expected \"browser\" (or no render), got {source.render!r}", "render")
     if source.render and not source.url:
@@ -211,6 +215,9 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
         table.fail("wait_for is for a page rendered in a browser: set render = \"browser\" too")
     if source.wait_for:
         _check_selector(table, "wait_for", source.wait_for)
+    if source.follow and not source.allowed_origins():
+        table.fail("follow = true fetches item pages only from the sites a source names: give "
+                   "this file source allow_origins (e.g. [\"https://www.example.org\"])")
     table.done()
     return source
 
@@ -228,8 +235,20 @@ def _origin(table: Table, value: str) -> str:
 def _output(table: Table, folder: Path) -> OutputConfig:
     out_dir = folder / table.get("dir", str, OUTPUT_DIR)
     max_entries = table.number("max_entries", default(OutputConfig, "max_entries"), 1, 10_000)
+    content = table.get("content", str, default(OutputConfig, "content"))
+    if content not in CONTENTS:
+        table.fail(f"expected one of {', '.join(CONTENTS)}, got {content!r}", "content")
     table.done()
-    return OutputConfig(dir=out_dir, max_entries=max_entries)
+    return OutputConfig(dir=out_dir, max_entries=max_entries, content=content)
+
+
+def _follow(table: Table) -> FollowConfig:
+    follow = FollowConfig(
+        max_age_days=table.number("max_age_days", default(FollowConfig, "max_age_days"), 0,
+                                  3650),
+        per_build=table.number("per_build", default(FollowConfig, "per_build"), 1, 100_000))
+    table.done()
+    return follow
 
 
 def _store(table: Table, folder: Path, output_dir: Path) -> StoreConfig:

@@ -62,6 +62,16 @@ class SourceConfig(NamedTuple):
     # `feedsmith.sources.render`), waiting for `wait_for` (a CSS selector) to match.
     render: str = ""
     wait_for: str = ""
+    # Fetch each item's own page for its full text, picture, times and author (see
+    # `feedsmith.sources.follow`); only pages within the allowed origins.
+    follow: bool = False
+
+    def allowed_origins(self) -> frozenset[str]:
+        """Where its redirects, next pages and followed item pages may lead: the origin of its
+        URL (if it has one) and `allow_origins`, as `feedsmith.urls.origin` writes them."""
+        from feedsmith.urls import origin
+
+        return frozenset({*([origin(self.url)] if self.url else []), *self.allow_origins})
 
 
 class FetchConfig(NamedTuple):
@@ -79,11 +89,23 @@ class FetchConfig(NamedTuple):
     per_host: int = 2
 
 
+class FollowConfig(NamedTuple):
+    """[follow]: how often the item pages of sources with `follow = true` are fetched again."""
+
+    max_age_days: int = 0  # fetch a kept page again after this many days (0: only when asked)
+    per_build: int = 100  # the most item pages one build fetches, newest items first
+
+
+CONTENTS = ("summary", "full")
+
+
 class OutputConfig(NamedTuple):
-    """[output]: where the web edition is written, and how many entries a feed carries."""
+    """[output]: where the web edition is written, how many entries a feed carries, and whether
+    feeds carry each item's full text (from its followed page) or its summary."""
 
     dir: Path
     max_entries: int = 50
+    content: str = "summary"
 
 
 class StoreConfig(NamedTuple):
@@ -175,6 +197,7 @@ class Config(NamedTuple):
     schedule: ScheduleConfig = ScheduleConfig()
     fetch: FetchConfig = FetchConfig()
     alerts: AlertsConfig = AlertsConfig()
+    follow: FollowConfig = FollowConfig()
 
 
 def default(record: type[Any], name: str) -> Any:

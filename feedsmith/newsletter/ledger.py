@@ -18,7 +18,7 @@ from feedsmith.entry import Entry
 from feedsmith.errors import DigestError
 from feedsmith.period import MONTHLY, Period
 from feedsmith.store.database import Database, from_utc_text, utc_text
-from feedsmith.store.rows import ENTRY_SELECT, entry_from_row
+from feedsmith.store.rows import ENTRIES, ENTRY_SELECT, entry_from_row
 
 _ISSUE_COLUMNS = "month, number, built_at, subject, html, web, text, eml, intro, settings"
 # Delivery states. `sending`: handed over when the run stopped; `unknown`: the connection was lost
@@ -118,7 +118,7 @@ class Ledger:
         return Selection([e for e in main if wanted(e)], [e for e in late if wanted(e)])
 
     def _uncarried(self, where: str, params: tuple[str, ...]) -> list[Entry]:
-        query = (f"SELECT {ENTRY_SELECT} FROM entries WHERE {where} AND id NOT IN "
+        query = (f"SELECT {ENTRY_SELECT} FROM {ENTRIES} WHERE {where} AND id NOT IN "
                  f"(SELECT entry_id FROM issue_entries) ORDER BY published DESC, id DESC")
         return [entry_from_row(row, self._zone) for row in self._db.execute(query, params)]
 

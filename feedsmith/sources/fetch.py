@@ -17,19 +17,16 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Collection
-from typing import TYPE_CHECKING, Any, NamedTuple, Self
+from collections.abc import Collection, Iterator
+from typing import Any, NamedTuple, Self
 from urllib.parse import urljoin
 
 import httpx
 
 from feedsmith.config import FetchConfig
-from feedsmith.errors import SourceError
-from feedsmith.sources.polite import Gate
+from feedsmith.errors import SourceError, Unavailable
+from feedsmith.sources.polite import Gate, Robots
 from feedsmith.urls import is_http_url, origin
-
-if TYPE_CHECKING:
-    from feedsmith.sources.polite import Robots
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 
@@ -41,6 +38,28 @@ class Fetched(NamedTuple):
     etag: str
     last_modified: str
     not_modified: bool = False
+
+
+class Web(NamedTuple):
+    """A build's way to the web, shared by its listing pages and item pages: one client, each
+    host's robots.txt read once (None: `[fetch] robots = false`), and the request limits."""
+
+    client: httpx.Client
+    robots: Robots | None
+    gate: Gate
+    config: FetchConfig
+
+    def fetch(self, url: str, source: str, allowed: Collection[str],
+              validators: tuple[str, str] = ("", "")) -> Fetched:
+        return fetch(self.client, url, self.config, source, allowed, validators, self.robots,
+                     self.gate)
+
+
+@contextlib.contextmanager
+def web_session(config: FetchConfig) -> Iterator[Web]:
+    with client(config) as http:
+        gate = Gate(config.concurrency, config.per_host)
+        yield Web(http, Robots(http, config, gate) if config.robots else None, gate, config)
 
 
 def client(config: FetchConfig) -> httpx.Client:
@@ -74,7 +93,7 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
                            gate or _UNLIMITED)
         except _Retryable as problem:
             reason, wait = str(problem), problem.wait
-    raise SourceError(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
+    raise Unavailable(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
 
 
 _UNLIMITED = Gate(1_000_000, 1_000_000)  # one request at a time anyway: `init`
@@ -202,7 +221,7 @@ def _exchange(session: httpx.Client, url: str, headers: dict[str, str], config: 
         if status in (429, 503) and "retry-after" in response.headers:
             asked = _retry_after(response.headers["retry-after"], time.time())
             if asked is not None and asked > config.timeout:
-                raise SourceError(f"source {source!r}: {url}: HTTP {status} asks to wait "
+                raise Unavailable(f"source {source!r}: {url}: HTTP {status} asks to wait "
                                   f"{asked:g} s, longer than [fetch] timeout ({config.timeout:g} "
                                   "s); tried again next build")
             raise _Retryable(f"HTTP {status} {response.reason_phrase}", asked or 0.0)

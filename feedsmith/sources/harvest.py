@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
 
 from feedsmith import __version__
 from feedsmith.config import FetchConfig, SiteConfig, SourceConfig
@@ -33,15 +32,8 @@ from feedsmith.urls import is_http_url, origin
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    import httpx
-
-    from feedsmith.sources.fetch import Fetched
+    from feedsmith.sources.fetch import Fetched, Web
     from feedsmith.sources.item import ListedItem
-    from feedsmith.sources.polite import Gate, Robots
-
-# The web's HTTP client, robots.txt rules and request limits, shared by a build's web sources
-# (None: no web source).
-_Session = tuple["httpx.Client", "Robots | None", "Gate"] | None
 
 
 class Harvest:
@@ -201,34 +193,31 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
                  root: Path | None = None,
                  sink: Callable[[list[Entry]], None] | None = None,
                  signatures: Mapping[str, str] | None = None,
-                 judge: Callable[[ListingRead], str] | None = None) -> Harvest:
+                 judge: Callable[[ListingRead], str] | None = None,
+                 web: Web | None = None) -> Harvest:
     """Read every source in config order; an item listed twice (on one page or two) counts once.
 
     `known` and `validators` are the store's record of what was merged before (fingerprints by
     file or URL, HTTP validators by URL). Files are keyed by their path relative to `root` (the
     config's folder) when inside it, so a project moved or restored elsewhere is not re-parsed.
     `signatures` (by path) let a file whose `stat` did not change go unread. `judge` says why
-    a listing's read looks broken: its items are then held back (`Harvest.held`).
+    a listing's read looks broken: its items are then held back (`Harvest.held`). `web` is
+    the build's way to the web (see `web_session`), opened here if not given and needed.
     """
     harvest = Harvest(sink, judge=judge)
     fetch_config = fetch_config or FetchConfig()
-    web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
+    on_the_web = any(source.url for source in sources)  # file-only builds pay nothing for HTTP
     with contextlib.ExitStack() as stack:
         web_reads: dict[str, Future[_WebRead]] = {}
-        if web:  # fetched all at once, politely (see `Gate`); taken in config order
+        if on_the_web:  # fetched all at once, politely (see `Gate`); taken in config order
             from concurrent.futures import ThreadPoolExecutor
 
-            from feedsmith.sources.fetch import client
-            from feedsmith.sources.polite import Gate, Robots
+            from feedsmith.sources.fetch import web_session
+            from feedsmith.sources.polite import MOST_WORKERS, in_turns_by_host
 
-            http = stack.enter_context(client(fetch_config))
-            gate = Gate(fetch_config.concurrency, fetch_config.per_host)
-            session: _Session = (http, Robots(http, fetch_config, gate)
-                                 if fetch_config.robots else None, gate)
-            # A worker waiting for a busy host's slot holds no request slot: enough workers
-            # that the other hosts' sources are under way meanwhile, started host by host.
-            on_web = _host_by_host([source for source in sources if source.url])
-            workers = stack.enter_context(ThreadPoolExecutor(min(len(on_web), _MOST_WORKERS)))
+            session = web or stack.enter_context(web_session(fetch_config))
+            on_web = in_turns_by_host([s for s in sources if s.url], lambda s: s.url)
+            workers = stack.enter_context(ThreadPoolExecutor(min(len(on_web), MOST_WORKERS)))
             web_reads = {source.name: workers.submit(
                 _load_web, source, site, (known or {}).get(source.url),
                 (validators or {}).get(source.url, ("", "")), fetch_config, session)
@@ -247,18 +236,6 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     harvest.category_warnings()
     return harvest
 
-
-_MOST_WORKERS = 64
-
-
-def _host_by_host(sources: list[SourceConfig]) -> list[SourceConfig]:
-    """Web sources in turns by host (a1, b1, a2, b2, ...): the order their fetches start in."""
-    from itertools import chain, zip_longest
-
-    by_host: dict[str, list[SourceConfig]] = {}
-    for source in sources:
-        by_host.setdefault(urlsplit(source.url).netloc.lower(), []).append(source)
-    return [s for s in chain.from_iterable(zip_longest(*by_host.values())) if s is not None]
 
 
 def _read_files(source: SourceConfig, site: SiteConfig, known: Mapping[str, str],
@@ -369,9 +346,9 @@ class _WebRead(NamedTuple):
 
 
 def _load_web(source: SourceConfig, site: SiteConfig, known: str | None,
-              validators: tuple[str, str], config: FetchConfig, session: _Session) -> _WebRead:
+              validators: tuple[str, str], config: FetchConfig, session: Web) -> _WebRead:
     """The listing at the source's URL and up to `max_pages - 1` pages it links as "next"."""
-    allowed = {origin(source.url), *source.allow_origins}
+    allowed = source.allowed_origins()
     try:
         page = _get(source, session, source.url, config, allowed, validators)
         if page.not_modified:
@@ -417,7 +394,7 @@ def _take_web(harvest: Harvest, source: SourceConfig, site: SiteConfig, read: _W
 
 
 def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
-                session: _Session, allowed: set[str], following: str | None,
+                session: Web, allowed: frozenset[str], following: str | None,
                 visited: set[str]) -> tuple[list[ListedItem], list[Problem]]:
     """The items of up to `max_pages - 1` pages the listing links as "next", each within the
     allowed origins; a page that fails ends the walk, keeping the pages before it."""
@@ -445,20 +422,16 @@ def _next_pages(source: SourceConfig, site: SiteConfig, config: FetchConfig,
     return items, problems
 
 
-def _get(source: SourceConfig, session: _Session, url: str, config: FetchConfig,
-         allowed: set[str], validators: tuple[str, str] = ("", "")) -> Fetched:
+def _get(source: SourceConfig, session: Web, url: str, config: FetchConfig,
+         allowed: frozenset[str], validators: tuple[str, str] = ("", "")) -> Fetched:
     """A page of a web source: fetched, or loaded in a browser for `render = "browser"`; in
     either case only where robots.txt allows."""
-    assert session is not None
-    client, robots, gate = session
     if source.render:
         from feedsmith.sources.render import render
 
-        with gate.slot(url):
-            return render(source, url, config, allowed, robots)
-    from feedsmith.sources.fetch import fetch
-
-    return fetch(client, url, config, source.name, allowed, validators, robots, gate)
+        with session.gate.slot(url):
+            return render(source, url, config, allowed, session.robots)
+    return session.fetch(url, source.name, allowed, validators)
 
 
 def listing_read(key: str, source: str, items: list[ListedItem],

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain, zip_longest
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from feedsmith.errors import SourceError
+from feedsmith.errors import SourceError, Unavailable
 
 if TYPE_CHECKING:
     import httpx
 
     from feedsmith.config import FetchConfig
 
+_UNREACHABLE = object()  # a host whose robots.txt could not be had this build
 _LARGEST = 500 * 1024  # bytes of a robots.txt read, as RFC 9309 asks parsers to take at least
 
 
@@ -46,6 +48,21 @@ class Gate:
             yield
 
 
+# Threads fetching at once for a build. A worker waiting for a busy host's slot holds no
+# request slot: enough workers that the other hosts' requests are under way meanwhile.
+MOST_WORKERS = 64
+_Job = TypeVar("_Job")
+
+
+def in_turns_by_host(jobs: Sequence[_Job], url: Callable[[_Job], str]) -> list[_Job]:
+    """Jobs in turns by host (a1, b1, a2, b2, ...): the order their fetches start in, so that
+    while one host's slots are taken, the others' requests are under way."""
+    by_host: dict[str, list[_Job]] = {}
+    for job in jobs:
+        by_host.setdefault(urlsplit(url(job)).netloc.lower(), []).append(job)
+    return [job for job in chain.from_iterable(zip_longest(*by_host.values())) if job is not None]
+
+
 class Robots:
     """The robots.txt of each host this build fetches from, asked for once."""
 
@@ -53,7 +70,8 @@ class Robots:
         self._session = session
         self._config = config
         self._gate = gate
-        self._rules: dict[str, Any] = {}  # "scheme://host:port" -> Protego, or None: all allowed
+        # "scheme://host:port" -> Protego, None (all allowed), or UNREACHABLE (nothing is)
+        self._rules: dict[str, Any] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -67,6 +85,9 @@ class Robots:
             if root not in self._rules:
                 self._rules[root] = self._read(root)
         rules = self._rules[root]
+        if rules is _UNREACHABLE:
+            raise Unavailable(f"source {source!r}: {url}: {root}/robots.txt could not be had, "
+                              "which RFC 9309 reads as disallowing everything: not fetched")
         if rules is not None and not rules.can_fetch(url, self._config.user_agent):
             raise SourceError(f"source {source!r}: {url}: {root}/robots.txt disallows it for "
                               f"{self._config.user_agent!r}: not fetched")
@@ -75,15 +96,14 @@ class Robots:
         import httpx
         from protego import Protego
 
-        everything = Protego.parse("User-agent: *\nDisallow: /\n")
         try:
             with self._gate.slot(root):
                 answer = self._session.get(f"{root}/robots.txt", follow_redirects=True,
                                            timeout=self._config.timeout)
         except httpx.HTTPError:
-            return everything  # unreachable: assume nothing may be fetched (RFC 9309, 2.3.1.4)
+            return _UNREACHABLE  # assume nothing may be fetched (RFC 9309, 2.3.1.4)
         if answer.status_code >= 500:
-            return everything
+            return _UNREACHABLE
         if answer.status_code >= 400:
             return None  # "unavailable": everything may be fetched (2.3.1.3)
         return Protego.parse(answer.content[:_LARGEST].decode("utf-8", errors="replace"))

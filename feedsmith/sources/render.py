@@ -114,7 +114,7 @@ def _load(page: Any, source: SourceConfig, url: str, config: FetchConfig, deadli
                               f"{config.timeout:g} s ([fetch] timeout): the page did not add "
                               f"its items, or wait_for does not match them{blocked}") from None
     # The guard refuses any other page before it loads; this says so should one get through.
-    if not is_http_url(page.url) or origin(page.url) not in {origin(url), *source.allow_origins}:
+    if not is_http_url(page.url) or origin(page.url) not in source.allowed_origins():
         raise SourceError(f"{where}: went to {page.url}, outside the allowed origins: not read")
     return str(page.content()), str(page.url)
 

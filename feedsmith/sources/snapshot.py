@@ -21,7 +21,6 @@ from feedsmith.errors import SourceError
 from feedsmith.sources.harvest import expand_paths
 from feedsmith.sources.item import ListedItem
 from feedsmith.sources.listing import parse_listing
-from feedsmith.urls import origin
 
 
 class Listing(NamedTuple):
@@ -86,7 +85,7 @@ def _listings(config: Config, source: SourceConfig) -> list[Listing]:
                 for path in expand_paths(source)]
     from feedsmith.sources.fetch import client, fetch
 
-    allowed = {origin(source.url), *source.allow_origins}
+    allowed = source.allowed_origins()
     with client(config.fetch) as session:
         page = fetch(session, source.url, config.fetch, source.name, allowed)
     return [Listing(page.url, page.body, page.content_type)]

@@ -19,8 +19,8 @@ from feedsmith.entry import Entry, day_offsets
 from feedsmith.identity import ALL, category_slug, content_hash, corrected, legacy_id, same_title
 from feedsmith.store.database import Database, utc_text
 from feedsmith.store.rows import (
-    ENTRY_SELECT,
     INSERT_ENTRY,
+    LISTED_SELECT,
     EntryRow,
     entry_from_row,
     new_entry_row,
@@ -222,6 +222,8 @@ class Merge:
              utc_text(self._now + timedelta(microseconds=self._edits)), self._stamp,
              entry.origin, entry.image, entry.image_alt, self._number, int(entry.title_derived),
              target))
+        if entry.link:  # its page, if followed, is fetched again (see `store.articles`)
+            self._db.execute("UPDATE articles SET refresh = 1 WHERE url = ?", (entry.link,))
         self._edits += 1
         self._stale_feeds |= {old_slug, slug}
         self._stale_months.add(day[:7])
@@ -326,7 +328,7 @@ class Merge:
     def _adopt(self, new_id: str, stored_id: str, keep_title: bool = False) -> None:
         """The entry just added as `new_id` is `stored_id` with a corrected title (or, with
         `keep_title`, the stored one's title made from its summary)."""
-        row = self._db.execute(f"SELECT {ENTRY_SELECT} FROM entries WHERE id = ?",
+        row = self._db.execute(f"SELECT {LISTED_SELECT} FROM entries WHERE id = ?",
                                (new_id,)).fetchone()
         day = EntryRow._make(row).day
         entry = entry_from_row(row, ZoneInfo("UTC"))  # `_edit` takes its listed fields only

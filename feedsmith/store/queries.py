@@ -19,7 +19,7 @@ from feedsmith.entry import Entry
 from feedsmith.identity import ALL, category_slug
 from feedsmith.store.database import Database, from_utc_text
 from feedsmith.store.merge import SET_META, Merge
-from feedsmith.store.rows import ENTRY_COLUMNS, ENTRY_SELECT, entry_from_row, named
+from feedsmith.store.rows import ENTRIES, ENTRY_COLUMNS, ENTRY_SELECT, entry_from_row, named
 
 
 class Newest(NamedTuple):
@@ -84,7 +84,7 @@ class Store:
 
     def month_entries(self, month: str, zone: ZoneInfo) -> list[Entry]:
         """The entries listed in a month ("YYYY-MM"), newest first: its archive page."""
-        query = (f"SELECT {ENTRY_SELECT} FROM entries WHERE day >= ? AND day < ? "
+        query = (f"SELECT {ENTRY_SELECT} FROM {ENTRIES} WHERE day >= ? AND day < ? "
                  f"ORDER BY published DESC, id DESC")
         rows = self._db.execute(query, (f"{month}-01", f"{month}-32"))
         return [entry_from_row(row, zone) for row in rows]
@@ -123,7 +123,7 @@ class Store:
 
     def _newest(self, where: str, params: tuple[str, ...], zone: ZoneInfo,
                 limit: int) -> tuple[Entry, ...]:
-        query = (f"SELECT {ENTRY_SELECT} FROM entries WHERE {where} "
+        query = (f"SELECT {ENTRY_SELECT} FROM {ENTRIES} WHERE {where} "
                  f"ORDER BY published DESC, id DESC LIMIT ?")
         return tuple(entry_from_row(row, zone) for row in self._db.execute(query, (*params, limit)))
 
@@ -141,7 +141,7 @@ class Store:
                    ROW_NUMBER() OVER (PARTITION BY category_slug ORDER BY published DESC, id DESC)
                        AS rank_in_category,
                    first_seen, last_seen, category_slug
-            FROM entries ORDER BY published DESC, id DESC"""
+            FROM {ENTRIES} ORDER BY published DESC, id DESC"""
         wanted_slug = category_slug(category) if category else None
         listed = []
         for row in self._db.execute(query):

@@ -35,10 +35,24 @@ class EntryRow(NamedTuple):
     image: str
     image_alt: str
     title_derived: int  # 0 or 1
+    # What the item's own page gave (the `articles` table; NULL when it was not followed)
+    content: str | None
+    teaser: str | None
+    lead_image: str | None
+    lead_image_alt: str | None
+    page_published: str | None  # UTC text, or ""
+    page_modified: str | None
+    author: str | None
 
 
 ENTRY_COLUMNS = EntryRow._fields
+_LISTED = ENTRY_COLUMNS[:ENTRY_COLUMNS.index("content")]
 ENTRY_SELECT = ", ".join(ENTRY_COLUMNS)
+# Where entries are read from: each with what its followed page gave, if any (the articles'
+# column names are their own, so `ENTRY_SELECT` and conditions need no table names).
+ENTRIES = "entries LEFT JOIN articles ON articles.url = entries.link AND articles.failure = ''"
+# An entry as its listing gave it, from `entries` alone (what a merge compares and edits).
+LISTED_SELECT = ", ".join(name if name in _LISTED else "NULL" for name in ENTRY_COLUMNS)
 _WIDTH = len(ENTRY_COLUMNS)
 
 
@@ -48,18 +62,37 @@ def named(columns: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
 
 
 def entry_from_row(row: Sequence[Any], zone: ZoneInfo) -> Entry:
-    """An Entry from a row selected with `ENTRY_SELECT` (its first columns, if more follow);
-    its permalink follows from its id and listed day. (Read through `EntryRow`, by name, at the
-    cost of a tuple: a cold build reads every entry back for the archive.)"""
+    """An Entry from a row selected with `ENTRY_SELECT` from `ENTRIES` (its first columns, if
+    more follow); its permalink follows from its id and listed day. (Read through `EntryRow`, by
+    name, at the cost of a tuple: a cold build reads every entry back for the archive.)"""
     column = EntryRow._make(row[:_WIDTH])
     moment = from_utc_text(column.published, zone)
-    return Entry(id=column.id, title=column.title, category=column.category, published=moment,
-                 updated=(moment if column.updated == column.published
-                          else from_utc_text(column.updated, zone)),
-                 summary=column.summary, link=column.link, source=column.source,
-                 origin=column.origin, language=column.language,
-                 home=permalink(column.id, column.day), image=column.image,
-                 image_alt=column.image_alt, title_derived=bool(column.title_derived))
+    entry = Entry(id=column.id, title=column.title, category=column.category, published=moment,
+                  updated=(moment if column.updated == column.published
+                           else from_utc_text(column.updated, zone)),
+                  summary=column.summary, link=column.link, source=column.source,
+                  origin=column.origin, language=column.language,
+                  home=permalink(column.id, column.day), image=column.image,
+                  image_alt=column.image_alt, title_derived=bool(column.title_derived))
+    return entry if column.content is None else _with_page(entry, column, zone)
+
+
+def _with_page(entry: Entry, column: EntryRow, zone: ZoneInfo) -> Entry:
+    """The entry with what its own page gave: the listing's values win where both give one,
+    except the time of day, which only the page knows (if it dates the item the listed day)."""
+    published, updated = entry.published, entry.updated
+    if column.page_published:
+        stated = from_utc_text(column.page_published, zone)
+        if stated.date() == entry.day:
+            published = stated
+    if column.page_modified:
+        updated = max(updated, from_utc_text(column.page_modified, zone))
+    image, image_alt = ((entry.image, entry.image_alt) if entry.image
+                        else (column.lead_image or "", column.lead_image_alt or ""))
+    return entry._replace(published=published, updated=max(updated, published),
+                          summary=entry.summary or column.teaser or "", image=image,
+                          image_alt=image_alt, content=column.content or "",
+                          author=column.author or "")
 
 
 class NewEntryRow(NamedTuple):

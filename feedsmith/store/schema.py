@@ -159,6 +159,19 @@ MIGRATIONS: tuple[str | Callable[[Database], None], ...] = (
     -- listed later replaces it (see feedsmith.store.merge)
     ALTER TABLE entries ADD COLUMN title_derived INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    -- item pages followed (`follow = true`), by URL: what each gave (see
+    -- feedsmith.sources.article), when it was fetched and its validators; `refresh` 1 when it is
+    -- to be fetched again (an edited item, `feedsmith refresh`); `failure` why it gave nothing
+    -- ('' when it did). Column names differ from the entries' own: entries are read joined to it.
+    CREATE TABLE articles (url TEXT PRIMARY KEY, fetched_at TEXT NOT NULL,
+                           etag TEXT NOT NULL, last_modified TEXT NOT NULL,
+                           refresh INTEGER NOT NULL, failure TEXT NOT NULL,
+                           content TEXT NOT NULL, teaser TEXT NOT NULL,
+                           lead_image TEXT NOT NULL, lead_image_alt TEXT NOT NULL,
+                           page_published TEXT NOT NULL, page_modified TEXT NOT NULL,
+                           author TEXT NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -167,7 +180,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = (("entries", "id"), ("aliases", "alias"), ("listing_files", "path"),
           ("pending_feeds", "slug"), ("pending_months", "month"), ("meta", "key"),
           ("month_counts", "month"), ("http_validators", "url"), ("source_health", "name"),
-          ("source_reads", "listing, read_at"),
+          ("source_reads", "listing, read_at"), ("articles", "url"),
           ("issues", "month"), ("issue_entries", "entry_id"),
           ("deliveries", "month, recipient"))
 

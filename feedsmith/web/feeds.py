@@ -5,6 +5,9 @@ Everything a feed says is derived from its entries, never from the clock: the fe
 `lastBuildDate` are its newest entry's `updated`, so unchanged input gives unchanged bytes.
 
 Every item links somewhere: its own link, else its permalink in the web edition (`Entry.url`).
+With `[output] content = "full"`, an item whose page was followed carries its full text (RSS
+`content:encoded`, Atom `content type="html"`, JSON Feed `content_html`: the same sanitised
+HTML, see `feedsmith.sources.article`), and its summary stays the short plain teaser.
 RSS and Atom name `feed.css`, so a person who opens a feed in a browser reads a page, not markup:
 browsers are dropping XSLT, while a CSS stylesheet for XML works wherever the feed is served as
 XML (see `feedsmith.web.serve`).
@@ -68,7 +71,7 @@ class Feed(NamedTuple):
         return f"{what} from {site_title}"
 
 
-def render_atom(feed: Feed, site: SiteConfig) -> bytes:
+def render_atom(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
     generator = _generator(feed, site, feed.atom_name, "application/atom+xml")
     if site.icon:
         generator.icon(site.icon)
@@ -78,7 +81,14 @@ def render_atom(feed: Feed, site: SiteConfig) -> bytes:
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
-        item.content(entry.summary or entry.title, type="text")
+        if entry.author:
+            item.author({"name": entry.author})
+        if full and entry.content:
+            if entry.summary:
+                item.summary(entry.summary, type="text")
+            item.content(entry.content, type="html")
+        else:
+            item.content(entry.summary or entry.title, type="text")
     document = bytes(generator.atom_str(pretty=True))
     foreign = {e.id: e.language for e in feed.entries if e.language and e.language != site.language}
     return _styled(_with_entry_languages(document, foreign) if foreign else document)
@@ -96,17 +106,23 @@ def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
     return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
 
 
-def render_rss(feed: Feed, site: SiteConfig) -> bytes:
+def render_rss(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
     generator = _generator(feed, site, feed.rss_name, "application/rss+xml")
     if site.logo:
         # The validator wants the image's title and link to be the channel's.
         generator.image(site.logo, title=feed.title(site.title), link=feed.page_url(site.base_url))
     _with_media(generator, feed)
+    if any(entry.author for entry in feed.entries):  # RSS's own <author> is an email address
+        generator.load_extension("dc")
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         _common(item, entry, site.base_url)
         if entry.summary:  # RSS readers read a description as HTML: the text is escaped
             item.description(_as_html(entry.summary))
+        if full and entry.content:
+            item.content(entry.content)  # content:encoded (the description if there is none)
+        if entry.author:
+            item.dc.dc_creator(entry.author)
     document = bytes(generator.rss_str(pretty=True))
     return _styled(_with_hub(document, site.hub) if site.hub else document)
 
@@ -135,7 +151,7 @@ def _as_html(text: str) -> str:
     return _MARKUP.sub(lambda match: "&lt;" if match[0] == "<" else "&amp;", text)
 
 
-def render_json(feed: Feed, site: SiteConfig) -> bytes:
+def render_json(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the same items, ids, order and links."""
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -152,20 +168,23 @@ def render_json(feed: Feed, site: SiteConfig) -> bytes:
         document["icon"] = site.logo
     if site.icon:
         document["favicon"] = site.icon
-    document["items"] = [_json_item(entry, site) for entry in feed.entries]
+    document["items"] = [_json_item(entry, site, full) for entry in feed.entries]
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _json_item(entry: Entry, site: SiteConfig) -> dict[str, Any]:
+def _json_item(entry: Entry, site: SiteConfig, full: bool) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry.id,
         "url": entry.url(site.base_url),
         "title": entry.title,
-        "content_text": entry.summary or entry.title,
+        **({"content_html": entry.content} if full and entry.content
+           else {"content_text": entry.summary or entry.title}),
         "date_published": entry.published.isoformat(),
         "date_modified": entry.updated.isoformat(),
         "tags": [entry.category],
     }
+    if entry.author:
+        item["authors"] = [{"name": entry.author}]
     if entry.summary:
         item["summary"] = entry.summary
     if entry.image:

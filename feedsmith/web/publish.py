@@ -82,13 +82,14 @@ def render(store: Store, config: Config, jobs: list[Job], stale: list[Feed], fee
     """The files of these jobs, one at a time: a stale feed in every format with its page; the
     home page, OPML and stylesheets (which list or serve every feed); an archive month."""
     site = config.site
+    full = config.output.content == "full"
     by_slug = {feed.slug: feed for feed in stale}
     for kind, key in jobs:
         if kind == "feed":
             feed = by_slug[key]
-            yield feed.rss_name, render_rss(feed, site)
-            yield feed.atom_name, render_atom(feed, site)
-            yield feed.json_name, render_json(feed, site)
+            yield feed.rss_name, render_rss(feed, site, full)
+            yield feed.atom_name, render_atom(feed, site, full)
+            yield feed.json_name, render_json(feed, site, full)
             if feed.slug != ALL:
                 yield feed.page_name, render_category(feed, site)
         elif kind == "site":

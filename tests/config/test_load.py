@@ -30,6 +30,7 @@ TABLES = {
     "schedule": lambda text: text + "\n[schedule]\nbogus_setting = 1\n",
     "fetch": lambda text: text + "\n[fetch]\nbogus_setting = 1\n",
     "alerts": lambda text: text + "\n[alerts]\nbogus_setting = 1\n",
+    "follow": lambda text: text + "\n[follow]\nbogus_setting = 1\n",
 }
 
 

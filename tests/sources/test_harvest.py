@@ -84,7 +84,8 @@ def test_a_store_from_before_is_re_slugged_and_its_feeds_rewritten(
                       "ALTER TABLE source_health DROP COLUMN suspect",
                       "ALTER TABLE source_health DROP COLUMN alerted",
                       "DROP TABLE source_reads",
-                      "ALTER TABLE entries DROP COLUMN title_derived"):  # what v6 to v12 added
+                      "ALTER TABLE entries DROP COLUMN title_derived",
+                      "DROP TABLE articles"):  # what v6 to v13 added
             db.execute(later)
         db.execute("PRAGMA user_version = 4")
     with open_database(store) as opened:
