@@ -57,7 +57,8 @@ class BuildReport(NamedTuple):
     alert_failure: str = ""  # why an alert due could not be sent
     told_hub: int = 0  # feeds the WebSub hub was told of ([site] hub)
     hub_failure: str = ""  # why it could not be told
-    followed: int = 0  # item pages fetched (`follow = true`), and those left for later builds
+    followed: int = 0  # item pages fetched (`follow = true`), not had, and left for later
+    follow_failed: int = 0
     follow_later: int = 0
 
 
@@ -103,7 +104,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                                        validators, root=config.path.parent, sink=merge.add,
                                        signatures=signatures, judge=health.judge, web=web)
                 merge.remember_reads(harvest.fingerprints, harvest.validators, harvest.signatures)
-            followed, follow_later = _follow_links(config, database, now, web, harvest.problems)
+            followed, follow_failed, follow_later = _follow_links(config, database, now, web,
+                                                                  harvest.problems)
             health.record([s.name for s in config.sources], harvest.failed_sources,
                           harvest.reads, harvest.held, now)
             suspects, alerted, alert_failure = _health_report(config, health, now)
@@ -118,7 +120,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                                  stored=0, problems=harvest.problems, failures=harvest.failures,
                                  written=[], unchanged=[], suspects=suspects, alerted=alerted,
                                  alert_failure=alert_failure, followed=followed,
-                                 follow_later=follow_later)
+                                 follow_failed=follow_failed, follow_later=follow_later)
             fingerprint = render_fingerprint(config)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
@@ -159,14 +161,14 @@ def _web(config: Config) -> Iterator[Web | None]:
 
 
 def _follow_links(config: Config, database: Database, now: datetime, web: Web | None,
-                  problems: list[Problem]) -> tuple[int, int]:
+                  problems: list[Problem]) -> tuple[int, int, int]:
     """Fetch the item pages due (see `feedsmith.store.articles`) and keep what they give; a
-    page that cannot be had is a warning. How many were fetched, and how many wait for later
-    builds (`[follow] per_build`)."""
+    page that cannot be had is a warning. How many were fetched, how many could not be had,
+    and how many wait for later builds (`[follow] per_build`)."""
     following = {source.name: source.allowed_origins() for source in config.sources
                  if source.follow}
     if not following or web is None:
-        return 0, 0
+        return 0, 0, 0
     from feedsmith.sources.follow import follow_pages
     from feedsmith.store.articles import Articles
 
@@ -175,10 +177,11 @@ def _follow_links(config: Config, database: Database, now: datetime, web: Web | 
                               config.follow.per_build)
     pages = follow_pages(due, following, web, config.site.timezone)
     articles.save(pages, now)
-    problems += [Problem(page.url, f"item page not followed: {page.failure}"
-                         + ("" if page.lasting else "; tried again next build"))
-                 for page in pages if page.failure]
-    return len(pages), later
+    failed = [Problem(page.url, f"item page not followed: {page.failure}"
+                      + ("" if page.lasting else "; tried again next build"))
+              for page in pages if page.failure]
+    problems += failed
+    return len(pages) - len(failed), len(failed), later
 
 
 def _tell_hub(config: Config, store: Store, now: datetime, report: BuildReport) -> BuildReport:

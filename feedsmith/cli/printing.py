@@ -33,10 +33,12 @@ def build_summary(report: BuildReport, output: Path) -> None:
     print(f"Sources: {report.files_read} listing(s) read, {report.files_unchanged} unchanged, "
           f"{len(report.failures)} failed; {len(report.problems)} warning(s).")
     print(f"Entries: {merge.new} new, {merge.changed} updated, {report.stored} in the store.")
-    if report.followed or report.follow_later:
+    if report.followed or report.follow_failed or report.follow_later:
+        failed = (f", {report.follow_failed} not had (see the warnings)"
+                  if report.follow_failed else "")
         later = (f"; {report.follow_later} more with the next build(s) ([follow] per_build)"
                  if report.follow_later else "")
-        print(f"Item pages: {report.followed} fetched{later}.")
+        print(f"Item pages: {report.followed} fetched{failed}{later}.")
     out = shown(output)
     if report.written or report.unchanged:
         print(f"Output: {len(report.written)} file(s) written to {out}, "
