@@ -35,11 +35,14 @@ def email_reads_one_mailbox(value: str) -> bool:
     """Whether the `email` package reads `value` as a To: header of one whole address."""
     from email import errors, policy
 
-    header = policy.default.header_factory("To", value)
+    try:
+        header = policy.default.header_factory("To", value)
+    except (IndexError, errors.HeaderParseError):  # Python's parser trips on some, e.g. "x@"
+        return False
     addresses = header.addresses
     defects = [d for d in header.defects if isinstance(d, errors.InvalidHeaderDefect)]
-    local, _, domain = addresses[0].addr_spec.partition("@") if len(addresses) == 1 else ("", "", "")
-    return not defects and bool(local) and bool(domain) and len(addresses) == 1
+    return (not defects and len(addresses) == 1 and bool(addresses[0].username)
+            and bool(addresses[0].domain))
 
 
 def mailbox(table: Table, key: str, value: str) -> str:

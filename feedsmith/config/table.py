@@ -46,7 +46,7 @@ class Table:
     def _check_text(self, key: str, text: str, multiline: bool) -> None:
         if not text.strip():
             self.fail("must not be empty", key)
-        control = _CONTROL.search(re.sub("\r?\n", " ", text) if multiline else text)
+        control = (_CONTROL_BUT_LINE_ENDS if multiline else _CONTROL).search(text)
         if control:
             code = f"U+{ord(control[0]):04X}"
             what = "a line break" if control[0] in "\r\n\u2028\u2029\x85" else "a control character"
@@ -79,8 +79,10 @@ def did_you_mean(key: str, known: set[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators; where line breaks
+# are allowed, all but "\n" and "\r\n" (a position found is the text's own).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_LINE_ENDS = re.compile("\r(?!\n)|[\x00-\x09\x0b-\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 _KIND_NAMES = {str: "a string", int: "a whole number", list: "a list", dict: "a table",
                bool: "true or false", float: "a number"}
