@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -29,6 +28,7 @@ from feedsmith.newsletter.mail import (
     compose,
     message_id,
     send,
+    smtp_password,
     smtp_session,
 )
 from feedsmith.period import Period
@@ -108,10 +108,7 @@ def check_sendable(config: Config) -> None:
             "list needs a way out (Gmail and Yahoo require one-click unsubscribe for bulk mail). "
             "Add an https:// URL and/or a mailto: address, or, for a private list, set "
             "send_without_unsubscribe = true")
-    smtp = options.smtp
-    if smtp.username and (not smtp.password_env or smtp.password_env not in os.environ):
-        raise ConfigError(f"{config.path}: [digest.smtp] password_env: set the environment "
-                          f"variable {smtp.password_env or '(not named)'} to the SMTP password")
+    smtp_password(options.smtp, config.path)
 
 
 def check_frozen_sendable(config: Config, issue: IssueRecord) -> None:

@@ -20,6 +20,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 
 from feedsmith.config import DigestConfig, SmtpConfig
 from feedsmith.errors import ConfigError, DeliveryError, OutcomeUnknown
@@ -66,30 +67,40 @@ def _quoted(phrase: str) -> str:
     return str(Address(display_name=phrase, addr_spec="x@x")).rpartition(" <")[0]
 
 
+def smtp_password(config: SmtpConfig, file: Path | None = None) -> str:
+    """The SMTP password from the environment variable `password_env` names ("" without a
+    login): never from the config file itself, which is often shared or committed."""
+    if not config.username:
+        return ""
+    if not config.password_env or config.password_env not in os.environ:
+        raise ConfigError(f"{f'{file}: ' if file else ''}[digest.smtp] password_env: set the "
+                          f"environment variable {config.password_env or '(not named)'} to the "
+                          "SMTP password")
+    return os.environ[config.password_env]
+
+
 @contextmanager
 def smtp_session(config: SmtpConfig) -> Iterator[smtplib.SMTP]:
     """A logged-in SMTP connection as configured; DeliveryError when it cannot be had."""
-    password = ""
-    if config.username:
-        if not config.password_env or config.password_env not in os.environ:
-            raise ConfigError(f"[digest.smtp] password_env: set the environment variable "
-                              f"{config.password_env or '(not named)'} to the SMTP password")
-        password = os.environ[config.password_env]
+    password = smtp_password(config)
     where = f"{config.host}:{config.port}"
+    session: smtplib.SMTP | None = None
     try:
         context = ssl.create_default_context()
         if config.security == "ssl":
-            session: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port,
-                                                     timeout=config.timeout, context=context)
+            session = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                       context=context)
         else:
             session = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
             if config.security == "starttls":
                 session.starttls(context=context)
         if config.username:
             session.login(config.username, password)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"SMTP server {where} refused the login: {_reason(exc)}") from None
     except (OSError, smtplib.SMTPException) as exc:
+        if session is not None:
+            session.close()  # connected, then refused: the socket is not left to the collector
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            raise DeliveryError(f"SMTP server {where} refused the login: {_reason(exc)}") from None
         raise DeliveryError(f"cannot reach SMTP server {where}: {_reason(exc)}") from None
     try:
         yield session

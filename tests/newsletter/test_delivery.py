@@ -76,8 +76,49 @@ def test_one_person_listed_three_ways_or_renamed_gets_one_copy(
     assert "Sent to 0 recipient(s); 2 had it already." in again.stdout
 
 
+@pytest.mark.parametrize("password", ["correct horse", "wrong"])
+def test_the_login_takes_its_password_from_the_environment_variable_named(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int],
+        monkeypatch: pytest.MonkeyPatch, password: str) -> None:
+    server, port = inbox
+    set_smtp(project, port, [FIRST])
+    config = project / "config.toml"
+    config.write_text(config.read_text() + 'username = "enews"\n'
+                                           'password_env = "FEEDSMITH_TEST_SMTP_PASSWORD"\n')
+    monkeypatch.setenv("FEEDSMITH_TEST_SMTP_PASSWORD", password)
+    result = _send(cli)
+    assert set(server.logins) == {("enews", password == server.password)}  # each mechanism tried
+    if password == server.password:
+        assert result.exit_code == 0, result.output
+        assert [envelope for envelope, _ in server.messages] == [[FIRST]]
+    else:
+        assert result.exit_code == 1 and not server.messages
+        assert f"SMTP server 127.0.0.1:{port} refused the login" in result.stderr
+        assert _states(project) == {FIRST: "failed"}
+
+
+def test_a_copy_recorded_as_sent_under_another_spelling_is_not_sent_again(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    """Stores from before deliveries were keyed by bare address hold one row per `to` line: the
+    strongest state of one person's rows decides, whatever order they are read in."""
+    server, port = inbox
+    set_smtp(project, port, ["Zoë <zoe@example.org>", FIRST])
+    server.refuse.add("zoe@example.org")
+    assert _send(cli).exit_code == 1
+    assert _states(project) == {"zoe@example.org": "failed", FIRST: "sent"}
+    query(project, "INSERT INTO deliveries (month, recipient, state, attempts, message_id, "
+          "changed_at, error) SELECT month, 'Zoë <ZOE@example.org>', 'sent', 1, message_id, "
+          "changed_at, '' FROM deliveries WHERE recipient = 'zoe@example.org'")
+    server.refuse.clear()
+    again = cli("digest", "--month", "2023-11", "--send")
+    assert again.exit_code == 0, again.output
+    assert "Sent to 0 recipient(s); 2 had it already." in again.stdout
+    assert len(server.messages) == 1
+
+
 @pytest.mark.parametrize("entry", ["a@example.org, b@example.org", "A <a@example.org> b@x.org",
-                                   "no address here", "<>"])
+                                   "no address here", "<>", "x@", "Name <x@>",
+                                   "@example.org", "Zoë <zoe@>"])
 def test_a_to_entry_must_hold_exactly_one_address(project: Path, cli: Callable[..., Result],
                                                   entry: str) -> None:
     set_smtp(project, 25, [entry])
