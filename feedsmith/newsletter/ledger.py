@@ -48,11 +48,12 @@ class IssueRecord(NamedTuple):
 
 
 class Delivery(NamedTuple):
+    """Where one recipient's copy stands (the table also keeps its Message-ID and when it last
+    changed, for whoever reads the store)."""
+
     recipient: str
     state: str  # SENT, SENDING, FAILED or UNKNOWN
     attempts: int
-    message_id: str
-    changed_at: datetime
     error: str
 
 
@@ -135,7 +136,7 @@ class Ledger:
         return first if last is None else int(last) + 1
 
     def freeze(self, period: str, number: int, built_at: datetime, rendered: Rendered,
-               selection: Selection, intro: str = "", settings: str = "") -> None:
+               selection: Selection, intro: str, settings: str) -> None:
         """Record an issue, its entries and its rendering: from now on it never changes."""
         with self._transaction() as db:
             db.execute(f"INSERT INTO issues ({_ISSUE_COLUMNS}) "
@@ -167,9 +168,9 @@ class Ledger:
     # --- deliveries ------------------------------------------------------------------------
 
     def deliveries(self, period: str) -> list[Delivery]:
-        rows = self._db.execute("SELECT recipient, state, attempts, message_id, changed_at, error "
-                                "FROM deliveries WHERE month = ? ORDER BY recipient", (period,))
-        return [Delivery(r, s, a, m, from_utc_text(c, self._zone), e) for r, s, a, m, c, e in rows]
+        rows = self._db.execute("SELECT recipient, state, attempts, error FROM deliveries "
+                                "WHERE month = ? ORDER BY recipient", (period,))
+        return [Delivery(*row) for row in rows]
 
     def mark(self, period: str, recipient: str, state: str, message_id: str, now: datetime,
              error: str = "") -> None:

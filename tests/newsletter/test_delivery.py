@@ -39,7 +39,8 @@ def test_a_connection_lost_after_the_message_is_an_unknown_outcome_never_resent(
     assert f"{SECOND}: outcome unknown: the connection was lost after the message" in result.stderr
     assert "Traceback" not in result.output
     assert _states(project) == {FIRST: "sent", SECOND: "unknown", THIRD: "sent"}
-    assert [len(server.to(r)) for r in (FIRST, SECOND, THIRD)] == [1, 1, 1]  # THIRD reconnected
+    assert [len(server.to(r)) for r in (FIRST, SECOND, THIRD)] == [1, 1, 1]
+    assert server.greetings == 2  # THIRD's copy went on a new connection
     again = cli("digest", "--month", "2023-11", "--send")
     assert again.exit_code == 0 and len(server.messages) == 3
     status = cli("status", "--now", NOW)
@@ -95,6 +96,16 @@ def test_the_login_takes_its_password_from_the_environment_variable_named(
         assert result.exit_code == 1 and not server.messages
         assert f"SMTP server 127.0.0.1:{port} refused the login" in result.stderr
         assert _states(project) == {FIRST: "failed"}
+
+
+def test_a_refused_recipient_costs_no_new_connection(
+        project: Path, cli: Callable[..., Result], inbox: tuple[Inbox, int]) -> None:
+    server, port = inbox
+    set_smtp(project, port, [FIRST, SECOND, THIRD])
+    server.refuse.add(FIRST)
+    assert _send(cli).exit_code == 1
+    assert _states(project) == {FIRST: "failed", SECOND: "sent", THIRD: "sent"}
+    assert server.greetings == 1  # a 550 for one address leaves the session usable
 
 
 def test_a_copy_recorded_as_sent_under_another_spelling_is_not_sent_again(

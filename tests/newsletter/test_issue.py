@@ -296,6 +296,8 @@ def test_an_editorial_is_frozen_with_its_issue(project: Path, cli: Callable[...,
                                                inbox: tuple[Inbox, int]) -> None:
     set_smtp(project, inbox[1], [A, B])
     _issue(cli)
+    unchanged = cli("digest", "--month", "2023-11", "--now", NOW)  # built without one: no note
+    assert unchanged.exit_code == 0 and "changed since" not in unchanged.stderr
     intro = project / "digest" / "intro" / "2023-11.md"
     intro.write_text("## A late change\n\nNot in the issue.\n", encoding="utf-8")
     again = cli("digest", "--month", "2023-11", "--now", NOW)
