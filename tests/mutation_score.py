@@ -60,7 +60,8 @@ def _diff(name: str) -> list[str]:
 
 
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|VALUES|CREATE|ALTER|SET|WHERE|FROM|"
-                  r"CONFLICT|ORDER BY|GROUP BY|CASE WHEN)\b|\w+ = \?|\bexcluded\.|= \w+\.\w+",
+                  r"CONFLICT|ORDER BY|GROUP BY|CASE WHEN|substr)\b|\w+ = \?|\bexcluded\.|"
+                  r"= \w+\.\w+",
                   re.IGNORECASE)
 _QUOTED = re.compile(r"'[^']*'")
 
