@@ -25,6 +25,7 @@ from feedsmith.config import Config
 from feedsmith.config.fingerprint import render_settings
 from feedsmith.errors import Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
+from feedsmith.newsletter.ledger import Ledger
 from feedsmith.sources.harvest import read_sources
 from feedsmith.store.database import Database
 from feedsmith.store.engines import exclusive, open_database
@@ -37,7 +38,8 @@ from feedsmith.web.pages import STYLESHEETS, neighbours
 if TYPE_CHECKING:
     from feedsmith.sources.fetch import Web
 
-SITE_FILES = ("index.html", "feeds.opml", *STYLESHEETS)  # rewritten with any stale feed
+# Rewritten with any stale feed: they list every feed or month.
+SITE_FILES = ("index.html", f"{ARCHIVE}/index.html", "feeds.opml", *STYLESHEETS)
 
 
 class BuildReport(NamedTuple):
@@ -121,7 +123,8 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                                  written=[], unchanged=[], suspects=suspects, alerted=alerted,
                                  alert_failure=alert_failure, followed=followed,
                                  follow_failed=follow_failed, follow_later=follow_later)
-            fingerprint = render_fingerprint(config)
+            newsletter = Ledger(database, config.site.timezone).has_issues()
+            fingerprint = render_fingerprint(config, newsletter)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
             if not (stale or stale_months):
@@ -136,7 +139,7 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
         # A category whose last entry moved away is written empty rather than left stale.
         emptied = [Feed(slug, slug, ()) for slug in sorted(stale - {f.slug for f in feeds})]
         staging = publish([f for f in feeds if f.slug in stale] + emptied, feeds, months,
-                          sorted(neighbours(stale_months, list(months))), config)
+                          sorted(neighbours(stale_months, list(months))), config, newsletter)
         report = report._replace(stored=sum(months.values()), written=staging.written,
                                  unchanged=staging.unchanged)
         with open_database(config.store) as database:
@@ -236,6 +239,7 @@ def _stale_feeds(store: Store, config: Config, fingerprint: str) -> set[str]:
     if store.get_meta("render_fingerprint") != fingerprint:
         return {ALL, *store.feed_slugs()} | pending
     present = _file_names(config.output.dir)
+    present |= {f"{ARCHIVE}/{name}" for name in _file_names(config.output.dir / ARCHIVE)}
     missing = {slug for slug in store.published_feeds()
                if not {f"{slug}.rss", f"{slug}.atom", f"{slug}.json"} <= present
                or slug != ALL and f"{slug}.html" not in present}
@@ -262,10 +266,11 @@ def _file_names(folder: Path) -> set[str]:
         return set()
 
 
-def render_fingerprint(config: Config) -> str:
+def render_fingerprint(config: Config, newsletter: bool) -> str:
     """Everything besides the entries that shapes the published files: feedsmith's version, the
-    shipped templates and the settings `render_settings` names."""
+    shipped templates, the settings `render_settings` names, and whether the pages' navigation
+    leads to a newsletter (so the first issue puts it on every page)."""
     shipped = b"".join(path.read_bytes() for path in sorted(templates().iterdir())
                        if path.is_file())
-    settings = f"{__version__}\x1f{render_settings(config)}"
+    settings = f"{__version__}\x1f{render_settings(config)}\x1f{newsletter}"
     return hashlib.sha256(settings.encode() + shipped).hexdigest()

@@ -108,11 +108,14 @@ def _site(table: Table) -> SiteConfig:
     if language_tag(locale) is None:
         table.fail(f"expected a language tag Babel knows, such as \"en-GB\", got {locale!r}",
                    "locale")
+    home_items = table.number("home_items", SiteConfig._field_defaults["home_items"], 1, 1000)
+    page_items = table.number("page_items", SiteConfig._field_defaults["page_items"], 1, 1000)
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
                       author_email=author_email, icon=icon, logo=logo, hub=hub,
-                      locale=language_tag(locale) or language)
+                      locale=language_tag(locale) or language, home_items=home_items,
+                      page_items=page_items)
 
 
 def _image(table: Table, key: str, base_url: str) -> str:

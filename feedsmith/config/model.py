@@ -32,6 +32,8 @@ class SiteConfig(NamedTuple):
     logo: str = ""
     hub: str = ""  # a WebSub hub: named in every feed and told of each build's changed feeds
     locale: str = ""  # how dates are written (BCP 47: "en-GB" gives "30 November 2023"); "" = language
+    home_items: int = 15  # the newest items the home page shows (the archive has the rest)
+    page_items: int = 20  # items on each page of a category (news.html, news/2.html, ...)
 
     def date_locale(self) -> str:
         """The locale dates are written in on pages and in the newsletter."""

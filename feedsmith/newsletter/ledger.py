@@ -123,6 +123,11 @@ class Ledger:
                  f"(SELECT entry_id FROM issue_entries) ORDER BY published DESC, id DESC")
         return [entry_from_row(row, self._zone) for row in self._db.execute(query, params)]
 
+    def has_issues(self) -> bool:
+        """Whether any issue was built (the web edition then links the past issues)."""
+        return bool(self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM issues WHERE number IS NOT NULL)").fetchone()[0])
+
     def has_entries(self) -> bool:
         return bool(self._db.execute("SELECT EXISTS (SELECT 1 FROM entries)").fetchone()[0])
 

@@ -28,21 +28,28 @@ _SYNC_THREADS = 16
 
 class Staging:
     """Files to publish under `folder`: `add` writes each changed one to a temp file beside its
-    target; leaving the `with` block renames them all into place, or, on an error, removes them."""
+    target; leaving the `with` block renames them all into place (and removes the files added
+    as None), or, on an error, removes the temp files and nothing else."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.written: list[str] = []  # names, relative to the folder, in the order added
         self.unchanged: list[str] = []
         self._staged: list[tuple[str, Path]] = []
+        self._gone: list[Path] = []  # published files to remove once the rest is in place
         self._syncing: list[tuple[Path, Future[None]]] = []
         self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> Self:
         return self
 
-    def add(self, name: str, data: bytes) -> None:
+    def add(self, name: str, data: bytes | None) -> None:
         path = self.folder / name
+        if data is None:  # the file is not to be published any more
+            if path.exists():
+                self._gone.append(path)
+                self.written.append(name)
+            return
         try:
             if path.read_bytes() == data:
                 self.unchanged.append(name)
@@ -93,6 +100,9 @@ class Staging:
             self.settle()
             for temp, path in self._staged:
                 os.replace(temp, path)
+            for path in self._gone:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
         except OutputError:
             self.discard()
             raise
@@ -106,6 +116,7 @@ class Staging:
         self.written += other.written
         self.unchanged += other.unchanged
         self._staged += other._staged
+        self._gone += other._gone
 
     def discard(self) -> None:
         with contextlib.suppress(OutputError):

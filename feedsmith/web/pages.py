@@ -1,4 +1,5 @@
-"""The web edition: the home page, a page per category and an archive page per month.
+"""The web edition: the home page (the newest items first), a page per category, and the
+archive: its index of months and a page per month. Every page has the same top navigation.
 
 Every entry has a permanent home on the archive page of the month it is listed in (see
 `feedsmith.identity.permalink`); feeds and digests link there when an item has no link of its own.
@@ -28,26 +29,57 @@ def stylesheets() -> dict[str, bytes]:
     return {name: (templates() / name).read_bytes() for name in STYLESHEETS}
 
 
-def render_home(feeds: list[Feed], months: dict[str, int], site: SiteConfig) -> bytes:
-    """The feed of everything as a page, the categories with what their feeds carry, how to
-    subscribe, and the archive's months."""
+def render_home(feeds: list[Feed], months: dict[str, int], site: SiteConfig,
+                newsletter: bool) -> bytes:
+    """News first: the newest `home_items` items and the way on to the archive; then the
+    categories, each with its "Follow" link, and how to follow everything, in plain words."""
     everything, categories = feeds[0], feeds[1:]
-    return _render("index.html.j2", site, "", feed=everything, categories=categories,
-                   months=sorted(months.items(), reverse=True))
+    return _render("index.html.j2", site, "", newsletter, here="latest", feed=everything,
+                   latest=everything.entries[:site.home_items], categories=categories,
+                   total=sum(months.values()))
 
 
-def render_category(feed: Feed, site: SiteConfig) -> bytes:
-    return _render("category.html.j2", site, "", feed=feed)
+def render_archive_index(months: dict[str, int], site: SiteConfig, newsletter: bool) -> bytes:
+    """Every month that lists an item, newest first, by year, with its count."""
+    years: dict[str, list[tuple[str, int]]] = {}
+    for month, count in sorted(months.items(), reverse=True):
+        years.setdefault(month[:4], []).append((month, count))
+    return _render("archive-index.html.j2", site, "../", newsletter, here="archive", years=years,
+                   total=sum(months.values()))
 
 
-def render_month(month: str, entries: list[Entry], months: list[str], site: SiteConfig) -> bytes:
+def render_category(feed: Feed, site: SiteConfig, newsletter: bool) -> list[tuple[str, bytes]]:
+    """A category's items, `page_items` a page: `<slug>.html`, then `<slug>/2.html`, ...,
+    linked to each other (and marked `rel="prev"`/`"next"`); the last leads on to the archive."""
+    size = site.page_items
+    count = max(1, -(-len(feed.entries) // size))
+    names = [feed.page_name, *(category_page(feed.slug, n) for n in range(2, count + 1))]
+    pages = []
+    for at, name in enumerate(names):
+        root = "" if at == 0 else "../"
+        pages.append((name, _render(
+            "category.html.j2", site, root, newsletter, here="", feed=feed,
+            entries=feed.entries[at * size:(at + 1) * size], first=at * size + 1,
+            number=at + 1, count=count,
+            newer=root + names[at - 1] if at > 0 else None,
+            older=root + names[at + 1] if at + 1 < count else None)))
+    return pages
+
+
+def category_page(slug: str, number: int) -> str:
+    """The name of a category's `number`th page (the first is `<slug>.html`)."""
+    return f"{slug}/{number}.html"
+
+
+def render_month(month: str, entries: list[Entry], months: list[str], site: SiteConfig,
+                 newsletter: bool) -> bytes:
     """Every entry listed in `month`, each under its permalink's anchor, with the months before
     and after it."""
     at = months.index(month)
     before = months[at - 1] if at > 0 else None
     after = months[at + 1] if at + 1 < len(months) else None
-    return _render("archive.html.j2", site, "../", month=month, entries=entries,
-                   before=before, after=after)
+    return _render("archive.html.j2", site, "../", newsletter, here="archive", month=month,
+                   entries=entries, before=before, after=after)
 
 
 def neighbours(stale: set[str], months: list[str]) -> set[str]:
@@ -59,8 +91,11 @@ def neighbours(stale: set[str], months: list[str]) -> set[str]:
     return around
 
 
-def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes:
-    """`root` leads from the page back to the output folder ("" or "../")."""
+def _render(template: str, site: SiteConfig, root: str, newsletter: bool,
+            **context: Any) -> bytes:
+    """`root` leads from the page back to the output folder ("" or "../"); `newsletter`: the
+    navigation links the newsletter's past issues (once there is one); `here` (in `context`):
+    the navigation's current place ("latest", "archive" or "")."""
     def entry_list(entries: list[Entry], anchored: bool = False,
                    show_category: bool = True) -> Markup:
         return Markup("".join(["<ol class=\"entries\">\n", *(
@@ -70,7 +105,8 @@ def _render(template: str, site: SiteConfig, root: str, **context: Any) -> bytes
     from feedsmith.web.templating import environment  # Jinja: only when a page is rendered
 
     page = environment().get_template(template).render(
-        context, site=site, root=root, archive_page=archive_page, entry_list=entry_list,
+        context, site=site, root=root, newsletter=newsletter, archive_page=archive_page,
+        entry_list=entry_list,
         month_label=lambda month: month_label(month, site.date_locale()))
     return page.encode("utf-8")
 
@@ -96,7 +132,7 @@ def _entry_html(entry: Entry, site: SiteConfig, root: str, anchored: bool,
     # On its own archive page, an item without a page of its own is a heading, not a link to
     # the place it already is; its permalink mark says where that is.
     heading = title if anchored and not entry.link else f'<a href="{href}">{title}</a>'
-    parts.append(f'<h3>{heading}</h3>\n<p class="meta"><time datetime="'
+    parts.append(f'<h2>{heading}</h2>\n<p class="meta"><time datetime="'
                  f'{day.isoformat()}">{long_date(day, site.date_locale())}</time>')
     if show_category:
         page = escape_html(root + category_slug(entry.category) + ".html")

@@ -4,6 +4,7 @@ JSON Feed read by an independent parser, and the preview server's headers."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
 import subprocess
@@ -64,7 +65,8 @@ def test_every_item_links_to_its_place_in_the_archive(project: Path) -> None:
     feeds = project / "feeds"
     anchored: set[str] = set()
     for page in (feeds / "archive").glob("*.html"):
-        anchored |= {f"{BASE}archive/{page.name}#{i}" for i in _ids_in(page) if i != "main"}
+        anchored |= {f"{BASE}archive/{page.name}#{i}" for i in _ids_in(page)
+                     if i.startswith("item-")}
     assert len(anchored) == 50  # every entry in the store, not only the newest 3 per feed
     for feed in feeds.glob("*.atom"):
         for entry_id, link in _links(feed).items():
@@ -83,10 +85,13 @@ def test_permalinks_never_move_and_unchanged_months_are_not_rewritten(project: P
     marker = "  1. "
     listing.write_text(text.replace(marker, NEW_ITEM + marker, 1), encoding="utf-8")
     written = _build(project, datetime(2026, 11, 24, tzinfo=UTC))
-    assert sorted(w for w in written if w.startswith("archive/")) == ["archive/2023-12.html"]
+    # the new item's month, and the index of months, whose count for it changed
+    assert sorted(w for w in written if w.startswith("archive/")) == [
+        "archive/2023-12.html", "archive/index.html"]
     after = tree(feeds / "archive")
-    assert {k: v for k, v in after.items() if k != "2023-12.html"} == \
-        {k: v for k, v in before.items() if k != "2023-12.html"}  # bytes and mtimes
+    changed = {"2023-12.html", "index.html"}
+    assert {k: v for k, v in after.items() if k not in changed} == \
+        {k: v for k, v in before.items() if k not in changed}  # bytes and mtimes
     again = _links(feeds / "all.atom")
     assert {i: again[i] for i in links if i in again} == {i: links[i] for i in links if i in again}
     new = next(e for e in feedparser.parse(feeds / "all.atom").entries if "brand-new" in e.title)
@@ -186,7 +191,7 @@ def _pages(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
 
 
-@pytest.mark.parametrize("width", [375, 1024])
+@pytest.mark.parametrize("width", [375, 1280])
 def test_pages_fit_the_screen_and_every_link_resolves(live: tuple[Path, str], browser: Any,
                                                       width: int) -> None:
     folder, base = live
@@ -291,7 +296,7 @@ def test_archive_items_lead_somewhere(project: Path) -> None:
     items = page.xpath("//ol[@class='entries']/li")
     assert len(items) == 9
     for item in items:
-        heading = item.find("h3")
+        heading = item.find("h2")
         assert heading.find("a") is None and heading.text_content().strip()
         marks = [a for a in item.iter("a") if a.get("aria-label") == "Permalink to this item"]
         assert [a.get("href") for a in marks] == [f"#{item.get('id')}"]
@@ -314,3 +319,143 @@ def test_a_month_says_how_many_items_and_leads_to_its_neighbours_at_top_and_bott
     for nav in navs:
         assert nav.xpath(".//a[@rel='prev']/@href") == [months[at - 1]]
         assert nav.xpath(".//a[@rel='next']/@href") == [months[at + 1]]
+
+
+# --- news first, and two clicks to anything ----------------------------------------------------
+
+
+def test_a_phone_shows_news_first_and_the_site_title_once(live: tuple[Path, str],
+                                                          browser: Any) -> None:
+    folder, base = live
+    title = load_config(folder.parent / "config.toml").site.title
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    page.goto(base)
+    items = page.locator("ol.entries > li")
+    assert items.count() == 15  # [site] home_items' default
+    assert page.evaluate("document.querySelector('ol.entries > li h2')"
+                         ".getBoundingClientRect().bottom") < 800  # its title in the first screen
+    assert page.locator("h1").inner_text() == "Latest news"
+    assert page.locator("body").inner_text().count(title) == 1  # the masthead's, no more
+    more = page.get_by_role("link", name="More in the archive")
+    assert more.get_attribute("href") == "archive/index.html"
+    nav = page.get_by_role("navigation", name="Site")
+    assert nav.get_by_role("link").all_inner_texts() == ["Latest", "Categories", "Archive"]
+    page.close()
+
+
+def _reached(folder: Path, start: str, clicks: int) -> set[str]:
+    """The pages (output-relative paths) reached from `start` in at most `clicks` clicks."""
+    seen, frontier = {start}, {start}
+    for _ in range(clicks):
+        found = set()
+        for name in frontier:
+            for href in html.parse(str(folder / name)).getroot().xpath("//a/@href"):
+                target = urldefrag(href).url
+                if not target or "://" in target or not target.endswith(".html"):
+                    continue
+                path = (folder / name).parent.joinpath(target).resolve()
+                found.add(path.relative_to(folder.resolve()).as_posix())
+        frontier = found - seen
+        seen |= found
+    return seen
+
+
+def test_every_item_category_and_month_is_two_clicks_from_home(project: Path) -> None:
+    _build(project)
+    feeds = project / "feeds"
+    reached = _reached(feeds, "index.html", 2)
+    pages = set(_pages(feeds))
+    assert pages <= reached, pages - reached  # every category page and every month
+    anchored = {i for name in reached for i in _ids_in(feeds / name) if i.startswith("item-")}
+    assert len(anchored) == 50  # every item is on a page two clicks away
+
+
+def test_the_home_page_shows_as_many_items_as_configured(project: Path) -> None:
+    _set(project, 'language = "en"', 'language = "en"\nhome_items = 4')
+    _build(project)
+    home = html.parse(str(project / "feeds" / "index.html")).getroot()
+    newest = [e.title for e in feedparser.parse(project / "feeds" / "all.atom").entries[:4]]
+    assert [h.text_content() for h in home.xpath("//ol[@class='entries']/li/h2")] == newest
+
+
+def test_headings_never_skip_a_level(project: Path) -> None:
+    _build(project)
+    feeds = project / "feeds"
+    for name in _pages(feeds):
+        levels = [int(h.tag[1]) for h in html.parse(str(feeds / name)).getroot().iter(
+            "h1", "h2", "h3", "h4", "h5", "h6")]
+        assert levels[0] == 1 and levels.count(1) == 1, name
+        assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), (name, levels)
+
+
+def test_the_first_issue_puts_the_newsletter_in_every_pages_navigation(
+        project: Path, cli: Callable[..., Result]) -> None:
+    assert cli("build").exit_code == 0
+    feeds = project / "feeds"
+
+    def newsletter_links() -> dict[str, list[str]]:
+        return {name: html.parse(str(feeds / name)).getroot().xpath(
+            "//nav[@aria-label='Site']//a[text()='Newsletter']/@href") for name in _pages(feeds)
+            if not name.startswith("digest/")}
+
+    assert not any(newsletter_links().values())  # no issue yet: nothing to lead to
+    assert cli("digest", "--now", "2023-12-01T08:00").exit_code == 0
+    assert cli("build").exit_code == 0  # no new item: the pages change all the same
+    links = newsletter_links()
+    assert links["index.html"] == ["digest/index.html"]
+    assert links["archive/2023-11.html"] == ["../digest/index.html"]
+    assert all(len(hrefs) == 1 and (feeds / name).parent.joinpath(hrefs[0]).is_file()
+               for name, hrefs in links.items())
+
+
+# Serious and critical are what axe-core counts as barriers (contrast, names, structure);
+# "moderate" best practices such as landmarks in the email's web copy are left to the eye.
+BARRIERS = ("serious", "critical")
+DARK_PAGE = "rgb(20, 26, 33)"  # style.css's --page in dark mode: the scheme did apply
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_type_passes_axe_core_in_light_and_dark(
+        project: Path, cli: Callable[..., Result], browser: Any, scheme: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    assert cli("build").exit_code == 0
+    assert cli("digest", "--now", "2023-12-01T08:00").exit_code == 0
+    assert cli("build").exit_code == 0  # the navigation now leads to the newsletter
+    feeds, axe = project / "feeds", Axe()
+    for name in ("index.html", "news.html", "archive/index.html", "archive/2023-11.html",
+                 "digest/index.html", "digest/2023-11.html"):
+        page = browser.new_page(viewport={"width": 375, "height": 800}, color_scheme=scheme)
+        page.goto((feeds / name).as_uri())
+        if not name.startswith("digest/"):
+            background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert (background == DARK_PAGE) == (scheme == "dark"), (name, background)
+        found = axe.run(page).response["violations"]
+        page.close()
+        assert [(v["id"], [n["target"] for n in v["nodes"]]) for v in found
+                if v["impact"] in BARRIERS] == [], name
+
+
+def test_a_category_is_paged_newest_first_and_fewer_pages_leave_none_behind(
+        project: Path) -> None:
+    _set(project, 'language = "en"', 'language = "en"\npage_items = 10')
+    _build(project)
+    feeds = project / "feeds"
+    names = ["news.html", "news/2.html", "news/3.html", "news/4.html"]
+    assert sorted(p.relative_to(feeds).as_posix() for p in feeds.glob("news/*")) == names[1:]
+    titles: list[str] = []
+    for at, name in enumerate(names):
+        page = html.parse(str(feeds / name)).getroot()
+        titles += [h.text_content() for h in page.xpath("//ol[@class='entries']/li/h2")]
+        links = {link.get("rel"): (feeds / name).parent.joinpath(link.get("href")).resolve()
+                 for link in page.xpath("//head/link[@rel='prev' or @rel='next']")}
+        assert links.get("prev") == ((feeds / names[at - 1]).resolve() if at else None)
+        assert links.get("next") == ((feeds / names[at + 1]).resolve() if at < 3 else None)
+        assert page.xpath("//nav[@aria-label='Site']//a/@href")[0] == ("index.html" if at == 0
+                                                                       else "../index.html")
+    news = feedparser.parse(feeds / "news.atom").entries
+    assert titles == [e.title for e in news] and len(titles) == 36  # each once, in order
+    _set(project, "page_items = 10", "page_items = 20")
+    written = _build(project)
+    assert {"news/3.html", "news/4.html"} <= set(written)  # listed: removed
+    assert sorted(p.name for p in (feeds / "news").iterdir()) == ["2.html"]

@@ -80,8 +80,9 @@ def test_serve_gives_nothing_from_outside_the_folder(served: tuple[Path, int]) -
     folder, port = served
     (folder / ".all.atom.x.feedsmith-tmp").write_text("partial")
     (folder / "escape").symlink_to(folder.parent / "config.toml")
+    (folder / "empty").mkdir()
     for path in ("/../config.toml", "/%2e%2e/config.toml", "/archive/../../config.toml",
-                 "/..%2fconfig.toml", "/escape", "/.all.atom.x.feedsmith-tmp", "/archive/",
+                 "/..%2fconfig.toml", "/escape", "/.all.atom.x.feedsmith-tmp", "/empty/",
                  "/missing.rss", "//etc/passwd"):
         status, _, body = _get(port, path)
         assert status == 404, path
