@@ -27,6 +27,7 @@ from tests.fixtures.project import REPO, Result, tree
 from tests.fixtures.system import require
 
 BASE = "https://feeds.example.org/ilo-coop/"
+LINK_BLUE = "rgb(31, 79, 153)"  # style.css's --link in the light scheme
 LISTING = "000_254e8c6e76770959.txt"
 NEW_ITEM = """  1. News
 
@@ -249,7 +250,20 @@ def test_a_feed_opened_in_the_browser_reads_as_a_page(live: tuple[Path, str], br
     assert f"link {web_page}" in visible  # the same feed as a web page
     titles = [t for t in visible if t.startswith("title ")]
     assert titles == [f"title {t}" for t in [feed.feed.title, *(e.title for e in feed.entries)]]
-    assert not any(t.startswith(("guid ", "id ", "category ")) for t in visible)
+    assert not any(t.startswith(("guid ", "id ", "category ", "updated ")) for t in visible)
+    # RSS and Atom show an item's fields in one order, top to bottom
+    shown = page.evaluate(
+        "[...document.documentElement.querySelector('item, entry').children]"
+        ".filter(e => getComputedStyle(e).display !== 'none')"
+        ".sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)"
+        ".map(e => e.localName)")
+    roles = {"title": "title", "pubDate": "date", "published": "date", "description": "summary",
+             "summary": "summary", "content": "summary", "link": "address"}
+    assert [roles[name] for name in shown] == ["title", "date", "summary", "address"], shown
+    # nothing that cannot be clicked looks like a link: no text in the pages' link colour
+    colours = page.evaluate("[...document.documentElement.querySelectorAll('*')]"
+                            ".map(e => getComputedStyle(e).color)")
+    assert LINK_BLUE not in colours
     page.close()
 
 
