@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from feedsmith import __version__, templates
 from feedsmith.config import Config
 from feedsmith.config.fingerprint import render_settings
-from feedsmith.errors import Problem, SourceError
+from feedsmith.errors import OutputError, Problem, SourceError
 from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.newsletter.ledger import Ledger
 from feedsmith.sources.harvest import read_sources
@@ -127,7 +127,9 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
             fingerprint = render_fingerprint(config, newsletter)
             stale = _stale_feeds(store, config, fingerprint)
             stale_months = _stale_months(store, config, fingerprint)
-            if not (stale or stale_months):
+            # the last try at the search index failed: tried again though nothing else is stale
+            reindex = config.output.search and store.get_meta("search_index") == "failed"
+            if not (stale or stale_months or reindex):
                 report = _tell_hub(config, store, now, report._replace(stored=store.count()))
                 _record_build(store, now, harvest.failures, ok=True, report=report)
                 return report
@@ -142,12 +144,36 @@ def build(config: Config, now: datetime, wait: float = 60) -> BuildReport:
                           sorted(neighbours(stale_months, list(months))), config, newsletter)
         report = report._replace(stored=sum(months.values()), written=staging.written,
                                  unchanged=staging.unchanged)
+        if config.output.search:
+            report, indexed = _index_archive(config, report, reindex)
         with open_database(config.store) as database:
             store = Store(database)
             store.mark_published(fingerprint, [feed.slug for feed in feeds], list(months))
+            if config.output.search:
+                store.set_meta("search_index", "built" if indexed else "failed")
             report = _tell_hub(config, store, now, report)
             _record_build(store, now, harvest.failures, ok=True, report=report)
     return report
+
+
+def _index_archive(config: Config, report: BuildReport,
+                   again: bool) -> tuple[BuildReport, bool]:
+    """Rebuild the search index when a month page changed, the index is missing, or the last
+    try failed (`again`; see `feedsmith.web.search`). A failure is a warning, and the next
+    build tries again: the pages stand, the old index too. Whether the index is whole."""
+    from feedsmith.web.search import ENTRY, index_archive
+
+    folder = config.output.dir
+    if not (again or not (folder / ENTRY).is_file()
+            or any(name.startswith(f"{ARCHIVE}/") for name in report.written)):
+        return report, True
+    try:
+        index = index_archive(folder)
+    except OutputError as error:
+        problem = Problem(str(folder), f"{error}; the next build tries again")
+        return report._replace(problems=[*report.problems, problem]), False
+    return report._replace(written=[*report.written, *index.written],
+                           unchanged=[*report.unchanged, *index.unchanged]), True
 
 
 @contextlib.contextmanager

@@ -6,6 +6,7 @@ Unknown keys are errors: a misspelt `max_entires` must not silently fall back to
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
 from datetime import date
@@ -108,8 +109,8 @@ def _site(table: Table) -> SiteConfig:
     if language_tag(locale) is None:
         table.fail(f"expected a language tag Babel knows, such as \"en-GB\", got {locale!r}",
                    "locale")
-    home_items = table.number("home_items", SiteConfig._field_defaults["home_items"], 1, 1000)
-    page_items = table.number("page_items", SiteConfig._field_defaults["page_items"], 1, 1000)
+    home_items = table.number("home_items", default(SiteConfig, "home_items"), 1, 1000)
+    page_items = table.number("page_items", default(SiteConfig, "page_items"), 1, 1000)
     table.done()
     return SiteConfig(title=title, link=link, base_url=base_url, id_authority=authority,
                       timezone=zone, language=language, author_name=author_name or title,
@@ -241,8 +242,12 @@ def _output(table: Table, folder: Path) -> OutputConfig:
     content = table.get("content", str, default(OutputConfig, "content"))
     if content not in CONTENTS:
         table.fail(f"expected one of {', '.join(CONTENTS)}, got {content!r}", "content")
+    search = table.get("search", bool, default(OutputConfig, "search"))
+    if search and importlib.util.find_spec("pagefind_bin") is None:
+        table.fail("needs Pagefind, which is not installed: pip install 'feedsmith[search]'",
+                   "search")
     table.done()
-    return OutputConfig(dir=out_dir, max_entries=max_entries, content=content)
+    return OutputConfig(dir=out_dir, max_entries=max_entries, content=content, search=search)
 
 
 def _follow(table: Table) -> FollowConfig:

@@ -108,6 +108,7 @@ class OutputConfig(NamedTuple):
     dir: Path
     max_entries: int = 50
     content: str = "summary"
+    search: bool = False  # a Pagefind index of the archive and a search box (feedsmith[search])
 
 
 class StoreConfig(NamedTuple):

@@ -4,7 +4,8 @@ archive: its index of months and a page per month. Every page has the same top n
 Every entry has a permanent home on the archive page of the month it is listed in (see
 `feedsmith.identity.permalink`); feeds and digests link there when an item has no link of its own.
 Links between pages are relative, so the folder reads the same under `feedsmith serve`, on disk
-and at `base_url`. No script, no external asset: one small shared stylesheet.
+and at `base_url`. No script (but the optional search box, `search.py`), no external asset: one
+small shared stylesheet.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ def stylesheets() -> dict[str, bytes]:
 
 
 def render_home(feeds: list[Feed], months: dict[str, int], site: SiteConfig,
-                newsletter: bool) -> bytes:
-    """News first: the newest `home_items` items and the way on to the archive; then the
-    categories, each with its "Follow" link, and how to follow everything, in plain words."""
+                newsletter: bool, search: bool) -> bytes:
+    """News first: the newest `home_items` items and the way on to the archive (and, with
+    `search`, a search box over it that only JavaScript shows); then the categories, each with
+    its "Follow" link, and how to follow everything, in plain words."""
     everything, categories = feeds[0], feeds[1:]
-    return _render("index.html.j2", site, "", newsletter, here="latest", feed=everything,
+    return _render("index.html.j2", site, "", newsletter, here="latest", search=search,
+                   feed=everything,
                    latest=everything.entries[:site.home_items], categories=categories,
                    total=sum(months.values()))
 

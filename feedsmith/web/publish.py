@@ -110,7 +110,8 @@ def render(store: Store, config: Config, jobs: list[Job], stale: list[Feed], fee
                 yield from ((name, None) for name in
                             _pages_beyond(config.output.dir, feed.slug, len(pages)))
         elif kind == "site":
-            yield "index.html", render_home(feeds, months, site, newsletter)
+            yield "index.html", render_home(feeds, months, site, newsletter,
+                                            config.output.search)
             yield ARCHIVE_INDEX, render_archive_index(months, site, newsletter)
             yield "feeds.opml", render_opml(feeds, site)
             yield from stylesheets().items()

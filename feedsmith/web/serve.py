@@ -26,6 +26,8 @@ from urllib.parse import unquote, urlsplit
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",  # the search's (Pagefind); nosniff needs the type
+    ".wasm": "application/wasm",
     ".rss": "application/xml; charset=utf-8",
     ".atom": "application/xml; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",

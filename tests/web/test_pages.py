@@ -326,9 +326,10 @@ def test_a_month_says_how_many_items_and_leads_to_its_neighbours_at_top_and_bott
     page = html.parse(str(project / "feeds" / "archive" / "2023-11.html")).getroot()
     assert page.findtext(".//p[@class='count']") == "9 items"
     navs = page.xpath("//nav[@class='months']")
-    assert len(navs) == 2 and navs[0].getprevious().tag == "p" and \
-        navs[1].getprevious().tag == "ol"  # above and below the items
-    months = sorted(p.name for p in (project / "feeds" / "archive").glob("*.html"))
+    assert len(navs) == 2 and navs[0].getprevious().tag == "p"
+    assert navs[0].xpath("following::ol[@class='entries']")  # above the items
+    assert navs[1].xpath("preceding::ol[@class='entries']")  # and below them
+    months = sorted(p.name for p in (project / "feeds" / "archive").glob("[0-9]*.html"))
     at = months.index("2023-11.html")
     for nav in navs:
         assert nav.xpath(".//a[@rel='prev']/@href") == [months[at - 1]]
