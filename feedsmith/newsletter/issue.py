@@ -8,6 +8,7 @@ web page, which always carries everything, as the text part does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -159,6 +160,30 @@ def render_archive(issues: list[tuple[str, int]], config: Config) -> bytes:
         title=config.digest.title, language=config.site.language, issues=listed,
         site_title=config.site.title)
     return page.encode("utf-8")
+
+
+def with_neighbours(web: str, before: tuple[str, int] | None, after: tuple[str, int] | None,
+                    config: Config) -> bytes:
+    """An issue's frozen web copy with links to the issues (month, number) before and after it
+    and to the past issues: they change as issues are added, the issue itself never does.
+    Links are absolute, as everywhere in an issue: a saved or forwarded copy still leads home."""
+    def link(rel: str, issue: tuple[str, int]) -> str:
+        month, number = issue
+        words = f"No. {number}, {Period.parse(month).label(config.site.language)}"
+        text = f"← {words}" if rel == "prev" else f"{words} →"
+        href = f"{config.site.base_url}digest/{month}.html"
+        return f'<a rel="{rel}" href="{href}" style="color:#1e2a38;">{text}</a>'
+
+    parts = [link("prev", before) if before else "<span></span>",
+             f'<a href="{archive_url(config)}" style="color:#1e2a38;">All issues</a>',
+             link("next", after) if after else "<span></span>"]
+    nav = ('<nav aria-label="Other issues" class="fs-issues" style="display:flex;flex-wrap:wrap;gap:4px 16px;'
+           'justify-content:space-between;max-width:600px;margin:0 auto;padding:10px 16px;'
+           'box-sizing:border-box;font:14px/1.5 Arial, Helvetica, sans-serif;">'
+           + "".join(parts) + "</nav>")
+    body = re.search(r"<body[^>]*>", web)
+    at = body.end() if body else 0
+    return (web[:at] + nav + web[at:]).encode("utf-8")
 
 
 def render_issues_feed(issues: list[IssueRecord], config: Config) -> bytes:

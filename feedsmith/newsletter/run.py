@@ -33,6 +33,7 @@ from feedsmith.newsletter.issue import (
     render_archive,
     render_issue,
     render_issues_feed,
+    with_neighbours,
 )
 from feedsmith.newsletter.ledger import FAILED, IssueRecord, Ledger, Selection
 from feedsmith.newsletter.mail import compose, message_id
@@ -254,16 +255,23 @@ def _preview(period: str, html: str) -> Path:
 
 
 def write_issue_files(ledger: Ledger, config: Config, issue: IssueRecord) -> list[str]:
-    """The issue's web page, text and .eml, and the archive page and Atom feed of all issues."""
+    """The issue's web page, text and .eml, every issue's web page again (its links to the
+    issues before and after it), and the archive page and Atom feed of all issues."""
     folder, period, rendered = config.output.dir / "digest", issue.period, issue.rendered
     assert rendered is not None, "only a numbered issue has files"
-    issues = [(r.period, r.number) for r in reversed(ledger.issues()) if r.number is not None]
-    outputs = {
-        f"{period}.html": rendered.web.encode("utf-8"),
+    numbered = [r for r in ledger.issues() if r.number is not None and r.rendered is not None]
+    keys = [(r.period, r.number) for r in numbered if r.number is not None]  # oldest first
+    outputs: dict[str, bytes] = {}
+    for at, record in enumerate(numbered):
+        assert record.rendered is not None
+        outputs[f"{record.period}.html"] = with_neighbours(
+            record.rendered.web, keys[at - 1] if at else None,
+            keys[at + 1] if at + 1 < len(keys) else None, config)
+    outputs |= {
         f"{period}.txt": rendered.text.encode("utf-8"),
         f"{period}.eml": rendered.eml,
-        "index.html": render_archive(issues, config),
-        "issues.atom": render_issues_feed(ledger.issues(), config),
+        "index.html": render_archive(keys[::-1], config),
+        "issues.atom": render_issues_feed(numbered, config),
     }
     return [f"digest/{name}" for name, data in outputs.items()
             if write_if_changed(folder / name, data)]

@@ -400,3 +400,23 @@ def test_the_inbox_snippet_ends_with_the_preheader(project: Path,
     assert text.startswith("9 new items in November 2023: ")
     spacers = text[len(text.rstrip("\u034f\u200c\xa0")):]
     assert len(spacers) >= 100 and set(spacers) == {"\u034f", "\u200c", "\xa0"}
+
+
+@pytest.mark.parametrize(("scheme", "card", "text"), [
+    ("light", "rgb(255, 255, 255)", "rgb(30, 42, 56)"),
+    ("dark", "rgb(27, 35, 44)", "rgb(228, 233, 239)"),
+])
+def test_the_email_follows_the_readers_colour_scheme(
+        project: Path, cli: Callable[..., Result], browser: Any, scheme: str, card: str,
+        text: str) -> None:
+    _issue(cli)
+    html, _ = _parts(_eml(project))
+    assert '<meta name="color-scheme" content="light dark"' in html
+    page = browser.new_page(viewport={"width": 375, "height": 900}, color_scheme=scheme)
+    page.set_content(html, wait_until="load")
+    shown = page.evaluate("(() => { const t = document.querySelector('.fs-card > table');"
+                          " const h = document.querySelector('.fs-card h2');"
+                          " return [getComputedStyle(t).backgroundColor,"
+                          " getComputedStyle(h).color]; })()")
+    page.close()
+    assert shown == [card, text]

@@ -557,3 +557,30 @@ def test_the_past_issues_page_looks_like_the_site_and_leads_back(
     assert len(back) == 2  # the masthead and the footer
     assert (page_path.parent / back[0]).resolve() == (mail_project / "feeds" / "index.html")
     assert page.xpath("//li/a/@href") == ["2023-11.html"]
+
+
+def test_each_issues_web_copy_leads_to_the_issues_before_and_after_it(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    assert _digest(cli).exit_code == 0  # No. 1, November 2023
+    digest = mail_project / "feeds" / "digest"
+    first = (digest / "2023-11.html").read_text(encoding="utf-8")
+
+    def others(name: str) -> dict[str, str]:
+        page = lxml_html.parse(str(digest / name)).getroot()
+        [nav] = page.xpath("//nav[@aria-label='Other issues']")
+        return {a.get("rel") or a.text_content(): a.get("href") for a in nav.iter("a")}
+
+    base = "https://feeds.example.org/ilo-coop/digest/"
+    assert others("2023-11.html") == {"All issues": f"{base}index.html"}
+    assert cli("digest", "--now", "2024-01-01T08:00", "--month", "2023-12").exit_code == 0
+    assert others("2023-11.html") == {"All issues": f"{base}index.html",
+                                      "next": f"{base}2023-12.html"}
+    assert others("2023-12.html") == {"prev": f"{base}2023-11.html",
+                                      "All issues": f"{base}index.html"}
+    later = (digest / "2023-11.html").read_text(encoding="utf-8")
+    assert "No. 2, December 2023 →" in later
+
+    def without_nav(page: str) -> str:
+        return page[:page.index("<nav")] + page[page.index("</nav>") + len("</nav>"):]
+
+    assert without_nav(later) == without_nav(first)  # the issue itself: as it was frozen
