@@ -294,9 +294,13 @@ def _file_names(folder: Path) -> set[str]:
 
 def render_fingerprint(config: Config, newsletter: bool) -> str:
     """Everything besides the entries that shapes the published files: feedsmith's version, the
-    shipped templates, the settings `render_settings` names, and whether the pages' navigation
-    leads to a newsletter (so the first issue puts it on every page)."""
+    shipped templates, the settings `render_settings` names, the [output] assets, and whether
+    the pages' navigation leads to a newsletter (so the first issue puts it on every page)."""
     shipped = b"".join(path.read_bytes() for path in sorted(templates().iterdir())
                        if path.is_file())
     settings = f"{__version__}\x1f{render_settings(config)}\x1f{newsletter}"
-    return hashlib.sha256(settings.encode() + shipped).hexdigest()
+    from feedsmith.web.files import assets  # a changed logo is published like a changed page
+
+    published = b"".join(name.encode() + b"\x1f" + data
+                         for name, data in assets(config.output.assets))
+    return hashlib.sha256(settings.encode() + shipped + published).hexdigest()

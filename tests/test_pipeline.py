@@ -46,7 +46,8 @@ def test_same_input_same_bytes_and_no_rewrite(project: Path, cli: Callable[..., 
     assert tree(project / "feeds") == first  # bytes and mtimes
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     shutil.copy(project / "config.toml", elsewhere / "config.toml")
-    shutil.copytree(project / "listings", elsewhere / "listings")
+    for folder in ("listings", "assets"):
+        shutil.copytree(project / folder, elsewhere / folder)
     assert cli("build", config=elsewhere / "config.toml").exit_code == 0
     assert {n: b for n, (b, _) in tree(elsewhere / "feeds").items()} == \
            {n: b for n, (b, _) in first.items()}

@@ -246,8 +246,29 @@ def _output(table: Table, folder: Path) -> OutputConfig:
     if search and importlib.util.find_spec("pagefind_bin") is None:
         table.fail("needs Pagefind, which is not installed: pip install 'feedsmith[search]'",
                    "search")
+    assets = _assets(table, folder)
     table.done()
-    return OutputConfig(dir=out_dir, max_entries=max_entries, content=content, search=search)
+    return OutputConfig(dir=out_dir, max_entries=max_entries, content=content, search=search,
+                        assets=assets)
+
+
+PICTURES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico")
+
+
+def _assets(table: Table, folder: Path) -> Path | None:
+    """[output] assets: a folder whose pictures (a logo, an icon) are published as they are,
+    under the same names, so that `logo = "name.png"` finds them under base_url. Pictures only:
+    no name can then clash with a page or feed feedsmith writes."""
+    name: str = table.get("assets", str, "")
+    if not name:
+        return None
+    assets = folder / name
+    if not assets.is_dir():
+        table.fail(f"expected a folder of pictures, but {assets} is not a folder", "assets")
+    for path in sorted(assets.rglob("*")):
+        if path.is_file() and (path.suffix.lower() not in PICTURES or path.name.startswith(".")):
+            table.fail(f"{path}: expected only pictures ({', '.join(PICTURES)})", "assets")
+    return assets
 
 
 def _follow(table: Table) -> FollowConfig:
@@ -361,10 +382,11 @@ def _issue_settings(table: Table) -> dict[str, Any]:
 
 def _look(table: Table, site: SiteConfig) -> dict[str, Any]:
     """The issue's look: [digest] logo, brand_color, tagline, headings and social links."""
-    logo = table.get("logo", str, default(DigestConfig, "logo"))
-    if logo and not logo.startswith("https://") or not is_http_url(logo or "https://x.org"):
-        table.fail(f"expected an absolute https:// URL (mail clients fetch it), got {logo!r}",
-                   "logo")
+    given = table.data.get("logo", "")
+    logo = _image(table, "logo", site.base_url)  # a URL, or a file published under base_url
+    if logo and logo == given and not logo.startswith("https://"):
+        table.fail(f"expected an https:// URL (mail clients fetch it) or a file name under "
+                   f"base_url, got {logo!r}", "logo")
     brand_color = table.get("brand_color", str, default(DigestConfig, "brand_color"))
     if not re.fullmatch(r"#[0-9A-Fa-f]{6}", brand_color):
         table.fail(f'expected a colour such as "{default(DigestConfig, "brand_color")}", got '

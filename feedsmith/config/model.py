@@ -109,6 +109,7 @@ class OutputConfig(NamedTuple):
     max_entries: int = 50
     content: str = "summary"
     search: bool = False  # a Pagefind index of the archive and a search box (feedsmith[search])
+    assets: Path | None = None  # a folder of pictures (a logo) published as they are
 
 
 class StoreConfig(NamedTuple):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -138,6 +139,16 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     with Staging(path.parent) as staging:
         staging.add(path.name, data)
     return bool(staging.written)
+
+
+def assets(folder: Path | None) -> Iterator[tuple[str, bytes]]:
+    """The files of [output] assets (pictures), under the names they have in that folder: they
+    are published as they are."""
+    if folder is None:
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(folder).as_posix(), path.read_bytes()
 
 
 def remove_stale_temp_files(folder: Path) -> None:

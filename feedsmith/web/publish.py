@@ -23,7 +23,7 @@ from feedsmith.identity import ALL, ARCHIVE, archive_page
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
 from feedsmith.web.feeds import Feed, render_atom, render_json, render_opml, render_rss
-from feedsmith.web.files import Staging, remove_stale_temp_files
+from feedsmith.web.files import Staging, assets, remove_stale_temp_files
 from feedsmith.web.pages import (
     category_page,
     render_archive_index,
@@ -114,6 +114,7 @@ def render(store: Store, config: Config, jobs: list[Job], stale: list[Feed], fee
                                             config.output.search)
             yield ARCHIVE_INDEX, render_archive_index(months, site, newsletter)
             yield "feeds.opml", render_opml(feeds, site)
+            yield from assets(config.output.assets)
             yield from stylesheets().items()
         else:
             entries = store.month_entries(key, site.timezone)

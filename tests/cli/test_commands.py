@@ -44,7 +44,7 @@ def test_build_prints_a_summary(cli: Callable[..., Result]) -> None:
     lines = result.stdout.splitlines()
     assert lines[:2] == ["Sources: 5 listing(s) read, 0 unchanged, 0 failed; 0 warning(s).",
                          "Entries: 50 new, 0 updated, 50 in the store."]
-    assert re.fullmatch(r"Output: 63 file\(s\) written to .*feeds/, 0 unchanged\.", lines[2])
+    assert re.fullmatch(r"Output: 64 file\(s\) written to .*feeds/, 0 unchanged\.", lines[2])
     again = cli("build").stdout.splitlines()
     assert again[0] == "Sources: 0 listing(s) read, 5 unchanged, 0 failed; 0 warning(s)."
     assert re.fullmatch(r"Output: .*feeds/ is up to date, nothing written\.", again[2])

@@ -98,8 +98,11 @@ def test_the_november_issue_has_open_stories_a_masthead_and_its_editorial(
     assert page.xpath("//h1")[0].text_content() == "ILO COOP eNewsUpdate"
     assert ("Latest news from the ILO on cooperatives and the wider social and solidarity "
             "economy: November 2023") in page.text_content()
-    [logo] = [i for i in page.iter("img") if i.get("src", "").endswith("ilo-logo.png")]
-    assert logo.get("alt") == "International Labour Organization"
+    [logo] = [i for i in page.iter("img") if i.get("src", "").endswith("ilo-coop-logo.png")]
+    assert logo.get("src") == f"{BASE}ilo-coop-logo.png"  # the example's own, from assets/
+    assert (project / "feeds" / "ilo-coop-logo.png").read_bytes() == \
+        (project / "assets" / "ilo-coop-logo.png").read_bytes()  # published where it points
+    assert logo.get("alt") == "ILO COOP"
     # Where images are blocked, the alt text reads white and bold on the brand colour.
     assert "color:#ffffff" in logo.get("style") and "font-weight:bold" in logo.get("style")
     assert "color:#ffffff" in logo.getparent().get("style")
@@ -202,7 +205,7 @@ def test_pictures_from_an_html_listing_reach_feeds_pages_and_the_issue(
     html, _ = _parts(_eml(pictures))
     for width in (375, 600):  # the lead (newest) has no usable picture: two thumbnails
         shown = {p["src"]: p for p in _check_in_browser(browser, html, width)
-                 if not p["src"].endswith("ilo-logo.png")}
+                 if not p["src"].endswith("ilo-coop-logo.png")}
         assert set(shown) == {coffee, audit}
         for picture in shown.values():
             assert picture["natural"] == 480 and 0 < picture["shown"] <= 120  # loaded, scaled
@@ -420,3 +423,19 @@ def test_the_email_follows_the_readers_colour_scheme(
                           " getComputedStyle(h).color]; })()")
     page.close()
     assert shown == [card, text]
+
+
+def test_the_examples_logo_is_published_and_loads_from_base_url(
+        project: Path, cli: Callable[..., Result], browser: Any) -> None:
+    """base_url's host is the example's, so the browser is given the output folder for it."""
+    _issue(cli)
+    feeds = project / "feeds"
+    page = browser.new_page(viewport={"width": 600, "height": 900})
+    page.route(f"{BASE}**", lambda route: route.fulfill(
+        path=str(feeds / route.request.url.removeprefix(BASE).split("#")[0])))
+    page.goto(f"{BASE}digest/2023-11.html")
+    logo = page.evaluate("(() => { const i = [...document.images].find(i => "
+                         "i.src.endsWith('ilo-coop-logo.png')); return [i.naturalWidth, "
+                         "i.naturalHeight, i.alt, i.getBoundingClientRect().width]; })()")
+    page.close()
+    assert logo == [440, 120, "ILO COOP", 220]  # loaded, at half its size (sharp on 2x screens)

@@ -39,7 +39,8 @@ def test_a_file_source_is_saved_under_its_path_relative_to_the_config(
     items = (saved / "ilo-coop" / "items.txt").read_text()
     assert items.startswith("# listings/") and str(project) not in items
     moved = project / "another-checkout"  # the same config elsewhere: still the same reading
-    shutil.copytree(project / "listings", moved / "listings")
+    for folder in ("listings", "assets"):
+        shutil.copytree(project / folder, moved / folder)
     shutil.copy(project / "config.toml", moved / "config.toml")
     result = cli("check", "--against", str(saved), config=moved / "config.toml")
     assert result.exit_code == 0, result.output

@@ -177,6 +177,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
     project = tmp_path_factory.mktemp("live")
     shutil.copy(REPO / "config.toml", project / "config.toml")
     shutil.copytree(REPO / "listings", project / "listings")
+    shutil.copytree(REPO / "assets", project / "assets")
     (project / "feeds").mkdir()
     server = make_server(project / "feeds", "127.0.0.1", 0)
     base = f"http://127.0.0.1:{server.server_port}/"
@@ -474,3 +475,18 @@ def test_a_category_is_paged_newest_first_and_fewer_pages_leave_none_behind(
     written = _build(project)
     assert {"news/3.html", "news/4.html"} <= set(written)  # listed: removed
     assert sorted(p.name for p in (feeds / "news").iterdir()) == ["2.html"]
+
+
+def test_assets_are_published_as_they_change_and_only_pictures_are_taken(
+        project: Path, cli: Callable[..., Result]) -> None:
+    assets, feeds = project / "assets", project / "feeds"
+    assert cli("build").exit_code == 0
+    assert (feeds / "ilo-coop-logo.png").read_bytes() == (assets / "ilo-coop-logo.png").read_bytes()
+    (assets / "ilo-coop-logo.png").write_bytes(b"\x89PNG a new logo")
+    assert _build(project) != []  # nothing new in the listings, but the logo changed
+    assert (feeds / "ilo-coop-logo.png").read_bytes() == b"\x89PNG a new logo"
+    (assets / "notes.txt").write_text("not a picture")
+    result = cli("build")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"[output] assets: {assets / 'notes.txt'}: expected only pictures (.png, .jpg"
+            in result.stderr)
