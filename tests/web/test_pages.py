@@ -193,12 +193,13 @@ def _pages(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 1280])
 def test_pages_fit_the_screen_and_every_link_resolves(live: tuple[Path, str], browser: Any,
-                                                      width: int) -> None:
+                                                      width: int, scheme: str) -> None:
     folder, base = live
     listing = load_config(folder.parent / "config.toml").site.link
-    page = browser.new_page(viewport={"width": width, "height": 800})
+    page = browser.new_page(viewport={"width": width, "height": 800}, color_scheme=scheme)
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     for name in _pages(folder):
@@ -206,6 +207,8 @@ def test_pages_fit_the_screen_and_every_link_resolves(live: tuple[Path, str], br
         assert response.status == 200
         assert page.evaluate("document.documentElement.lang") == "en"
         assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert (background == DARK_PAGE) == (scheme == "dark"), (name, background)
         assert page.evaluate("document.scripts.length") == 0
         assert page.locator("h1").count() == 1
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
@@ -422,6 +425,10 @@ def test_the_first_issue_puts_the_newsletter_in_every_pages_navigation(
     assert links["archive/2023-11.html"] == ["../digest/index.html"]
     assert all(len(hrefs) == 1 and (feeds / name).parent.joinpath(hrefs[0]).is_file()
                for name, hrefs in links.items())
+    past = html.parse(str(feeds / "digest" / "index.html")).getroot()  # the same way around
+    nav = past.xpath("//nav[@aria-label='Site']//a")
+    assert [a.text for a in nav] == ["Latest", "Categories", "Archive", "Newsletter"]
+    assert all((feeds / "digest").joinpath(urldefrag(a.get("href")).url).is_file() for a in nav)
 
 
 # Serious and critical are what axe-core counts as barriers (contrast, names, structure);
