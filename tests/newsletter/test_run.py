@@ -554,9 +554,14 @@ def test_the_past_issues_page_looks_like_the_site_and_leads_back(
     assert (page_path.parent / stylesheet).resolve() == (mail_project / "feeds" / "style.css")
     assert (mail_project / "feeds" / "style.css").exists()
     back = [a.get("href") for a in page.iter("a") if a.get("href") == "../index.html"]
-    assert len(back) == 2  # the masthead and the footer
+    assert len(back) == 3  # the masthead, the navigation's "Latest" and the footer
     assert (page_path.parent / back[0]).resolve() == (mail_project / "feeds" / "index.html")
-    assert page.xpath("//li/a/@href") == ["2023-11.html"]
+    [nav] = page.xpath("//nav[@aria-label='Site']")
+    links = {a.text_content(): a.get("href") for a in nav.iter("a")}
+    assert (page_path.parent / links["Archive"]).resolve() == (
+        mail_project / "feeds" / "archive" / "index.html")
+    assert nav.xpath(".//a[@aria-current='page']/text()") == ["Newsletter"]
+    assert page.xpath("//main//li/a/@href") == ["2023-11.html"]
 
 
 def test_each_issues_web_copy_leads_to_the_issues_before_and_after_it(

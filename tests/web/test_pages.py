@@ -11,6 +11,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -264,6 +265,20 @@ def test_a_feed_opened_in_the_browser_reads_as_a_page(live: tuple[Path, str], br
     roles = {"title": "title", "pubDate": "date", "published": "date", "description": "summary",
              "summary": "summary", "content": "summary", "link": "address"}
     assert [roles[name] for name in shown] == ["title", "date", "summary", "address"], shown
+    # the date as a reader sees it: the day, never a time with seconds (the rest is clipped)
+    dates = page.evaluate(
+        "[...document.querySelectorAll('item > pubDate, entry > published')].map(e => {"
+        "  const box = e.getBoundingClientRect(), text = e.firstChild; let seen = '';"
+        "  for (let i = 0; i < text.length; i++) {"
+        "    const range = document.createRange(); range.setStart(text, i); range.setEnd(text, i + 1);"
+        "    const glyph = range.getBoundingClientRect();"
+        "    if (glyph.width > 0 && glyph.right <= box.right + 0.5) seen += text.data[i]; }"
+        "  return seen; })")
+    if name.endswith(".atom"):
+        days = [datetime.fromisoformat(e.published).date().isoformat() for e in feed.entries]
+    else:
+        days = [f"{parsedate_to_datetime(e.published):%a, %d %b %Y}" for e in feed.entries]
+    assert dates == days
     # nothing that cannot be clicked looks like a link: no text in the pages' link colour
     colours = page.evaluate("[...document.documentElement.querySelectorAll('*')]"
                             ".map(e => getComputedStyle(e).color)")
