@@ -56,3 +56,51 @@ def test_a_period_is_bounded_in_the_sites_time_zone(
     assert cli("build").exit_code == 0
     selected = _selected(cli("digest", period, "--dry-run", "--now", "2023-12-20T09:00"))
     assert sorted(selected) == sorted(inside)
+
+
+def _digest(cli: Callable[..., Result], period: str, now: str) -> Result:
+    """The issue of `period` built on `now` (no recipients: built and recorded, not sent)."""
+    result = cli("digest", period, "--now", now)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _add(project: Path, days: list[str]) -> None:
+    """Items of `days` put on top of the listing: what the page shows from the next build."""
+    listing = project / "listings" / "edges.txt"
+    top = _listing(days).partition("\n\n")[2].replace("Item of", "Late item of")
+    listing.write_text(listing.read_text().replace("\n\n", "\n\n" + top, 1))
+
+
+def _late(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return re.findall(r"Late item of (.+)$", result.stdout, re.MULTILINE)
+
+
+def test_late_arrivals_reach_back_whole_months_in_the_sites_time_zone(
+        project: Path, cli: Callable[..., Result]) -> None:
+    """The lookback starts at midnight on the 1st in Auckland: noon of 1 October there is still
+    30 September in UTC, and noon of 30 September is before the lookback, in any zone."""
+    _far_from_utc(project, ["15 October 2023"])
+    assert cli("build").exit_code == 0
+    _digest(cli, "--month=2023-10", "2023-11-02T09:00")  # issue 1: October
+    _add(project, ["01 October 2023", "30 September 2023"])
+    assert cli("build").exit_code == 0  # first seen after issue 1 was built
+    november = cli("digest", "--month=2023-11", "--dry-run", "--now", "2023-12-02T09:00")
+    assert _late(november) == ["01 October 2023"]  # lookback_months = 1: October only
+
+
+def test_weekly_issues_without_lookback_carry_no_late_arrivals(
+        project: Path, cli: Callable[..., Result]) -> None:
+    """`lookback_months = 0` means none, also for a week that is not the month's first."""
+    _far_from_utc(project, ["06 November 2023"], cadence="weekly")
+    assert cli("build").exit_code == 0
+    _digest(cli, "--week=2023-W45", "2023-11-13T09:00")  # issue 1: 6 to 12 November
+    _add(project, ["07 November 2023"])
+    assert cli("build").exit_code == 0
+    week = ["--week=2023-W47", "--dry-run", "--now", "2023-11-27T09:00"]
+    assert _late(cli("digest", *week)) == ["07 November 2023"]  # lookback_months = 1
+    config = project / "config.toml"
+    config.write_text(re.sub(r"^\[digest\].*$", r"\g<0>\nlookback_months = 0",
+                             config.read_text(), count=1, flags=re.MULTILINE))
+    assert _late(cli("digest", *week)) == []

@@ -564,6 +564,24 @@ def test_the_past_issues_page_looks_like_the_site_and_leads_back(
     assert page.xpath("//main//li/a/@href") == ["2023-11.html"]
 
 
+def test_past_issues_stay_in_calendar_order_when_the_cadence_changes(
+        mail_project: Path, cli: Callable[..., Result]) -> None:
+    """"2023-W47" sorts after "2023-12" as text; the week came first."""
+    config = mail_project / "config.toml"
+    monthly = config.read_text()
+    config.write_text(monthly.replace('cadence = "monthly"', 'cadence = "weekly"'))
+    assert cli("build").exit_code == 0
+    assert cli("digest", "--week", "2023-W47", "--now", "2023-11-27T08:00").exit_code == 0
+    config.write_text(monthly)
+    assert cli("digest", "--month", "2023-12", "--now", "2024-01-01T08:00").exit_code == 0
+    digest = mail_project / "feeds" / "digest"
+    past = lxml_html.parse(str(digest / "index.html")).getroot()
+    assert past.xpath("//main//li/a/@href") == ["2023-12.html", "2023-W47.html"]  # newest first
+    december = lxml_html.parse(str(digest / "2023-12.html")).getroot()
+    [previous] = december.xpath("//nav[@aria-label='Other issues']//a[@rel='prev']/@href")
+    assert previous.endswith("/2023-W47.html")
+
+
 def test_each_issues_web_copy_leads_to_the_issues_before_and_after_it(
         mail_project: Path, cli: Callable[..., Result]) -> None:
     assert _digest(cli).exit_code == 0  # No. 1, November 2023
