@@ -472,8 +472,9 @@ def test_a_login_without_its_password_variable_is_a_clear_error(
                                            'password_env = "FEEDSMITH_TEST_PASSWORD"\n')
     result = _digest(cli, "--send")
     assert result.exit_code == 1
-    assert "set the environment variable FEEDSMITH_TEST_PASSWORD to the SMTP password" in \
-        result.stderr
+    assert (f"{config}: [digest.smtp] password_env: set the environment variable "
+            "FEEDSMITH_TEST_PASSWORD to the SMTP password") in result.stderr
+    assert query(mail_project, "SELECT month FROM issues") == []  # refused before anything
 
 
 @pytest.mark.parametrize("refusal", [
