@@ -59,7 +59,7 @@ def test_a_period_is_bounded_in_the_sites_time_zone(
 
 
 def _digest(cli: Callable[..., Result], period: str, now: str) -> Result:
-    """The issue of `period` built on `now` (no recipients: built and recorded, not sent)."""
+    """The issue of `period` built on `now` (without --send: built and recorded, not sent)."""
     result = cli("digest", period, "--now", now)
     assert result.exit_code == 0, result.output
     return result
