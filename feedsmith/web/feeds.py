@@ -25,6 +25,7 @@ from feedsmith.entry import EPOCH, Entry
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
+    from lxml.etree import _Element
 
 # feedgen and lxml are imported where a feed is rendered: a build with nothing to write (most
 # cron ticks) does not load them.
@@ -71,7 +72,7 @@ class Feed(NamedTuple):
         return f"{what} from {site_title}"
 
 
-def render_atom(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
+def render_atom(feed: Feed, site: SiteConfig, full: bool) -> bytes:
     generator = _generator(feed, site, feed.atom_name, "application/atom+xml")
     if site.icon:
         generator.icon(site.icon)
@@ -103,14 +104,13 @@ def _with_entry_languages(document: bytes, languages: dict[str, str]) -> bytes:
         language = languages.get(element.findtext(f"{_ATOM}id") or "")
         if language:
             element.set(f"{{{_XML}}}lang", language)
-    return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
+    return _serialized(root)
 
 
-def render_rss(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
+def render_rss(feed: Feed, site: SiteConfig, full: bool) -> bytes:
     generator = _generator(feed, site, feed.rss_name, "application/rss+xml")
     if site.logo:
-        # The validator wants the image's title and link to be the channel's.
-        generator.image(site.logo, title=feed.title(site.title), link=feed.page_url(site.base_url))
+        generator.image(site.logo)  # feedgen gives it the channel's title and link (validators ask)
     _with_media(generator, feed)
     if any(entry.author for entry in feed.entries):  # RSS's own <author> is an email address
         generator.load_extension("dc")
@@ -138,6 +138,14 @@ def _with_hub(document: bytes, hub: str) -> bytes:
     hub_link = etree.Element(f"{_ATOM}link", href=hub, rel="hub")
     hub_link.tail = self_link.tail  # on a line of its own, indented as the self link
     self_link.addnext(hub_link)
+    return _serialized(root)
+
+
+def _serialized(root: _Element) -> bytes:
+    """A feed rewritten with lxml, in feedgen's own form (its declaration, indentation and
+    final newline), so marking one entry changes only that entry's lines."""
+    from lxml import etree
+
     return bytes(etree.tostring(root, pretty_print=True, encoding="UTF-8", xml_declaration=True))
 
 
@@ -151,7 +159,7 @@ def _as_html(text: str) -> str:
     return _MARKUP.sub(lambda match: "&lt;" if match[0] == "<" else "&amp;", text)
 
 
-def render_json(feed: Feed, site: SiteConfig, full: bool = False) -> bytes:
+def render_json(feed: Feed, site: SiteConfig, full: bool) -> bytes:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the same items, ids, order and links."""
     document: dict[str, Any] = {
         "version": "https://jsonfeed.org/version/1.1",

@@ -28,7 +28,7 @@ from feedsmith.entry import Entry
 from feedsmith.pipeline import build
 from feedsmith.store.engines import open_database
 from feedsmith.store.queries import Store
-from feedsmith.web.feeds import Feed, render_rss
+from feedsmith.web.feeds import Feed, render_atom, render_json, render_rss
 from tests.fixtures.project import DATA, Result
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -183,7 +183,7 @@ def test_rss_dates_are_english_whatever_the_process_locale(
     try:
         locale.setlocale(locale.LC_ALL, "fr_FR.UTF-8")
         assert datetime(2023, 12, 1).strftime("%a %b") == "ven. déc."  # the locale is live
-        rss = render_rss(feed, config.site).decode()
+        rss = render_rss(feed, config.site, False).decode()
         assert locale.setlocale(locale.LC_ALL) != "C"  # and was restored afterwards
     finally:
         locale.setlocale(locale.LC_ALL, previous)
@@ -206,9 +206,46 @@ def test_an_rss_summary_reads_as_its_own_text(site: SiteConfig, summary: str) ->
     moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
     entry = Entry(id="tag:example.org,2024:x", title="T", category="News", published=moment,
                   updated=moment, summary=summary, link="https://news.example.org/x")
-    document = render_rss(Feed("all", None, (entry,)), site)
+    document = render_rss(Feed("all", None, (entry,)), site, False)
     [parsed] = feedparser.parse(document).entries
     shown = lxml_html.fragment_fromstring(parsed.summary, create_parent="div")
     assert shown.text_content() == summary and not shown.getchildren()
     if summary == "Coops & SMEs":
         assert b"Coops &amp; SMEs" in document and b"&amp;amp;" not in document
+
+
+def _item(**fields: str) -> Entry:
+    moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
+    return Entry(id="tag:example.org,2024:x", title="Le café coûte 1 € à Genève", category="News",
+                 published=moment, updated=moment, summary="Une coopérative.",
+                 link="https://news.example.org/x", **fields)
+
+
+def test_a_feed_feedsmith_rewrites_keeps_feedgens_form_but_for_what_it_adds(
+        site: SiteConfig) -> None:
+    """Marking an entry's language (Atom) or naming a hub (RSS) means parsing feedgen's output
+    and writing it again: the result must keep its declaration, stylesheet, UTF-8 text and
+    indentation, so that it differs from the plain feed only where something was added."""
+    plain = Feed("news", "News", (_item(language=site.language),))
+    french = Feed("news", "News", (_item(language="fr"),))
+    atom = render_atom(french, site, False)
+    assert atom.replace(b' xml:lang="fr"', b"", 1) == render_atom(plain, site, False)
+    assert b"<entry xml:lang=\"fr\">" in atom and "1 € à Genève".encode() in atom
+    hub = "https://hub.example.org/"
+    rss = render_rss(plain, site._replace(hub=hub), False)
+    added = f'    <atom:link href="{hub}" rel="hub"/>\n'.encode()
+    assert added in rss
+    assert rss.replace(added, b"", 1) == render_rss(plain, site, False)
+
+
+def test_the_feed_author_and_logo_read_as_the_sites(site: SiteConfig) -> None:
+    site = site._replace(author_email="desk@example.org", logo="https://example.org/logo.png")
+    feed = Feed("news", "News", (_item(author="Simel Esim", language="fr"),))
+    atom = feedparser.parse(render_atom(feed, site, False)).feed
+    assert (atom.author_detail.name, atom.author_detail.email) == ("Test Desk", "desk@example.org")
+    rss = feedparser.parse(render_rss(feed, site, False)).feed
+    assert rss.image.href == "https://example.org/logo.png"
+    assert (rss.image.title, rss.image.link) == (rss.title, rss.link)  # as the validator asks
+    assert (rss.title, rss.link) == ("Test site: News", "https://feeds.example.org/news.html")
+    [item] = json.loads(render_json(feed, site, False))["items"]
+    assert (item["authors"], item["language"]) == ([{"name": "Simel Esim"}], "fr")
