@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,39 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("engine", ENGINES, indirect=True)
 
 
+# Under mutmut (which runs from its `mutants/` copy, beside its stats), the tests that killed a
+# mutant, by the function it mutated: a line "function<TAB>test id" each.
+_KILLERS = Path("mutmut-killers.txt")
+
+
+def _mutated_function() -> str:
+    """The function whose mutant this run tests ("" outside a mutant's run: mutmut's clean and
+    forced-failure runs set other names)."""
+    name = os.environ.get("MUTANT_UNDER_TEST", "")
+    return name.rpartition("__mutmut_")[0] if Path("mutmut-stats.json").exists() else ""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under mutmut, a mutant's tests run fastest first (durations from mutmut's own stats): most
-    mutants are killed by a quick unit test, and `-x` then stops before the builds and browsers
-    that file order would run first. A verdict does not depend on the order; its time does."""
-    stats = Path("mutmut-stats.json")
-    if not os.environ.get("MUTANT_UNDER_TEST") or not stats.exists():
+    """Under mutmut, a mutant's tests run in the order likeliest to kill it soon: first those that
+    killed other mutants of its function, then fastest first (durations from mutmut's stats), so
+    `-x` stops at the test that catches it instead of after hundreds of builds and browsers.
+    A verdict does not depend on the order; its time does."""
+    function = _mutated_function()
+    if not function:
         return
-    durations = json.loads(stats.read_text())["duration_by_test"]
-    items.sort(key=lambda item: durations.get(item.nodeid, math.inf))
+    durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
+    killed = Counter(test for line in (_KILLERS.read_text().splitlines() if _KILLERS.exists()
+                                       else ()) for mutated, _, test in [line.partition("\t")]
+                     if mutated == function)
+    items.sort(key=lambda item: (-killed[item.nodeid], durations.get(item.nodeid, math.inf)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Under mutmut, the test that killed a mutant, for the order of its function's next ones
+    (one short line appended: the runs in parallel do not interleave it)."""
+    if report.failed and (function := _mutated_function()):
+        with _KILLERS.open("a", encoding="utf-8") as killers:
+            killers.write(f"{function}\t{report.nodeid}\n")
 
 
 @pytest.fixture(autouse=True)
