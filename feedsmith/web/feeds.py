@@ -249,9 +249,8 @@ def _generator(feed: Feed, site: SiteConfig, file_name: str, media_type: str) ->
     generator.author(author)
     generator.generator("feedsmith")
     # feedgen stamps the wall clock here unless told; the newest entry makes it reproducible.
-    updated = feed.updated or EPOCH
-    generator.updated(updated)
-    generator.lastBuildDate(updated)
+    # One call sets both Atom's <updated> and RSS's <lastBuildDate>.
+    generator.updated(feed.updated or EPOCH)
     return generator
 
 
