@@ -46,8 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if not function:
         return
     durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
-    killed = Counter(test for line in (_KILLERS.read_text().splitlines() if _KILLERS.exists()
-                                       else ()) for mutated, _, test in [line.partition("\t")]
+    lines = _KILLERS.read_text().splitlines() if _KILLERS.exists() else []
+    killed = Counter(test for mutated, _, test in (line.partition("\t") for line in lines)
                      if mutated == function)
     items.sort(key=lambda item: (-killed[item.nodeid], durations.get(item.nodeid, math.inf)))
 
