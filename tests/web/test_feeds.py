@@ -214,11 +214,11 @@ def test_an_rss_summary_reads_as_its_own_text(site: SiteConfig, summary: str) ->
         assert b"Coops &amp; SMEs" in document and b"&amp;amp;" not in document
 
 
-def _item(**fields: str) -> Entry:
+def _item(language: str, author: str = "") -> Entry:
     moment = datetime(2023, 11, 14, 12, tzinfo=UTC)
     return Entry(id="tag:example.org,2024:x", title="Le café coûte 1 € à Genève", category="News",
                  published=moment, updated=moment, summary="Une coopérative.",
-                 link="https://news.example.org/x", **fields)
+                 link="https://news.example.org/x", language=language, author=author)
 
 
 def test_a_feed_feedsmith_rewrites_keeps_feedgens_form_but_for_what_it_adds(
