@@ -325,7 +325,7 @@ class Merge:
                 (day, self._number)).fetchone()[0]
             self._renumber(day, before + 1)
 
-    def _adopt(self, new_id: str, stored_id: str, keep_title: bool = False) -> None:
+    def _adopt(self, new_id: str, stored_id: str, keep_title: bool) -> None:
         """The entry just added as `new_id` is `stored_id` with a corrected title (or, with
         `keep_title`, the stored one's title made from its summary)."""
         row = self._db.execute(f"SELECT {LISTED_SELECT} FROM entries WHERE id = ?",

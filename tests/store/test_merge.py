@@ -638,3 +638,16 @@ def test_a_title_listed_later_replaces_the_one_made_from_the_summary(project: Pa
     [kept] = _entries(project)
     assert (kept.id, kept.title) == (made.id, "ILO meeting on cooperatives in Nairobi")
     assert _build(project, LATER + timedelta(hours=2)).merge.new == 0
+
+
+def test_a_listed_title_is_kept_when_the_listing_drops_it(project: Path) -> None:
+    _only_listing(project, _TITLED)
+    _build(project)
+    [listed] = _entries(project)
+    _only_listing(project, _UNTITLED)  # the page lists the item without its title now
+    report = _build(project, LATER)
+    assert (report.merge.new, report.merge.corrected, report.merge.seen) == (0, 0, 1)
+    [kept] = _entries(project)
+    assert (kept.id, kept.title) == (listed.id, "ILO meeting on cooperatives in Nairobi")
+    assert query(project, "SELECT last_seen FROM entries") == [("2026-11-23T10:00:00.000000Z",)]
+    assert _build(project, LATER + timedelta(hours=1)).merge.new == 0  # the alias is remembered
