@@ -4,6 +4,7 @@ Chromium through the CLI, with the origin rules of plain fetching."""
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -214,3 +215,29 @@ def test_robots_txt_is_honoured_before_the_browser_loads_a_page(
     result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
     assert result.exit_code == 1 and "robots.txt disallows it" in result.stderr
     assert web.hits.get("/news", 0) == 0
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("failure", ["start", "load"])
+def test_a_browser_that_fails_is_named_in_one_line(tmp_path: Path, cli: Callable[..., Result],
+                                                   failure: str) -> None:
+    """Playwright's errors run to a page of call log; the user gets the line that says why."""
+    url = f"http://127.0.0.1:{_closed_port()}/news"
+    broken = tmp_path / "not-a-browser"
+    broken.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    fetch = "robots = false\n" + (f'browser = "{broken}"' if failure == "start" else "")
+    result = cli("build", config=_config(tmp_path, url, fetch=fetch))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = [line for line in result.stderr.splitlines() if "source 'script-built'" in line]
+    says = {"start": f"cannot start the browser {broken}: BrowserType.launch: ",
+            "load": "the browser could not load it: Page.goto: net::ERR_CONNECTION_REFUSED"}
+    assert f"{url}: {says[failure]}" in line, result.stderr
+    assert "Call log" not in result.stderr and "=====" not in result.stderr
