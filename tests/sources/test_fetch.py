@@ -3,6 +3,7 @@ without selectors, paged), RSS and Atom feeds, conditional GET, retries, limits 
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from collections.abc import Callable
@@ -281,6 +282,20 @@ def test_a_page_that_failed_to_parse_is_not_skipped_as_not_modified_later(
     assert again.exit_code == 1 and "broken: no listing item found" in again.stderr
     broken = [r for r in web.requests if r.get("if-none-match") == '"broken"']
     assert broken == []  # fetched whole again, never skipped as "not modified"
+
+
+def test_a_server_error_is_tried_again_after_a_back_off_that_doubles(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.routes["/news"].update(fail=3, fail_status=500)
+    config = _config(project, _source("ilo", f"{web.base}/news"))
+    config.write_text(config.read_text().replace("retries = 2\nbackoff = 0.01",
+                                                 "retries = 3\nbackoff = 0.3"))
+    assert cli("build").exit_code == 0
+    tried = [moment for path, moment in web.arrivals if path == "/news"]
+    assert len(tried) == 4 and len(_entries(project)) == 2
+    waited = [later - earlier for earlier, later in itertools.pairwise(tried)]
+    assert all(wait >= least for wait, least in zip(waited, [0.3, 0.6, 1.2], strict=True)), waited
 
 
 @pytest.mark.parametrize("status", [429, 503])

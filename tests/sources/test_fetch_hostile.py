@@ -4,13 +4,16 @@ A real HTTP server on 127.0.0.1 (two, for another origin) serves each case."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import feedparser
 import pytest
 
+from feedsmith.sources.fetch import _Deadline
 from tests.fixtures.http import Site
 from tests.fixtures.project import Result
 from tests.sources.test_fetch import WEB, _config, _entries, _ilo_site, _source
@@ -92,6 +95,18 @@ def test_a_trickling_server_cannot_hold_the_build(project: Path, cli: Callable[.
     assert "no answer within 1 s (connect to last byte) (tried 3 times)" in result.stderr
     assert elapsed < 8  # three tries of 1 s each, and back-off, not 3 × 20 s
     assert len(_entries(project)) == 2
+
+
+def test_a_deadline_that_falls_as_the_connection_closes_is_no_error() -> None:
+    """The timer can fire just as an exchange ends, its socket already closed (or reset by
+    the server): cutting it then must not raise in the timer's thread."""
+    closed = socket.socket()
+    closed.close()
+    stream = SimpleNamespace(get_extra_info=lambda name: closed)  # httpcore's network stream
+    with _Deadline(0.05) as deadline:
+        deadline.trace("connection.connect_tcp.complete", {"return_value": stream})
+        time.sleep(0.3)
+    assert deadline.expired
 
 
 CAFE = "Café coopératif"
