@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,6 +128,19 @@ def test_a_page_that_never_adds_its_items_fails_within_the_timeout(
     assert ("source 'script-built': " f"{web.base}/news: nothing matched wait_for = "
             "'article.card' within 4 s ([fetch] timeout)") in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_page_that_never_loads_fails_within_the_timeout(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode(), delay=20)
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 2")
+    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    started = time.monotonic()
+    result = cli("build", config=config)
+    assert time.monotonic() - started < 15  # the page's 20 s are not waited for
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"source 'script-built': {web.base}/news: not loaded within 2 s ([fetch] timeout)" \
+        in result.stderr
 
 
 def test_without_playwright_the_error_says_what_to_install(
