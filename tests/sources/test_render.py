@@ -143,6 +143,32 @@ def test_a_page_that_never_loads_fails_within_the_timeout(
         in result.stderr
 
 
+@pytest.mark.parametrize("status", [400, 410])
+def test_a_page_answered_with_an_error_status_is_not_read(
+        tmp_path: Path, cli: Callable[..., Result], web: Site, status: int) -> None:
+    """The error page may well hold cards (a "latest news" box): they are not the listing."""
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").encode(), status=status)
+    web.route("/items.js", DATA, content_type="text/javascript")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"source 'script-built': {web.base}/news: HTTP {status} " in result.stderr
+    assert "(not retried)" in result.stderr
+    assert not (tmp_path / "feeds" / "all.atom").exists()
+
+
+def test_items_a_script_adds_hidden_are_read(tmp_path: Path, cli: Callable[..., Result],
+                                             web: Site) -> None:
+    """wait_for waits for the items to be in the page, not on screen: a listing built into a
+    collapsed tab or a carousel's hidden slides is still read."""
+    hidden = SHELL.replace('card.className = "card";', 'card.className = "card"; card.hidden = true;')
+    web.route("/news", hidden.replace("ITEMS", "/items.js").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 0, result.output
+    entries = feedparser.parse(tmp_path / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == [item["title"] for item in ITEMS]
+
+
 def test_without_playwright_the_error_says_what_to_install(
         tmp_path: Path, cli: Callable[..., Result], web: Site,
         monkeypatch: pytest.MonkeyPatch) -> None:
