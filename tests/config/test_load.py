@@ -1,16 +1,22 @@
 """Reading config.toml: a key no table knows is an error naming the table and the key, in
-every table, so that a misspelt setting never falls back to its default in silence."""
+every table, so that a misspelt setting never falls back to its default in silence; and every
+default and number range is the one the README's reference gives."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import get_type_hints
+from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedsmith.config import load_config
 from feedsmith.config.model import Config
-from tests.fixtures.project import Result
+from feedsmith.errors import ConfigError
+from tests.fixtures.project import REPO, Result
 
 # Each table of config.toml, and how to give the shipped example that table with one unknown
 # key in it (headings and social take any name, so they are not here).
@@ -77,3 +83,110 @@ def test_a_first_hours_misspellings_get_a_did_you_mean(
     config.write_text(change(config.read_text()))
     result = cli("check")
     assert result.exit_code == 1 and said in result.stderr, result.output
+
+
+# The README's configuration reference (its table of keys) is the spec the two tests below hold
+# the code to: each key's default, and each number's range, as a user reads them there.
+_REFERENCE_ROW = re.compile(r"^\| (`[^|]+`) \| ([^|]+) \| ([^|]+) \|$", re.MULTILINE)
+_KEY = re.compile(r"`(\[[^\]]+\]|\[\[sources\]\]) (\w+)`|`(\w+)`")
+_RANGE = re.compile(r"(\d[\d,.]*\d|\d)–(\d[\d,.]*\d|\d)(?=[);,])")  # "(1–1,000)", "(0.1–600;"
+_MINIMAL = """[site]
+title = "News"
+link = "https://news.example.org/"
+base_url = "https://feeds.example.org/"
+id_authority = "example.org,2024"
+{site}
+[[sources]]
+name = "news"
+paths = ["news.txt"]
+{sources}
+{rest}"""
+
+
+def _reference() -> list[tuple[str, str, str, str]]:
+    """(table, key, default, range) for every key the README's reference gives a default or a
+    range (a row naming several keys gives as many defaults and ranges, in order)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    rows = []
+    for keys, default, meaning in _REFERENCE_ROW.findall(text):
+        names: list[tuple[str, str]] = []
+        for table, key, more in _KEY.findall(keys):
+            table = table or names[-1][0]
+            names.append((table.strip("[]"), key or more))
+        defaults = re.findall(r"`([^`]*)`", default)
+        ranges = _RANGE.findall(meaning)
+        for index, (table, key) in enumerate(names):
+            rows.append((table, key, defaults[index] if len(defaults) == len(names) else "",
+                         "–".join(ranges[index]) if len(ranges) == len(names) else ""))
+    return rows
+
+
+def _load(tmp_path: Path, table: str, setting: str) -> Config:
+    parts = {"site": "", "sources": "", "rest": ""}
+    if table in ("site", "sources"):
+        parts[table] = setting
+    elif setting:
+        parts["rest"] = f"[{table}]\n{setting}\n"
+    config = tmp_path / "config.toml"
+    config.write_text(_MINIMAL.format(**parts), encoding="utf-8")
+    return load_config(config)
+
+
+def _read(config: Config, table: str, key: str) -> object:
+    """The value the config holds for `key`, written as the README writes it."""
+    record: Any = config.sources[0] if table == "sources" else config
+    for name in () if table == "sources" else table.split("."):
+        record = getattr(record, name)
+    value = getattr(record, "category" if key == "fallback_category" else key)
+    if isinstance(value, Path):
+        return value.relative_to(config.path.parent).as_posix()
+    if isinstance(value, ZoneInfo):
+        return value.key
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _toml(text: str) -> object:
+    """A README default read as the TOML value it spells, or None (prose such as "language")."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"] if text else None
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+_DEFAULTS = [(table, key, default) for table, key, default, _ in _reference()
+             if _toml(default) is not None]
+_RANGES = [(table, key, bounds) for table, key, _, bounds in _reference() if bounds]
+
+
+def test_the_readme_reference_names_the_settings_it_is_checked_on() -> None:
+    """The two tests below read the README: were its table to change shape, they would check
+    nothing. These keys, at least, must be read from it."""
+    assert {("output", "max_entries"), ("fetch", "timeout"), ("digest.smtp", "timeout"),
+            ("follow", "per_build"), ("sources", "max_pages")} <= {r[:2] for r in _RANGES}
+    assert {("site", "timezone"), ("digest", "cadence"), ("fetch", "robots"),
+            ("digest", "show_dates"), ("digest", "exclude")} <= {r[:2] for r in _DEFAULTS}
+    assert len(_RANGES) >= 15 and len(_DEFAULTS) >= 40
+
+
+@pytest.mark.parametrize(("table", "key", "default"), _DEFAULTS)
+def test_each_default_is_the_one_the_readme_gives(tmp_path: Path, table: str, key: str,
+                                                  default: str) -> None:
+    assert _read(_load(tmp_path, table, ""), table, key) == _toml(default)
+
+
+@pytest.mark.parametrize(("table", "key", "bounds"), _RANGES)
+def test_each_number_takes_the_range_the_readme_gives(tmp_path: Path, table: str, key: str,
+                                                      bounds: str) -> None:
+    low, high = (float(bound.replace(",", "")) for bound in bounds.split("–"))
+    step = 1 if low == int(low) else 0.01
+    for value in (low, high):
+        assert _read(_load(tmp_path, table, f"{key} = {_spelt(value)}"), table, key) == value
+    for value in (low - step, high + step):
+        with pytest.raises(ConfigError) as refused:
+            _load(tmp_path, table, f"{key} = {_spelt(value)}")
+        assert key in str(refused.value) and str(tmp_path / "config.toml") in str(refused.value)
+
+
+def _spelt(number: float) -> str:
+    """A number as TOML: a whole one as an integer (which every number key takes)."""
+    return str(int(number)) if number == int(number) else f"{number:.2f}"
