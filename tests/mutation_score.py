@@ -1,5 +1,6 @@
 """The mutation score of the last `tests/mutation` run, per module and in all: killed mutants over
-those that are not equivalent, and every survivor not known to be equivalent, with its diff.
+those that are not equivalent, and every survivor not known to be equivalent, with its diff. A
+mutant whose tests ran past mutmut's time limit counts as killed, as mutation tools count a hang.
 
 Known equivalent mutants (they change nothing anyone can observe) are listed, with why, in
 docs/mutation.md as "- `mutant name`: why". One kind is recognised by rule rather than by name:
@@ -37,6 +38,8 @@ def main(patterns: list[str]) -> int:
         if state == "survived" and (any(fnmatch.fnmatch(name, known) for known in equivalent)
                                     or _sql_case_only(diff)):
             state = "equivalent"
+        if state == "timeout":  # the tests did not finish (a deadline lost, a loop): detected
+            state = "killed"
         counts.setdefault(module, Counter())[state] += 1
         if state == "survived":
             survivors.append((name, diff))
