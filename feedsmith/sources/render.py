@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from feedsmith.sources.polite import Robots
 
 _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run",
-         "--disable-default-apps"]
 
 
 def render(source: SourceConfig, url: str, config: FetchConfig, allowed: Collection[str],
@@ -53,7 +50,9 @@ def render(source: SourceConfig, url: str, config: FetchConfig, allowed: Collect
     refused: list[str] = []
     with sync_playwright() as playwright:
         try:
-            browser = playwright.chromium.launch(executable_path=executable, args=_ARGS,
+            # Playwright's own switches already keep the browser from calling home (no
+            # background networking, component updates, sync or first-run) and unsandboxed.
+            browser = playwright.chromium.launch(executable_path=executable,
                                                  timeout=config.timeout * 1000)
         except Error as error:
             raise SourceError(f"{where}: cannot start the browser {executable}: "

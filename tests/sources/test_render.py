@@ -92,6 +92,8 @@ def test_a_page_whose_items_a_script_adds_is_read_in_the_browser(
     assert [(e.title, e.link, e.published[:10]) for e in entries] == [
         (item["title"], f"{web.base}{item['link']}", item["date"]) for item in ITEMS]
     assert web.hits["/items.js"] == 1
+    assert {request["user-agent"] for request in web.requests} == {
+        "feedsmith (+https://feeds.coop.test/)"}  # [fetch] user_agent's default, not Chromium's
     # Read as plain HTML, the same page is the empty shell.
     config.write_text(config.read_text().replace('render = "browser"\nwait_for = "article.card"',
                                                  ""))
@@ -123,11 +125,35 @@ def test_a_page_that_never_adds_its_items_fails_within_the_timeout(
     web.route("/items.js", b"window.NEWS = [];", content_type="text/javascript")
     config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 4")
     config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    started = time.monotonic()
     result = cli("build", config=config)
+    assert time.monotonic() - started < 15  # not the browser's own 30 s
     assert result.exit_code == 1
     assert ("source 'script-built': " f"{web.base}/news: nothing matched wait_for = "
-            "'article.card' within 4 s ([fetch] timeout)") in result.stderr
+            "'article.card' within 4 s ([fetch] timeout): the page did not add its items, or "
+            "wait_for does not match them\n") in result.stderr  # nothing refused to blame
     assert "Traceback" not in result.output
+
+
+def test_without_wait_for_a_page_that_never_falls_quiet_is_read_at_the_timeout(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    """Without wait_for the page is read once the network is idle, or when the deadline comes:
+    a page polling for news every 100 ms is read then, with what it has added."""
+    polling = SHELL.replace("</body>", "<script>setInterval(function () { fetch('/ping'); }, 100);"
+                            "</script></body>")
+    web.route("/news", polling.replace("ITEMS", "/items.js").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    web.route("/ping", b"{}", content_type="application/json")
+    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 3")
+    config.write_text(config.read_text().replace("timeout = 8\n", "").replace(
+        'wait_for = "article.card"\n', ""))
+    started = time.monotonic()
+    result = cli("build", config=config)
+    assert time.monotonic() - started < 15  # not the browser's own 30 s
+    assert result.exit_code == 0, result.output
+    assert web.hits["/ping"] > 5
+    entries = feedparser.parse(tmp_path / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == [item["title"] for item in ITEMS]
 
 
 def test_a_page_that_never_loads_fails_within_the_timeout(
@@ -178,6 +204,19 @@ def test_without_playwright_the_error_says_what_to_install(
     assert result.exit_code == 1
     assert "render = \"browser\" needs Playwright: pip install 'feedsmith[browser]'" in \
         result.stderr
+    assert web.hits.get("/news", 0) == 0
+
+
+def test_without_chromium_the_error_says_how_to_get_it(
+        tmp_path: Path, cli: Callable[..., Result], web: Site,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    web.route("/news", SHELL.encode())
+    monkeypatch.setenv("PATH", str(tmp_path))  # no chromium, chromium-browser, google-chrome...
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (f"source 'script-built': {web.base}/news: render = \"browser\" needs Chromium: "
+            "install it (Debian: apt-get install chromium) or set [fetch] browser to its path"
+            ) in result.stderr
     assert web.hits.get("/news", 0) == 0
 
 
@@ -253,7 +292,9 @@ def test_robots_txt_is_honoured_before_the_browser_loads_a_page(
     web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
     web.route("/robots.txt", b"User-agent: *\nDisallow: /news\n", content_type="text/plain")
     result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
-    assert result.exit_code == 1 and "robots.txt disallows it" in result.stderr
+    assert result.exit_code == 1
+    assert (f"source 'script-built': {web.base}/news: {web.base}/robots.txt disallows it"
+            in result.stderr)
     assert web.hits.get("/news", 0) == 0
 
 
@@ -265,19 +306,25 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.mark.parametrize("failure", ["start", "load"])
+@pytest.mark.parametrize("failure", ["start", "hang", "load"])
 def test_a_browser_that_fails_is_named_in_one_line(tmp_path: Path, cli: Callable[..., Result],
                                                    failure: str) -> None:
     """Playwright's errors run to a page of call log; the user gets the line that says why."""
     url = f"http://127.0.0.1:{_closed_port()}/news"
     broken = tmp_path / "not-a-browser"
-    broken.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 3\n")
+    broken.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 3\n" if failure == "start"
+                      else "#!/bin/sh\nexec sleep 60\n")
     broken.chmod(0o755)
-    fetch = "robots = false\n" + (f'browser = "{broken}"' if failure == "start" else "")
-    result = cli("build", config=_config(tmp_path, url, fetch=fetch))
+    fetch = "robots = false\n" + (f'browser = "{broken}"' if failure != "load" else "")
+    config = _config(tmp_path, url, fetch=fetch)
+    config.write_text(config.read_text().replace("timeout = 8\n", "timeout = 3\n"))
+    started = time.monotonic()
+    result = cli("build", config=config)
+    assert time.monotonic() - started < 20  # a browser that never starts is given up on
     assert result.exit_code == 1 and "Traceback" not in result.output
     [line] = [line for line in result.stderr.splitlines() if "source 'script-built'" in line]
     says = {"start": f"cannot start the browser {broken}: BrowserType.launch: ",
+            "hang": f"cannot start the browser {broken}: BrowserType.launch: Timeout 3000ms",
             "load": "the browser could not load it: Page.goto: net::ERR_CONNECTION_REFUSED"}
     assert f"{url}: {says[failure]}" in line, result.stderr
     assert "Call log" not in result.stderr and "=====" not in result.stderr
