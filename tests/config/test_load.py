@@ -190,3 +190,32 @@ def test_each_number_takes_the_range_the_readme_gives(tmp_path: Path, table: str
 def _spelt(number: float) -> str:
     """A number as TOML: a whole one as an integer (which every number key takes)."""
     return str(int(number)) if number == int(number) else f"{number:.2f}"
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("https://www.example.org", "https://www.example.org:443"),  # as feedsmith.urls.origin
+    ("https://www.example.org/", "https://www.example.org:443"),
+    ("HTTP://127.0.0.1:8080", "http://127.0.0.1:8080"),
+])
+def test_allow_origins_takes_origins(tmp_path: Path, given: str, read: str) -> None:
+    config = _load(tmp_path, "sources", f'allow_origins = ["{given}"]')
+    assert config.sources[0].allow_origins == (read,)
+
+
+@pytest.mark.parametrize("given", [
+    "https://www.example.org/news", "https://www.example.org/?page=2",
+    "https://www.example.org/#latest", "https://editor@www.example.org", "ftp://www.example.org",
+])
+def test_allow_origins_refuses_anything_more_than_an_origin(tmp_path: Path, given: str) -> None:
+    """An origin is scheme, host and port: a path or query would suggest a narrower rule than
+    the one applied, and a user name has no place in it."""
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "sources", f'allow_origins = ["{given}"]')
+    assert f'allow_origins: expected origins such as "https://www.example.org", got {given!r}' \
+        in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["postgresql://feeds@db.example.org/feeds",
+                                 "postgres://feeds@db.example.org:5433/feeds"])
+def test_a_postgresql_url_takes_either_scheme_libpq_takes(tmp_path: Path, url: str) -> None:
+    assert _load(tmp_path, "store", f'url = "{url}"').store.url == url
