@@ -42,7 +42,8 @@ def test_a_redirect_to_another_origin_is_refused_and_nothing_of_it_published(
     web.route("/news-redirect", status=302, location=f"{other_web.base}/internal")
     result = cli("build")
     assert result.exit_code == 1
-    assert f"leads to {other_web.base}/internal, outside http://127.0.0.1:" in result.stderr
+    assert (f"source 'evil': {web.base}/news-redirect: leads to {other_web.base}/internal, "
+            "outside http://127.0.0.1:") in result.stderr  # the URL configured, then the target
     assert "allow_origins" in result.stderr
     assert other_web.hits == {}
     assert "Internal admin page" not in (project / "feeds" / "all.atom").read_text()

@@ -300,6 +300,26 @@ def test_item_pages_are_fetched_at_once_within_the_limits_with_the_same_output(
     assert times[0] == "2023-11-12T09:11:00+01:00" and times[-1] == "2023-11-01T09:00:00+01:00"
 
 
+def test_each_host_has_slots_of_its_own(project: Path, cli: Callable[..., Result],
+                                        web: Site) -> None:
+    """per_host is per host: item pages on two hosts (one server, named 127.0.0.1 and
+    localhost) are fetched per_host at a time on each, both at once."""
+    other = web.base.replace("127.0.0.1", "localhost")
+    cards = "".join(
+        f'<div class="views-row"><h3><a href="{other if n % 2 else ""}/story/{n}">Story number '
+        f'{n} of the cooperatives</a></h3><time datetime="2023-11-{n + 1:02d}">{n + 1} November '
+        f'2023</time></div>' for n in range(8))
+    web.route("/news", f"<html><body><main>{cards}</main></body></html>".encode())
+    page = (WEB / "articles" / "coffeepeople.html").read_bytes()
+    for n in range(8):
+        web.route(f"/story/{n}", page, delay=0.3)
+    _config(project, web, fetch="concurrency = 8\nper_host = 2",
+            source=f'allow_origins = ["{other}"]\n[sources.selectors]\nitem = "div.views-row"\n'
+                   'title = "h3 a"\ndate = "time"\n')
+    assert cli("build").exit_code == 0
+    assert web.most_open == 4 and all(web.hits[f"/story/{n}"] == 1 for n in range(8))
+
+
 def test_follow_settings_are_checked(project: Path, cli: Callable[..., Result],
                                      web: Site) -> None:
     _config(project, web, content="everything")
