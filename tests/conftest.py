@@ -37,14 +37,22 @@ def _mutated_function() -> str:
     return name.rpartition("__mutmut_")[0] if Path("mutmut-stats.json").exists() else ""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under mutmut, a mutant's tests run in the order likeliest to kill it soon: first those that
     killed other mutants of its function, then fastest first (durations from mutmut's stats), so
     `-x` stops at the test that catches it instead of after hundreds of builds and browsers.
-    A verdict does not depend on the order; its time does."""
+    A verdict does not depend on the order; its time does.
+
+    MUTATION_TESTS (folders or test ids, space-separated) keeps only those tests: for a module
+    every test reaches, such as config/load (every test loads a config), where a survivor would
+    otherwise cost the whole suite. A mutant that only another test kills then counts as
+    surviving: the score is a lower bound (see docs/mutation.md)."""
     function = _mutated_function()
     if not function:
         return
+    if only := tuple(os.environ.get("MUTATION_TESTS", "").split()):
+        config.hook.pytest_deselected(items=[i for i in items if not i.nodeid.startswith(only)])
+        items[:] = [item for item in items if item.nodeid.startswith(only)]
     durations = json.loads(Path("mutmut-stats.json").read_text())["duration_by_test"]
     lines = _KILLERS.read_text().splitlines() if _KILLERS.exists() else []
     killed = Counter(test for mutated, _, test in (line.partition("\t") for line in lines)
