@@ -195,6 +195,22 @@ def test_items_a_script_adds_hidden_are_read(tmp_path: Path, cli: Callable[..., 
     assert [e.title for e in entries] == [item["title"] for item in ITEMS]
 
 
+def test_a_script_built_page_in_another_charset_is_read_right(
+        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+    """The browser decodes the page by its own charset; what it hands on is its DOM written out
+    as UTF-8, which the page's stale <meta charset> must not then overrule."""
+    latin = SHELL.replace('<meta charset="utf-8">', '<meta charset="windows-1252">')
+    web.route("/news", latin.replace("ITEMS", "/items.js").encode("cp1252"),
+              content_type="text/html; charset=windows-1252")
+    items = [{**ITEMS[0], "title": "Coopératives à Genève"}]
+    web.route("/items.js", f"window.NEWS = {json.dumps(items, ensure_ascii=False)};".encode(),
+              content_type="text/javascript; charset=utf-8")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 0, result.output
+    entries = feedparser.parse(tmp_path / "feeds" / "all.atom").entries
+    assert [e.title for e in entries] == ["Coopératives à Genève"]
+
+
 def test_without_playwright_the_error_says_what_to_install(
         tmp_path: Path, cli: Callable[..., Result], web: Site,
         monkeypatch: pytest.MonkeyPatch) -> None:
