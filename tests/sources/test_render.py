@@ -271,6 +271,26 @@ def test_a_script_never_takes_the_reader_off_the_allowed_origins(
     assert other_web.hits.get("/news", 0) == 0
 
 
+def test_no_service_worker_may_register(
+        tmp_path: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
+    """A service worker answers a page's requests from its own cache and fetches on its own,
+    beside the origin guard (Playwright advises blocking them wherever requests are routed),
+    and its files would outlive the page: none may register, so its script is never fetched."""
+    register = ("<script>navigator.serviceWorker && navigator.serviceWorker.register('/sw.js')"
+                ".catch(function () {});</script></head>")
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").replace("</head>", register)
+              .replace("}, 300);", "}, 1500);").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    web.route("/sw.js", (f"self.addEventListener('install', function (event) {{ event.waitUntil("
+                         f"fetch('{other_web.base}/leak', {{mode: 'no-cors'}})); }});").encode(),
+              content_type="text/javascript")
+    other_web.route("/leak", b"", content_type="text/plain")
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 0, result.output
+    assert len(feedparser.parse(tmp_path / "feeds" / "all.atom").entries) == 2
+    assert other_web.hits.get("/leak", 0) == 0 and web.hits.get("/sw.js", 0) == 0
+
+
 def test_a_rendered_page_larger_than_max_bytes_is_refused(
         tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
     padded = SHELL.replace("ITEMS", "/items.js").replace("</body>",
