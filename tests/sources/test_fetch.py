@@ -371,8 +371,8 @@ def test_robots_txt_is_asked_about_a_redirect_s_target_too(
     web.route("/robots.txt", b"User-agent: *\nDisallow: /news\n", content_type="text/plain")
     _config(project, _source("ilo", f"{web.base}/old-news"))
     result = cli("build")
-    assert result.exit_code == 1 and f"{web.base}/news: {web.base}/robots.txt disallows" in \
-        result.stderr
+    assert result.exit_code == 1
+    assert f"source 'ilo': {web.base}/news: {web.base}/robots.txt disallows" in result.stderr
     assert web.hits.get("/news", 0) == 0
 
 
