@@ -219,3 +219,41 @@ def test_allow_origins_refuses_anything_more_than_an_origin(tmp_path: Path, give
                                  "postgres://feeds@db.example.org:5433/feeds"])
 def test_a_postgresql_url_takes_either_scheme_libpq_takes(tmp_path: Path, url: str) -> None:
     assert _load(tmp_path, "store", f'url = "{url}"').store.url == url
+
+
+def test_a_postgresql_store_takes_its_password_from_the_environment_only(tmp_path: Path) -> None:
+    url = "postgresql://feeds@db.example.org/feeds"
+    store = _load(tmp_path, "store", f'url = "{url}"\npassword_env = "FEEDS_DB_PASSWORD"').store
+    assert (store.url, store.password_env) == (url, "FEEDS_DB_PASSWORD")
+    for setting, says in [
+            (f'url = "{url}"\npath = "feeds.db"', "[store] url: give either path"),
+            ('url = "postgresql://feeds:secret@db.example.org/feeds"', "[store] url: keep the "
+             "password out of the URL"),
+            (f'url = "{url}?password=secret"', "[store] url: keep the password out of the URL"),
+            ('url = "mysql://feeds@db.example.org/feeds"', "[store] url: expected a PostgreSQL "
+             "URL")]:
+        with pytest.raises(ConfigError) as refused:
+            _load(tmp_path, "store", setting)
+        assert says in str(refused.value), setting
+
+
+def test_alerts_go_to_the_addresses_given_each_checked(tmp_path: Path) -> None:
+    to = ("Ops <ops@example.org>", "editor@example.org")
+    config = _load(tmp_path, "alerts", f"to = {list(to)!r}".replace("'", '"'))
+    assert config.alerts.to == to
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "alerts", 'to = ["ops@example.org, editor@example.org"]')
+    assert "[alerts] to: expected one email address per entry" in str(refused.value)
+
+
+def test_fetching_names_the_site_and_finds_the_browser_given(tmp_path: Path) -> None:
+    assert _load(tmp_path, "fetch", "").fetch.user_agent == "feedsmith (+https://feeds.example.org/)"
+    fetch = _load(tmp_path, "fetch", 'browser = " /opt/chromium/chrome "\nuser_agent = "Bot/1"').fetch
+    assert (fetch.browser, fetch.user_agent) == ("/opt/chromium/chrome", "Bot/1")
+
+
+def test_a_selector_the_reader_cannot_use_is_refused(tmp_path: Path) -> None:
+    selectors = '[sources.selectors]\nitem = "li"\ntitle = "a"\ndate = "time::text"\n'
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "sources", selectors)
+    assert "date = 'time::text' is not a CSS selector this reader knows" in str(refused.value)
