@@ -225,13 +225,12 @@ def test_a_postgresql_store_takes_its_password_from_the_environment_only(tmp_pat
     url = "postgresql://feeds@db.example.org/feeds"
     store = _load(tmp_path, "store", f'url = "{url}"\npassword_env = "FEEDS_DB_PASSWORD"').store
     assert (store.url, store.password_env) == (url, "FEEDS_DB_PASSWORD")
+    secret = "[store] url: keep the password out of the URL"
     for setting, says in [
             (f'url = "{url}"\npath = "feeds.db"', "[store] url: give either path"),
-            ('url = "postgresql://feeds:secret@db.example.org/feeds"', "[store] url: keep the "
-             "password out of the URL"),
-            (f'url = "{url}?password=secret"', "[store] url: keep the password out of the URL"),
-            ('url = "mysql://feeds@db.example.org/feeds"', "[store] url: expected a PostgreSQL "
-             "URL")]:
+            ('url = "postgresql://feeds:secret@db.example.org/feeds"', secret),
+            (f'url = "{url}?password=secret"', secret),
+            ('url = "mysql://feeds@db.example.org/feeds"', "[store] url: expected a PostgreSQL")]:
         with pytest.raises(ConfigError) as refused:
             _load(tmp_path, "store", setting)
         assert says in str(refused.value), setting
