@@ -291,6 +291,21 @@ def test_no_service_worker_may_register(
     assert other_web.hits.get("/leak", 0) == 0 and web.hits.get("/sw.js", 0) == 0
 
 
+def test_a_download_the_page_starts_is_refused(tmp_path: Path, cli: Callable[..., Result],
+                                               web: Site) -> None:
+    """Nothing a page offers for download is fetched: the browser drops it at once."""
+    download = ("<script>var link = document.createElement('a'); link.href = '/report.bin'; "
+                "link.download = ''; document.documentElement.appendChild(link); link.click();"
+                "</script></body>")
+    web.route("/news", SHELL.replace("ITEMS", "/items.js").replace("</body>", download)
+              .replace("}, 300);", "}, 3000);").encode())
+    web.route("/items.js", DATA, content_type="text/javascript")
+    web.route("/report.bin", bytes(300), content_type="application/octet-stream", trickle=0.01)
+    result = cli("build", config=_config(tmp_path, f"{web.base}/news"))
+    assert result.exit_code == 0, result.output
+    assert web.hits["/report.bin"] == 1 and web.trickled["/report.bin"] < 150
+
+
 def test_a_rendered_page_larger_than_max_bytes_is_refused(
         tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
     padded = SHELL.replace("ITEMS", "/items.js").replace("</body>",
