@@ -306,15 +306,28 @@ def test_a_download_the_page_starts_is_refused(tmp_path: Path, cli: Callable[...
     assert web.hits["/report.bin"] == 1 and web.trickled["/report.bin"] < 150
 
 
-def test_a_rendered_page_larger_than_max_bytes_is_refused(
-        tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
+def test_a_rendered_page_of_at_most_max_bytes_is_read(
+        tmp_path: Path, cli: Callable[..., Result], web: Site, chromium: str) -> None:
+    """max_bytes bounds the HTML the browser ends up with, which only a browser can measure."""
     padded = SHELL.replace("ITEMS", "/items.js").replace("</body>",
                                                          f"<!-- {'x' * 2000} --></body>")
     web.route("/news", padded.encode())
     web.route("/items.js", DATA, content_type="text/javascript")
-    config = _config(tmp_path, f"{web.base}/news", fetch="max_bytes = 1500")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium)
+        page = browser.new_page()
+        page.goto(f"{web.base}/news")
+        page.wait_for_selector("article.card", state="attached")
+        size = len(page.content().encode("utf-8"))
+        browser.close()
+    config = _config(tmp_path, f"{web.base}/news", fetch=f"max_bytes = {size}")
+    assert cli("build", config=config).exit_code == 0
+    config = _config(tmp_path, f"{web.base}/news", fetch=f"max_bytes = {size - 1}")
     result = cli("build", config=config)
-    assert result.exit_code == 1 and "larger than 1,500 bytes ([fetch] max_bytes)" in result.stderr
+    assert result.exit_code == 1
+    assert f"larger than {size - 1:,} bytes ([fetch] max_bytes)" in result.stderr
 
 
 def test_init_check_and_build_a_script_built_page(tmp_path: Path, cli: Callable[..., Result],
