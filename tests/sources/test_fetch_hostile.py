@@ -49,6 +49,16 @@ def test_a_redirect_to_another_origin_is_refused_and_nothing_of_it_published(
     assert "Internal admin page" not in (project / "feeds" / "all.atom").read_text()
 
 
+def test_a_location_header_without_a_redirect_status_is_not_followed(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    """Location means "go there" only with a 3xx status; beside a 200 it is not an order."""
+    web.route("/news", (WEB / "ilo-page1.html").read_bytes(), location="/elsewhere")
+    web.route("/elsewhere", _page("Somewhere else").encode())
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert cli("build").exit_code == 0
+    assert len(_entries(project)) == 2 and web.hits.get("/elsewhere", 0) == 0
+
+
 def test_allow_origins_lets_a_source_redirect_there(
         project: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
     other_web.route("/moved", _page().encode())
