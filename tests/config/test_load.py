@@ -256,3 +256,239 @@ def test_a_selector_the_reader_cannot_use_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         _load(tmp_path, "sources", selectors)
     assert "date = 'time::text' is not a CSS selector this reader knows" in str(refused.value)
+
+
+# Every key config.toml takes, each given a value other than its default.
+_EVERY_KEY = """
+[site]
+title = "Coop News"
+link = "https://www.example.org/news"
+base_url = "https://feeds.example.org/coop"
+id_authority = "example.org,2024-05"
+timezone = "Europe/Zurich"
+language = "fr_ch"
+author = "News Desk <desk@example.org>"
+locale = "de-CH"
+icon = "icon.png"
+logo = "https://cdn.example.org/logo.png"
+hub = "https://hub.example.org/"
+home_items = 7
+page_items = 9
+
+[[sources]]
+name = "files"
+paths = "news/*.txt"
+format = "text"
+max_pages = 3
+allow_origins = ["https://www.example.org"]
+follow = true
+fallback_category = "Misc"
+language = "de"
+
+[[sources]]
+name = "web"
+url = "https://www.example.org/news"
+render = "browser"
+wait_for = " article.card "
+category = " News "
+
+[sources.selectors]
+item = "article"
+title = "h3"
+date = "time"
+image = "img"
+
+[output]
+dir = "public"
+max_entries = 30
+content = "full"
+assets = "pictures"
+
+[store]
+path = "state/feeds.db"
+
+[digest]
+title = "Coop Weekly"
+cadence = "weekly"
+tagline = "Week of {period}"
+brand_color = "#AA3300"
+logo = "logo.png"
+logo_alt = "Coop"
+show_number = false
+show_dates = false
+intros = "notes"
+send_without_unsubscribe = true
+hold_when_suspect = false
+from = "Desk <desk@example.org>"
+to = ["Readers <readers@example.org>", "chief@example.org"]
+list_id = "weekly.example.org"
+unsubscribe = ["mailto:leave@example.org"]
+contact = "Write to desk@example.org"
+templates = "looks"
+numbering = "yearly"
+first_number = 40
+lookback_months = 3
+skip_empty = false
+exclude = ["^Ad:"]
+sections = ["News", "Events"]
+lead_category = "Events"
+max_html_bytes = 50000
+
+[digest.headings]
+News = "News of {period}"
+
+[digest.social]
+Mastodon = "https://social.example.org/@desk"
+
+[digest.smtp]
+host = "smtp.example.org"
+port = 2525
+security = "ssl"
+username = "desk"
+password_env = "SMTP_PASSWORD"
+timeout = 30
+
+[schedule]
+build = "every 30m"
+digest = "0 9 * * 2"
+catch_up = "all"
+max_lateness_days = 3
+
+[fetch]
+user_agent = "CoopBot/2"
+timeout = 5.5
+retries = 4
+backoff = 0.5
+max_bytes = 100000
+max_redirects = 2
+concurrency = 4
+per_host = 1
+robots = false
+browser = "/opt/chromium/chrome"
+
+[alerts]
+to = ["ops@example.org"]
+
+[follow]
+max_age_days = 30
+per_build = 10
+"""
+
+
+def test_every_key_is_read_into_the_config(tmp_path: Path) -> None:
+    """Each key, given, arrives where the code that uses it reads it (a key read under another
+    name would leave it unread: an "unknown key" error)."""
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "logo.png").write_bytes(b"\x89PNG")
+    path = tmp_path / "config.toml"
+    path.write_text(_EVERY_KEY, encoding="utf-8")
+    config = load_config(path)
+    base = "https://feeds.example.org/coop/"
+    assert config.site._asdict() == {
+        "title": "Coop News", "link": "https://www.example.org/news", "base_url": base,
+        "id_authority": "example.org,2024-05", "timezone": ZoneInfo("Europe/Zurich"),
+        "language": "fr-CH", "author_name": "News Desk", "author_email": "desk@example.org",
+        "icon": base + "icon.png", "logo": "https://cdn.example.org/logo.png",
+        "hub": "https://hub.example.org/", "locale": "de-CH", "home_items": 7, "page_items": 9}
+    files, web = config.sources
+    assert files._asdict() == {
+        "name": "files", "paths": (str(tmp_path / "news/*.txt"),), "url": "",
+        "category": "Misc", "replaces_categories": False, "language": "de", "format": "text",
+        "max_pages": 3, "selectors": (), "allow_origins": ("https://www.example.org:443",),
+        "render": "", "wait_for": "", "follow": True}
+    assert web._asdict() == {
+        "name": "web", "paths": (), "url": "https://www.example.org/news", "category": "News",
+        "replaces_categories": True, "language": "fr-CH", "format": "auto", "max_pages": 1,
+        "selectors": (("item", "article"), ("title", "h3"), ("date", "time"), ("image", "img")),
+        "allow_origins": (), "render": "browser", "wait_for": "article.card", "follow": False}
+    assert config.output._asdict() == {"dir": tmp_path / "public", "max_entries": 30,
+                                       "content": "full", "search": False,
+                                       "assets": tmp_path / "pictures"}
+    assert config.store._asdict() == {"path": tmp_path / "state" / "feeds.db", "url": "",
+                                      "password_env": ""}
+    assert config.digest._asdict() == {
+        "title": "Coop Weekly", "sender": "Desk <desk@example.org>",
+        "to": ("Readers <readers@example.org>", "chief@example.org"),
+        "list_id": "weekly.example.org", "unsubscribe": ("mailto:leave@example.org",),
+        "contact": "Write to desk@example.org", "templates": tmp_path / "looks",
+        "numbering": "yearly", "first_number": 40, "lookback_months": 3, "skip_empty": False,
+        "exclude": ("^Ad:",), "sections": ("News", "Events"), "lead_category": "Events",
+        "max_html_bytes": 50000, "smtp": config.digest.smtp, "cadence": "weekly",
+        "logo": base + "logo.png", "logo_alt": "Coop", "brand_color": "#aa3300",
+        "tagline": "Week of {period}", "headings": (("News", "News of {period}"),),
+        "social": (("Mastodon", "https://social.example.org/@desk"),),
+        "intros": tmp_path / "notes", "send_without_unsubscribe": True,
+        "hold_when_suspect": False, "show_number": False, "show_dates": False}
+    assert config.digest.smtp._asdict() == {
+        "host": "smtp.example.org", "port": 2525, "security": "ssl", "username": "desk",
+        "password_env": "SMTP_PASSWORD", "timeout": 30}
+    assert config.schedule._asdict() == {"build": "every 30m", "digest": "0 9 * * 2",
+                                         "catch_up": "all", "max_lateness_days": 3}
+    assert config.fetch._asdict() == {
+        "user_agent": "CoopBot/2", "timeout": 5.5, "retries": 4, "backoff": 0.5,
+        "max_bytes": 100000, "max_redirects": 2, "browser": "/opt/chromium/chrome",
+        "robots": False, "concurrency": 4, "per_host": 1}
+    assert config.alerts.to == ("ops@example.org",)
+    assert config.follow._asdict() == {"max_age_days": 30, "per_build": 10}
+
+
+@pytest.mark.parametrize(("table", "key", "choices"), [
+    ("sources", "format", ["auto", "text", "html", "feed"]),
+    ("output", "content", ["summary", "full"]),
+    ("digest", "cadence", ["monthly", "weekly"]),
+    ("digest", "numbering", ["running", "yearly"]),
+    ("digest.smtp", "security", ["starttls", "ssl", "none"]),
+    ("schedule", "catch_up", ["latest", "all", "none"]),
+])
+def test_each_choice_the_readme_names_is_taken_and_no_other(tmp_path: Path, table: str, key: str,
+                                                            choices: list[str]) -> None:
+    for choice in choices:
+        assert _read(_load(tmp_path, table, f'{key} = "{choice}"'), table, key) == choice
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, table, f'{key} = "sometimes"')
+    message = str(refused.value)
+    assert f"{key}: expected" in message and "got 'sometimes'" in message
+    assert all(choice in message for choice in choices), message
+
+
+def test_a_weekly_digest_is_due_on_mondays_unless_told(tmp_path: Path) -> None:
+    assert _load(tmp_path, "digest", 'cadence = "weekly"').schedule.digest == "0 8 * * 1"
+    assert _load(tmp_path, "digest", 'cadence = "monthly"').schedule.digest == "0 8 1 * *"
+    config = tmp_path / "config.toml"
+    config.write_text(config.read_text() + '\n[schedule]\ndigest = "0 9 * * 5"\n')
+    assert load_config(config).schedule.digest == "0 9 * * 5"
+
+
+@pytest.mark.parametrize("setting", ['digest = "0 25 * * *"', 'build = "every 0m"'])
+def test_a_schedule_that_cannot_run_is_refused(tmp_path: Path, setting: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "schedule", setting)
+    assert str(refused.value).startswith(f"{tmp_path / 'config.toml'}: ")
+
+
+def test_the_newsletters_logo_is_one_mail_clients_may_fetch(tmp_path: Path) -> None:
+    digest = _load(tmp_path, "digest", 'logo = "https://cdn.example.org/logo.png"').digest
+    assert (digest.logo, digest.logo_alt) == ("https://cdn.example.org/logo.png", "News")
+    assert _load(tmp_path, "digest", "").digest.logo_alt == ""  # no logo, no alt text
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "digest", 'logo = "http://cdn.example.org/logo.png"')
+    assert "[digest] logo: expected an https:// URL (mail clients fetch it)" in str(refused.value)
+    config = tmp_path / "config.toml"  # a file under base_url is published with the pages
+    config.write_text(config.read_text().replace("https://feeds.example.org/",
+                                                 "http://feeds.example.org/"))
+    config.write_text(config.read_text().replace('logo = "http://cdn.example.org/logo.png"',
+                                                 'logo = "logo.png"'))
+    assert load_config(config).digest.logo == "http://feeds.example.org/logo.png"
+
+
+@pytest.mark.parametrize(("table", "setting", "says"), [
+    ("digest", 'tagline = "Issue of {month}"', "[digest] tagline: only \"{period}\""),
+    ("digest.headings", 'News = "News of {period} {year}"', "[digest.headings] News: only"),
+    ("digest.social", 'Mastodon = "http://social.example.org/@desk"',
+     "[digest.social] Mastodon: expected an https:// URL"),
+])
+def test_the_newsletters_texts_and_links_are_checked(tmp_path: Path, table: str, setting: str,
+                                                     says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, table, setting)
+    assert says in str(refused.value)
