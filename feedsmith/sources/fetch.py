@@ -33,11 +33,15 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 class Fetched(NamedTuple):
     url: str  # after redirects
-    body: bytes  # b"" when not modified (as are the type and validators: the asker's stand)
+    body: bytes
     content_type: str
     etag: str
     last_modified: str
     not_modified: bool = False
+
+
+# A 304: nothing but that; the asker keeps its page and the validators it asked with.
+_NOT_MODIFIED = Fetched("", b"", "", "", "", not_modified=True)
 
 
 class Web(NamedTuple):
@@ -216,7 +220,7 @@ def _exchange(session: httpx.Client, url: str, headers: dict[str, str], config: 
             if not headers:
                 raise SourceError(f"source {source!r}: {url}: answered 304 Not Modified to a "
                                   "request that asked for no comparison; not taken as unchanged")
-            return Fetched(url, b"", "", "", "", not_modified=True)  # its validators still hold
+            return _NOT_MODIFIED
         if status in (429, 503) and "retry-after" in response.headers:
             asked = _retry_after(response.headers["retry-after"], time.time())
             if asked is not None and asked > config.timeout:
