@@ -492,3 +492,70 @@ def test_the_newsletters_texts_and_links_are_checked(tmp_path: Path, table: str,
     with pytest.raises(ConfigError) as refused:
         _load(tmp_path, table, setting)
     assert says in str(refused.value)
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ('fallback_category = "Misc"', "give either `paths` (files or globs) or `url`"),
+    ('paths = ["news.txt", "  "]', "[sources 'news'] paths: must not be empty"),
+    ("paths = [1]", "[sources 'news'] paths: expected a non-empty list"),
+    ('url = "ftp://www.example.org/news"', "[sources 'news'] url: expected an absolute http(s)"),
+    ('paths = ["news.txt"]\ncategory = "News"\nfallback_category = "Misc"',
+     "give `category` (for a feed: replaces"),
+])
+def test_a_sources_own_settings_are_checked(tmp_path: Path, setting: str, says: str) -> None:
+    config = tmp_path / "config.toml"
+    text = _MINIMAL.format(site="", sources="", rest="").replace('paths = ["news.txt"]\n', "")
+    config.write_text(text.replace('name = "news"\n', f'name = "news"\n{setting}\n'))
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert says in str(refused.value)
+
+
+@pytest.mark.parametrize(("setting", "read"), [
+    ('sections = "News"', ("News",)), ('exclude = "^Ad:"', ("^Ad:",)),
+])
+def test_a_list_of_one_may_be_written_as_its_string(tmp_path: Path, setting: str,
+                                                    read: tuple[str, ...]) -> None:
+    key = setting.partition(" ")[0]
+    assert getattr(_load(tmp_path, "digest", setting).digest, key) == read
+
+
+@pytest.mark.parametrize(("setting", "says"), [
+    ('sections = ["News", " "]', "sections: must not be empty"),
+    ("sections = [1]", "sections: expected a list of non-empty strings"),
+    ('to = ["a@example.org", ""]', "to: must not be empty"),
+])
+def test_a_list_of_strings_holds_only_non_empty_strings(tmp_path: Path, setting: str,
+                                                        says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "digest", setting)
+    assert f"[digest] {says}" in str(refused.value)
+
+
+def test_the_newsletters_defaults_follow_the_site(tmp_path: Path) -> None:
+    digest = _load(tmp_path, "digest", "").digest
+    assert (digest.title, digest.sender, digest.list_id, digest.contact, digest.templates) == (
+        "News newsletter", "News <digest@feeds.example.org>", "digest.feeds.example.org",
+        "News <digest@feeds.example.org>", None)
+    assert digest.smtp.port == 587
+    assert _load(tmp_path, "digest.smtp", 'security = "ssl"').digest.smtp.port == 465
+    contact = "The News Desk\nRue de Montbrillant 1\nGeneva"
+    assert _load(tmp_path, "digest", f'contact = """{contact}"""').digest.contact == contact
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "digest", 'from = "desk@example.org, chief@example.org"')
+    assert "[digest] from: expected one email address" in str(refused.value)
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "digest", 'to = ["desk@example.org, chief@example.org"]')
+    assert "[digest] to: expected one email address" in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["notes.txt", ".hidden.png", "sub/readme.md"])
+def test_assets_are_pictures_only(tmp_path: Path, name: str) -> None:
+    (tmp_path / "pictures" / "sub").mkdir(parents=True)
+    (tmp_path / "pictures" / "logo.png").write_bytes(b"\x89PNG")
+    assert _load(tmp_path, "output", 'assets = "pictures"').output.assets == tmp_path / "pictures"
+    (tmp_path / "pictures" / name).write_bytes(b"x")
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "output", 'assets = "pictures"')
+    assert f"[output] assets: {tmp_path / 'pictures' / name}: expected only pictures" in \
+        str(refused.value)
