@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.utils import formatdate
 from pathlib import Path
 
 import feedparser
@@ -172,9 +173,11 @@ def test_hostile_xml_is_refused_without_harm(project: Path, cli: Callable[..., R
 
 @pytest.mark.parametrize(("route", "message", "hits"), [
     ({"status": 404}, "HTTP 404 Not Found (not retried)", 1),
+    ({"status": 400}, "HTTP 400 Bad Request (not retried)", 1),
     ({"fail_times": 9}, "server error 503 (tried 3 times)", 3),
+    ({"fail_times": 9, "fail_status": 500}, "server error 500 (tried 3 times)", 3),
     ({"delay": 1.5}, "no answer within 1 s", 3),
-    ({"body": b"x" * 300_000}, "larger than 200,000 bytes", 1),
+    ({"body": b"x" * 200_001}, "larger than 200,000 bytes", 1),
     ({"status": 302, "location": "/loop"}, "more than 3 redirects", 4),
 ])
 def test_fetch_failures_are_reported_and_the_rest_goes_on(
@@ -188,6 +191,24 @@ def test_fetch_failures_are_reported_and_the_rest_goes_on(
     assert f"error: source 'bad': {web.base}/loop: {message}" in result.stderr
     assert web.hits["/loop"] == hits
     assert len(_entries(project)) == 2  # the other source is published
+
+
+def test_a_page_of_exactly_max_bytes_is_read(project: Path, cli: Callable[..., Result],
+                                             web: Site) -> None:
+    page = (WEB / "ilo-page1.html").read_bytes()
+    web.route("/news", page + b"<!--" + b"x" * (200_000 - len(page) - 7) + b"-->")
+    assert len(web.routes["/news"]["body"]) == 200_000  # [fetch] max_bytes in this config
+    _config(project, _source("ilo", f"{web.base}/news"))
+    assert cli("build").exit_code == 0 and len(_entries(project)) == 2
+
+
+def test_a_page_without_a_content_type_is_read_for_what_it_is(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    web.route("/news", (WEB / "ilo-page1.html").read_bytes(), content_type=None)
+    _config(project, _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 0, result.output
+    assert len(_entries(project)) == 2
 
 
 def test_a_server_error_that_passes_is_retried(project: Path, cli: Callable[..., Result],
@@ -308,6 +329,19 @@ def test_retry_after_is_waited_for_then_the_request_tried_again(
     assert cli("build").exit_code == 0
     assert time.monotonic() - started >= 1  # the server's wait, not the 0.01 s back-off
     assert web.hits["/news"] == 2 and len(_entries(project)) == 2
+
+
+def test_retry_after_may_be_an_http_date(project: Path, cli: Callable[..., Result],
+                                         web: Site) -> None:
+    _ilo_site(web)
+    web.routes["/news"].update(fail=1, fail_status=503,
+                               retry_after=formatdate(time.time() + 2, usegmt=True))
+    config = _config(project, _source("ilo", f"{web.base}/news"))
+    config.write_text(config.read_text().replace("timeout = 1\n", "timeout = 5\n"))
+    started = time.monotonic()
+    assert cli("build").exit_code == 0
+    assert time.monotonic() - started >= 1  # the date's wait (1-2 s), not the 0.01 s back-off
+    assert web.hits["/news"] == 2
 
 
 def test_a_retry_after_longer_than_the_timeout_fails_the_source_at_once(
