@@ -88,16 +88,16 @@ def fetch(session: httpx.Client, url: str, config: FetchConfig, source: str,
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    wait = 0.0
+    problem: _Retryable | None = None
     for attempt in range(config.retries + 1):
-        if attempt:
-            time.sleep(wait or config.backoff * 2 ** (attempt - 1))
+        if problem is not None:
+            time.sleep(problem.wait or config.backoff * 2 ** (attempt - 1))
         try:
             return _follow(session, url, headers, config, source, allowed, robots,
                            gate or _UNLIMITED)
-        except _Retryable as problem:
-            reason, wait = str(problem), problem.wait
-    raise Unavailable(f"source {source!r}: {url}: {reason} (tried {config.retries + 1} times)")
+        except _Retryable as failed:
+            problem = failed
+    raise Unavailable(f"source {source!r}: {url}: {problem} (tried {config.retries + 1} times)")
 
 
 _UNLIMITED = Gate(1_000_000, 1_000_000)  # one request at a time anyway: `init`
