@@ -143,10 +143,10 @@ def _real_date(text: str) -> bool:
 def _author(table: Table, default: str) -> tuple[str, str]:
     """"Name" or "Name <email>": parentheses are part of a name here, not an RFC 822 comment."""
     value: str = table.get("author", str, default)
-    name, bracket, rest = value.partition("<")
+    name, bracket, rest = value.rpartition("<")  # the address is the last <...>
     if not bracket:
         return value.strip(), ""
-    email = rest.removesuffix(">").strip()
+    email = rest.rstrip().removesuffix(">").strip()
     if not rest.rstrip().endswith(">") or "@" not in email or not name.strip():
         table.fail(f"expected \"Name\" or \"Name <email@example.org>\", got {value!r}", "author")
     return name.strip(), email
