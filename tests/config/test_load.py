@@ -203,7 +203,7 @@ def test_allow_origins_takes_origins(tmp_path: Path, given: str, read: str) -> N
 
 
 @pytest.mark.parametrize("given", [
-    "https://www.example.org/news", "https://www.example.org/?page=2",
+    "https://www.example.org/news", "https://www.example.org/X", "https://www.example.org/?page=2",
     "https://www.example.org/#latest", "https://editor@www.example.org", "ftp://www.example.org",
 ])
 def test_allow_origins_refuses_anything_more_than_an_origin(tmp_path: Path, given: str) -> None:
@@ -218,14 +218,16 @@ def test_allow_origins_refuses_anything_more_than_an_origin(tmp_path: Path, give
 @pytest.mark.parametrize("url", ["postgresql://feeds@db.example.org/feeds",
                                  "postgres://feeds@db.example.org:5433/feeds"])
 def test_a_postgresql_url_takes_either_scheme_libpq_takes(tmp_path: Path, url: str) -> None:
-    assert _load(tmp_path, "store", f'url = "{url}"').store.url == url
+    store = _load(tmp_path, "store", f'url = "{url}"').store
+    assert (store.url, store.password_env) == (url, "")
 
 
 def test_a_postgresql_store_takes_its_password_from_the_environment_only(tmp_path: Path) -> None:
     url = "postgresql://feeds@db.example.org/feeds"
     store = _load(tmp_path, "store", f'url = "{url}"\npassword_env = "FEEDS_DB_PASSWORD"').store
     assert (store.url, store.password_env) == (url, "FEEDS_DB_PASSWORD")
-    secret = "[store] url: keep the password out of the URL"
+    secret = ("[store] url: keep the password out of the URL: name an environment variable in "
+              "password_env, or use PGPASSWORD or ~/.pgpass")
     for setting, says in [
             (f'url = "{url}"\npath = "feeds.db"', "[store] url: give either path"),
             ('url = "postgresql://feeds:secret@db.example.org/feeds"', secret),
@@ -303,6 +305,7 @@ dir = "public"
 max_entries = 30
 content = "full"
 assets = "pictures"
+search = true
 
 [store]
 path = "state/feeds.db"
@@ -402,7 +405,7 @@ def test_every_key_is_read_into_the_config(tmp_path: Path) -> None:
         "selectors": (("item", "article"), ("title", "h3"), ("date", "time"), ("image", "img")),
         "allow_origins": (), "render": "browser", "wait_for": "article.card", "follow": False}
     assert config.output._asdict() == {"dir": tmp_path / "public", "max_entries": 30,
-                                       "content": "full", "search": False,
+                                       "content": "full", "search": True,
                                        "assets": tmp_path / "pictures"}
     assert config.store._asdict() == {"path": tmp_path / "state" / "feeds.db", "url": "",
                                       "password_env": ""}
@@ -537,7 +540,8 @@ def test_the_newsletters_defaults_follow_the_site(tmp_path: Path) -> None:
     assert (digest.title, digest.sender, digest.list_id, digest.contact, digest.templates) == (
         "News newsletter", "News <digest@feeds.example.org>", "digest.feeds.example.org",
         "News <digest@feeds.example.org>", None)
-    assert digest.smtp.port == 587
+    assert (digest.tagline, digest.smtp.port, digest.smtp.username, digest.smtp.password_env) == (
+        "", 587, "", "")
     assert _load(tmp_path, "digest.smtp", 'security = "ssl"').digest.smtp.port == 465
     contact = "The News Desk\nRue de Montbrillant 1\nGeneva"
     assert _load(tmp_path, "digest", f'contact = """{contact}"""').digest.contact == contact
@@ -559,3 +563,48 @@ def test_assets_are_pictures_only(tmp_path: Path, name: str) -> None:
         _load(tmp_path, "output", 'assets = "pictures"')
     assert f"[output] assets: {tmp_path / 'pictures' / name}: expected only pictures" in \
         str(refused.value)
+
+
+@pytest.mark.parametrize(("author", "read"), [
+    ("News Desk", ("News Desk", "")),
+    ("News Desk <desk@example.org> ", ("News Desk", "desk@example.org")),
+    ("Coop <News> Desk <desk@example.org>", ("Coop <News> Desk", "desk@example.org")),
+])
+def test_the_author_is_a_name_and_maybe_an_address(tmp_path: Path, author: str,
+                                                   read: tuple[str, str]) -> None:
+    site = _load(tmp_path, "site", f'author = "{author}"').site
+    assert (site.author_name, site.author_email) == read
+
+
+@pytest.mark.parametrize("author", ["News Desk <desk@example.org", "<desk@example.org>",
+                                    "News Desk <desk>", "News Desk <desk@example.org> and co"])
+def test_an_author_that_is_not_a_name_and_an_address_is_refused(tmp_path: Path,
+                                                                author: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "site", f'author = "{author}"')
+    assert '[site] author: expected "Name" or "Name <email@example.org>"' in str(refused.value)
+
+
+def test_a_source_without_a_name_is_named_by_its_place(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(_MINIMAL.format(site="", sources="", rest="") + '[[sources]]\npaths = ["x"]\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert "[sources #2] name: is required but missing" in str(refused.value)
+
+
+def test_unknown_tables_are_named_each_with_the_nearest_known_one(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(_MINIMAL.format(site="", sources="", rest="")
+                      + '[outputs]\ndir = "x"\n\n[[source]]\nname = "x"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert str(refused.value) == (f"{config}: unknown table(s) or key(s): outputs (did you mean "
+                                  "'output'?), source (did you mean 'sources'?)")
+
+
+def test_a_choice_refused_is_told_its_choices(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "digest", 'numbering = "roman"')
+    assert str(refused.value).endswith('[digest] numbering: expected "running" or "yearly", got '
+                                       "'roman'")
