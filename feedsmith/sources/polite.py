@@ -98,8 +98,7 @@ class Robots:
 
         try:
             with self._gate.slot(root):
-                answer = self._session.get(f"{root}/robots.txt", follow_redirects=True,
-                                           timeout=self._config.timeout)
+                answer = self._session.get(f"{root}/robots.txt", follow_redirects=True)
         except httpx.HTTPError:
             return _UNREACHABLE  # assume nothing may be fetched (RFC 9309, 2.3.1.4)
         if answer.status_code >= 500:
