@@ -376,7 +376,8 @@ def test_robots_txt_is_read_once_per_host_and_honoured(
     assert cli("build").exit_code == 0 and web.hits["/other.rss"] == 1
 
 
-@pytest.mark.parametrize(("robots", "fetched"), [(404, True), (503, False)])
+@pytest.mark.parametrize(("robots", "fetched"), [(400, True), (404, True), (500, False),
+                                                 (503, False)])
 def test_a_robots_txt_that_cannot_be_had_allows_or_forbids_as_rfc_9309_says(
         project: Path, cli: Callable[..., Result], web: Site, robots: int,
         fetched: bool) -> None:
@@ -385,6 +386,18 @@ def test_a_robots_txt_that_cannot_be_had_allows_or_forbids_as_rfc_9309_says(
     _config(project, _source("ilo", f"{web.base}/news"))
     assert (cli("build").exit_code == 0) is fetched
     assert (web.hits.get("/news", 0) > 0) is fetched
+
+
+def test_a_robots_txt_that_moved_is_followed_there(project: Path, cli: Callable[..., Result],
+                                                   web: Site) -> None:
+    """RFC 9309 2.3.1.2: a crawler follows at least five redirects to the robots.txt."""
+    _ilo_site(web)
+    web.route("/robots.txt", status=301, location="/meta/robots.txt")
+    web.route("/meta/robots.txt", b"User-agent: *\nDisallow: /news\n", content_type="text/plain")
+    _config(project, _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1 and f"{web.base}/robots.txt disallows it" in result.stderr
+    assert web.hits["/meta/robots.txt"] == 1 and web.hits.get("/news", 0) == 0
 
 
 def test_a_next_page_robots_txt_disallows_is_a_warning(
