@@ -381,8 +381,8 @@ def test_robots_txt_is_read_once_per_host_and_honoured(
 def test_a_robots_txt_that_cannot_be_had_allows_or_forbids_as_rfc_9309_says(
         project: Path, cli: Callable[..., Result], web: Site, robots: int,
         fetched: bool) -> None:
-    _ilo_site(web)
-    web.route("/robots.txt", status=robots)
+    _ilo_site(web)  # the error page's text, were it read as rules, would disallow everything
+    web.route("/robots.txt", b"User-agent: *\nDisallow: /\n", status=robots)
     _config(project, _source("ilo", f"{web.base}/news"))
     assert (cli("build").exit_code == 0) is fetched
     assert (web.hits.get("/news", 0) > 0) is fetched
