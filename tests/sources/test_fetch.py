@@ -400,6 +400,30 @@ def test_a_robots_txt_that_moved_is_followed_there(project: Path, cli: Callable[
     assert web.hits["/meta/robots.txt"] == 1 and web.hits.get("/news", 0) == 0
 
 
+def test_a_robots_txt_in_another_encoding_is_still_obeyed(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    """Not valid UTF-8 (a Latin-1 comment): read as far as it goes, its rules still hold."""
+    _ilo_site(web)
+    web.route("/robots.txt", "# Règles du site\nUser-agent: *\nDisallow: /news\n".encode("latin-1"),
+              content_type="text/plain")
+    _config(project, _source("ilo", f"{web.base}/news"))
+    result = cli("build")
+    assert result.exit_code == 1 and f"{web.base}/robots.txt disallows it" in result.stderr
+    assert "Traceback" not in result.output and web.hits.get("/news", 0) == 0
+
+
+def test_a_robots_txt_that_never_answers_forbids_within_the_timeout(
+        project: Path, cli: Callable[..., Result], web: Site) -> None:
+    _ilo_site(web)
+    web.route("/robots.txt", b"User-agent: *\nAllow: /\n", delay=20)
+    _config(project, _source("ilo", f"{web.base}/news"))
+    started = time.monotonic()
+    result = cli("build")
+    assert time.monotonic() - started < 10  # [fetch] timeout = 1, not the 20 s it would take
+    assert result.exit_code == 1 and "robots.txt could not be had" in result.stderr
+    assert web.hits.get("/news", 0) == 0
+
+
 def test_a_next_page_robots_txt_disallows_is_a_warning(
         project: Path, cli: Callable[..., Result], web: Site) -> None:
     _ilo_site(web)
