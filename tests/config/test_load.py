@@ -608,3 +608,34 @@ def test_a_choice_refused_is_told_its_choices(tmp_path: Path) -> None:
         _load(tmp_path, "digest", 'numbering = "roman"')
     assert str(refused.value).endswith('[digest] numbering: expected "running" or "yearly", got '
                                        "'roman'")
+
+
+@pytest.mark.parametrize("name", ["../logo.png", "/srv/logo.png", "pictures\\\\logo.png",
+                                  "c:logo.png"])
+def test_a_pictures_file_name_stays_under_base_url(tmp_path: Path, name: str) -> None:
+    assert _load(tmp_path, "site", 'icon = "pictures/icon.png"').site.icon == \
+        "https://feeds.example.org/pictures/icon.png"
+    with pytest.raises(ConfigError) as refused:
+        _load(tmp_path, "site", f'icon = "{name}"')
+    assert "[site] icon: expected an http(s) URL or a file name under base_url" in \
+        str(refused.value)
+
+
+@pytest.mark.parametrize(("given", "read"), [("https://feeds.example.org/BOX", "BOX/"),
+                                             ("https://feeds.example.org/BOX//", "BOX/")])
+def test_base_url_ends_with_one_slash(tmp_path: Path, given: str, read: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(_MINIMAL.format(site="", sources="", rest="").replace(
+        'base_url = "https://feeds.example.org/"', f'base_url = "{given}"'))
+    assert load_config(config).site.base_url == f"https://feeds.example.org/{read}"
+
+
+def test_wait_for_must_be_a_selector(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(_MINIMAL.format(site="", sources="", rest="").replace(
+        'paths = ["news.txt"]', 'url = "https://www.example.org/news"\nrender = "browser"\n'
+        'wait_for = "article..card"'))
+    with pytest.raises(ConfigError) as refused:
+        load_config(config)
+    assert "[sources 'news']: wait_for = 'article..card' is not a CSS selector" in \
+        str(refused.value)
