@@ -160,7 +160,6 @@ class _Deadline:
     """
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         self.expired = False
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()

@@ -118,6 +118,9 @@ def test_a_deadline_that_falls_as_the_connection_closes_is_no_error() -> None:
         deadline.trace("connection.connect_tcp.complete", {"return_value": stream})
         time.sleep(0.3)
     assert deadline.expired
+    with _Deadline(0.05) as early:  # and one that falls before there is a connection to cut
+        time.sleep(0.3)
+    assert early.expired
 
 
 CAFE = "Café coopératif"
