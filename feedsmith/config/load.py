@@ -188,7 +188,7 @@ def _source(table: Table, folder: Path, language: str) -> SourceConfig:
             table.fail("unknown key(s): " + ", ".join(
                 f"{key}{did_you_mean(key, {'paths', 'url'})}" for key in misspelt))
         table.fail("give either `paths` (files or globs) or `url`, not both or neither")
-    if paths and not all(isinstance(p, str) for p in paths):  # a blank one: `Table.get` says
+    if paths and not all(isinstance(p, str) for p in paths):  # Table.get refuses blank ones
         table.fail("expected a non-empty list of file paths or glob patterns", "paths")
     if url and not is_http_url(url):
         table.fail(f"expected an absolute http(s) URL, got {url!r}", "url")
@@ -317,7 +317,7 @@ def postgres_url_problem(url: str) -> str:
 def _strings(table: Table, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     values = table.get(key, (list, str), list(default))
     values = [values] if isinstance(values, str) else values
-    if not all(isinstance(v, str) for v in values):  # a blank one: `Table.get` says
+    if not all(isinstance(v, str) for v in values):  # Table.get refuses blank ones
         table.fail("expected a list of non-empty strings", key)
     return tuple(values)
 

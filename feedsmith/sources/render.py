@@ -50,8 +50,8 @@ def render(source: SourceConfig, url: str, config: FetchConfig, allowed: Collect
     refused: list[str] = []
     with sync_playwright() as playwright:
         try:
-            # Playwright's own switches already keep the browser from calling home (no
-            # background networking, component updates, sync or first-run) and unsandboxed.
+            # Playwright's own switches already keep the browser quiet (no background
+            # networking, component updates, sync or first run) and its sandbox off.
             browser = playwright.chromium.launch(executable_path=executable,
                                                  timeout=config.timeout * 1000)
         except Error as error:
