@@ -43,7 +43,7 @@ setTimeout(function () {
 DATA = f"window.NEWS = {json.dumps(ITEMS)};".encode()
 
 
-def _config(folder: Path, url: str, extra: str = "", fetch: str = "") -> Path:
+def _config(folder: Path, url: str, extra: str = "", fetch: str = "", timeout: int = 8) -> Path:
     config = folder / "config.toml"
     config.write_text(f"""
 [site]
@@ -66,7 +66,7 @@ title = "h3 a"
 date = "time"
 
 [fetch]
-timeout = 8
+timeout = {timeout}
 retries = 0
 {fetch}
 
@@ -106,8 +106,7 @@ def test_requests_to_other_origins_are_refused_unless_allowed(
         tmp_path: Path, cli: Callable[..., Result], web: Site, other_web: Site) -> None:
     web.route("/news", SHELL.replace("ITEMS", f"{other_web.base}/items.js").encode())
     other_web.route("/items.js", DATA, content_type="text/javascript")
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 5")
-    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    config = _config(tmp_path, f"{web.base}/news", timeout=5)
     refused = cli("build", config=config)
     assert refused.exit_code == 1
     assert "nothing matched wait_for = 'article.card' within 5 s" in refused.stderr
@@ -123,8 +122,7 @@ def test_a_page_that_never_adds_its_items_fails_within_the_timeout(
         tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
     web.route("/news", SHELL.replace("ITEMS", "/items.js").encode())
     web.route("/items.js", b"window.NEWS = [];", content_type="text/javascript")
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 4")
-    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    config = _config(tmp_path, f"{web.base}/news", timeout=4)
     started = time.monotonic()
     result = cli("build", config=config)
     assert time.monotonic() - started < 15  # not the browser's own 30 s
@@ -144,9 +142,8 @@ def test_without_wait_for_a_page_that_never_falls_quiet_is_read_at_the_timeout(
     web.route("/news", polling.replace("ITEMS", "/items.js").encode())
     web.route("/items.js", DATA, content_type="text/javascript")
     web.route("/ping", b"{}", content_type="application/json")
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 3")
-    config.write_text(config.read_text().replace("timeout = 8\n", "").replace(
-        'wait_for = "article.card"\n', ""))
+    config = _config(tmp_path, f"{web.base}/news", timeout=3)
+    config.write_text(config.read_text().replace('wait_for = "article.card"\n', ""))
     started = time.monotonic()
     result = cli("build", config=config)
     assert time.monotonic() - started < 15  # not the browser's own 30 s
@@ -159,8 +156,7 @@ def test_without_wait_for_a_page_that_never_falls_quiet_is_read_at_the_timeout(
 def test_a_page_that_never_loads_fails_within_the_timeout(
         tmp_path: Path, cli: Callable[..., Result], web: Site) -> None:
     web.route("/news", SHELL.replace("ITEMS", "/items.js").encode(), delay=20)
-    config = _config(tmp_path, f"{web.base}/news", fetch="timeout = 2")
-    config.write_text(config.read_text().replace("timeout = 8\n", ""))
+    config = _config(tmp_path, f"{web.base}/news", timeout=2)
     started = time.monotonic()
     result = cli("build", config=config)
     assert time.monotonic() - started < 15  # the page's 20 s are not waited for
@@ -380,8 +376,7 @@ def test_a_browser_that_fails_is_named_in_one_line(tmp_path: Path, cli: Callable
                       else "#!/bin/sh\nexec sleep 60\n")
     broken.chmod(0o755)
     fetch = "robots = false\n" + (f'browser = "{broken}"' if failure != "load" else "")
-    config = _config(tmp_path, url, fetch=fetch)
-    config.write_text(config.read_text().replace("timeout = 8\n", "timeout = 3\n"))
+    config = _config(tmp_path, url, fetch=fetch, timeout=3)
     started = time.monotonic()
     result = cli("build", config=config)
     assert time.monotonic() - started < 20  # a browser that never starts is given up on
