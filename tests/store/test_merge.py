@@ -478,6 +478,26 @@ def test_a_store_from_the_first_schema_is_migrated_and_keeps_its_entries(project
     assert [e.id for e in old] == ["tag:x,2024:2023-01-05/a"]
 
 
+def test_an_entry_stored_before_merges_were_numbered_takes_its_edit(project: Path) -> None:
+    """A store migrated from before merge numbers has rows seen in merge 0 and no count yet: its
+    merges must never be numbered 0 again, or a row not listed since the migration would pass
+    for one already listed in this build, and its edit would be dropped."""
+    _build(project)
+    with open_database(load_config(project / "config.toml").store) as database:
+        database.execute("UPDATE entries SET added_in = 0, seen_in = 0")  # as the migration left
+        database.execute("DELETE FROM meta WHERE key = 'merges'")  # them
+    listing = project / "listings" / SAMPLE_000
+    text = listing.read_text()
+    listing.unlink()
+    (project / "listings" / "late.txt").write_text(
+        "  1. News\n\n    A late item about November\n\n    15 November 2023\n")
+    _build(project, LATER)  # the first numbered merge: it does not list this file's entries
+    listing.write_text(text.replace("Facilitators were trained", "Facilitators trained"))
+    report = _build(project, LATER + timedelta(hours=1))
+    assert (report.merge.new, report.merge.changed) == (0, 1)
+    assert any(e.summary.startswith("Facilitators trained") for e in _entries(project))
+
+
 @pytest.mark.sqlite_only
 def test_a_moved_project_reads_nothing_again(project: Path, tmp_path_factory: pytest.TempPathFactory
                                              ) -> None:
