@@ -156,7 +156,8 @@ class _Deadline:
     """Cuts a request's connection once `seconds` have passed since it started.
 
     httpx's timeouts apply to each read; this one is for the whole exchange. It learns the
-    request's socket from httpcore's `trace` extension and shuts it down when time is up.
+    request's socket from httpcore's `trace` extension and shuts it down when time is up. Its
+    timer lives no longer than the `with` block (every way out cancels it, Ctrl-C too).
     """
 
     def __init__(self, seconds: float) -> None:
@@ -164,7 +165,6 @@ class _Deadline:
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Self:
         self._timer.start()
