@@ -139,8 +139,9 @@ def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: Fe
             source: str, allowed: Collection[str], robots: Robots | None, gate: Gate) -> Fetched:
     current = url
     for _ in range(config.max_redirects + 1):
-        with gate.slot(current):
-            fetched = _get(session, current, headers, config, source)
+        deadline = _Deadline(config.timeout)
+        with gate.slot(current, deadline.cut), deadline:
+            fetched = _get(session, current, headers, config, source, deadline)
         if isinstance(fetched, Fetched):
             return fetched
         target = urljoin(current, fetched)
@@ -153,7 +154,8 @@ def _follow(session: httpx.Client, url: str, headers: dict[str, str], config: Fe
 
 
 class _Deadline:
-    """Cuts a request's connection once `seconds` have passed since it started.
+    """Cuts a request's connection once `seconds` have passed since it started, or at once
+    when the build stops (see `Gate.stop`).
 
     httpx's timeouts apply to each read; this one is for the whole exchange. It learns the
     request's socket from httpcore's `trace` extension and shuts it down when time is up. Its
@@ -164,7 +166,7 @@ class _Deadline:
         self.expired = False
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
+        self._timer = threading.Timer(seconds, self.cut)
 
     def __enter__(self) -> Self:
         self._timer.start()
@@ -178,34 +180,33 @@ class _Deadline:
             with self._lock:
                 self._socket = info["return_value"].get_extra_info("socket")
                 if self.expired:
-                    self._cut()
+                    self._shut()
 
-    def _expire(self) -> None:
+    def cut(self) -> None:
         with self._lock:
             self.expired = True
-            self._cut()
+            self._shut()
 
-    def _cut(self) -> None:
+    def _shut(self) -> None:
         if self._socket is not None:
             with contextlib.suppress(OSError):
                 self._socket.shutdown(socket.SHUT_RDWR)
 
 
 def _get(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,
-         source: str) -> Fetched | str:
+         source: str, deadline: _Deadline) -> Fetched | str:
     """One request: what it fetched, or the Location it redirects to."""
-    with _Deadline(config.timeout) as deadline:
-        try:
-            return _exchange(session, url, headers, config, source, deadline)
-        except httpx.InvalidURL as exc:  # httpx checks a Location before anyone may follow it
-            raise SourceError(f"source {source!r}: {url}: redirects to a URL that is not a "
-                              f"usable http(s) URL ({exc}): only http and https URLs are "
-                              "fetched") from None
-        except httpx.TransportError as exc:
-            if deadline.expired or isinstance(exc, httpx.TimeoutException):
-                raise _Retryable(f"no answer within {config.timeout:g} s (connect to last "
-                                 "byte)") from None
-            raise _Retryable(f"cannot connect: {exc}") from None
+    try:
+        return _exchange(session, url, headers, config, source, deadline)
+    except httpx.InvalidURL as exc:  # httpx checks a Location before anyone may follow it
+        raise SourceError(f"source {source!r}: {url}: redirects to a URL that is not a "
+                          f"usable http(s) URL ({exc}): only http and https URLs are "
+                          "fetched") from None
+    except httpx.TransportError as exc:
+        if deadline.expired or isinstance(exc, httpx.TimeoutException):
+            raise _Retryable(f"no answer within {config.timeout:g} s (connect to last "
+                             "byte)") from None
+        raise _Retryable(f"cannot connect: {exc}") from None
 
 
 def _exchange(session: httpx.Client, url: str, headers: dict[str, str], config: FetchConfig,

@@ -47,14 +47,12 @@ def follow_pages(due: Sequence[DuePage], allowed: dict[str, frozenset[str]], web
                  zone: ZoneInfo) -> list[FollowedPage]:
     """Each due page fetched and read (`allowed`: each source's allowed origins), in the order
     given, whatever order the fetches end in."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from feedsmith.sources.polite import MOST_WORKERS, in_turns_by_host
+    from feedsmith.sources.polite import fetching_threads, in_turns_by_host
 
     if not due:
         return []
     started = in_turns_by_host(due, lambda page: page.url)
-    with ThreadPoolExecutor(min(len(started), MOST_WORKERS)) as workers:
+    with fetching_threads(web.gate, len(started)) as workers:
         futures = {page.url: workers.submit(_follow, page, allowed.get(page.source, frozenset()),
                                             web, zone) for page in started}
         return [futures[page.url].result() for page in due]

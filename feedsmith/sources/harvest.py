@@ -210,14 +210,12 @@ def read_sources(sources: tuple[SourceConfig, ...], site: SiteConfig,
     with contextlib.ExitStack() as stack:
         web_reads: dict[str, Future[_WebRead]] = {}
         if on_the_web:  # fetched all at once, politely (see `Gate`); taken in config order
-            from concurrent.futures import ThreadPoolExecutor
-
             from feedsmith.sources.fetch import web_session
-            from feedsmith.sources.polite import MOST_WORKERS, in_turns_by_host
+            from feedsmith.sources.polite import fetching_threads, in_turns_by_host
 
             session = web or stack.enter_context(web_session(fetch_config))
             on_web = in_turns_by_host([s for s in sources if s.url], lambda s: s.url)
-            workers = stack.enter_context(ThreadPoolExecutor(min(len(on_web), MOST_WORKERS)))
+            workers = stack.enter_context(fetching_threads(session.gate, len(on_web)))
             web_reads = {source.name: workers.submit(
                 _load_web, source, site, (known or {}).get(source.url),
                 (validators or {}).get(source.url, ("", "")), fetch_config, session)

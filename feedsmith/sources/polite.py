@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, zip_longest
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,8 @@ from urllib.parse import urlsplit
 from feedsmith.errors import SourceError, Unavailable
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     import httpx
 
     from feedsmith.config import FetchConfig
@@ -28,30 +31,75 @@ _UNREACHABLE = object()  # a host whose robots.txt could not be had this build
 _LARGEST = 500 * 1024  # bytes of a robots.txt read, as RFC 9309 asks parsers to take at least
 
 
+class Stopped(Exception):
+    """The build is stopping (Ctrl-C, or a failure elsewhere): no request starts any more."""
+
+
 class Gate:
     """How many requests may be open at once: `concurrency` in all, `per_host` to one host
-    (host and port). A request waits for its host's slot before taking one of the others, so a
-    busy host never holds slots that requests to other hosts could use."""
+    (host and port). A request takes both slots at once, so a busy host never holds slots
+    that requests to other hosts could use.
+
+    `stop` ends it all: requests waiting for a slot give up (Stopped) and those under way are
+    cut, so that a stopped build does not wait for every fetch to run its course first.
+    """
 
     def __init__(self, concurrency: int, per_host: int) -> None:
-        self._all = threading.BoundedSemaphore(concurrency)
+        self._free = concurrency
         self._per_host = per_host
-        self._hosts: dict[str, threading.BoundedSemaphore] = {}
-        self._lock = threading.Lock()
+        self._open: Counter[str] = Counter()  # requests open, by host
+        self._cuts: list[Callable[[], None]] = []  # how to cut each request under way
+        self._changed = threading.Condition()
+        self._stopped = False
 
     @contextlib.contextmanager
-    def slot(self, url: str) -> Iterator[None]:
+    def slot(self, url: str, cut: Callable[[], None] = lambda: None) -> Iterator[None]:
+        """Hold a slot for a request to `url`; `cut` ends that request early, if `stop` comes."""
         host = urlsplit(url).netloc.lower()
-        with self._lock:
-            own = self._hosts.setdefault(host, threading.BoundedSemaphore(self._per_host))
-        with own, self._all:
+        with self._changed:
+            self._changed.wait_for(lambda: self._stopped or (
+                self._free > 0 and self._open[host] < self._per_host))
+            if self._stopped:
+                raise Stopped(url)
+            self._free -= 1
+            self._open[host] += 1
+            self._cuts.append(cut)
+        try:
             yield
+        finally:
+            with self._changed:
+                self._free += 1
+                self._open[host] -= 1
+                self._cuts.remove(cut)
+                self._changed.notify_all()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+            cuts = list(self._cuts)
+        for cut in cuts:
+            cut()
 
 
 # Threads fetching at once for a build. A worker waiting for a busy host's slot holds no
 # request slot: enough workers that the other hosts' requests are under way meanwhile.
 MOST_WORKERS = 64
 _Job = TypeVar("_Job")
+
+
+@contextlib.contextmanager
+def fetching_threads(gate: Gate, jobs: int) -> Iterator[ThreadPoolExecutor]:
+    """Threads for `jobs` fetches at once through `gate`. Left by an exception (Ctrl-C, a
+    failure), it stops the gate first: the threads end at once instead of fetching on."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(jobs, MOST_WORKERS)) as workers:
+        try:
+            yield workers
+        except BaseException:
+            gate.stop()
+            raise
 
 
 def in_turns_by_host(jobs: Sequence[_Job], url: Callable[[_Job], str]) -> list[_Job]:

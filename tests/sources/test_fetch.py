@@ -3,7 +3,10 @@ without selectors, paged), RSS and Atom feeds, conditional GET, retries, limits 
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -487,6 +490,42 @@ def test_fetching_at_once_gives_the_same_feeds_as_one_at_a_time(
         trees.append({name: content for name, (content, _) in tree(folder / "feeds").items()})
     assert trees[0] == trees[1] and len(trees[0]) > 10
 
+
+
+def test_ctrl_c_stops_a_build_without_waiting_for_its_fetches(project: Path, web: Site) -> None:
+    """Six sources on a host that never answers, two requests open to it at a time: Ctrl-C cuts
+    the two under way and the others give up their turn, rather than each running to its
+    30 s timeout in turn (a minute and a half)."""
+    for number in range(6):
+        web.route(f"/news{number}", delay=120)
+    config = _config(project, *(_source(f"s{n}", f"{web.base}/news{n}") for n in range(6)))
+    config.write_text(config.read_text().replace("timeout = 1", "timeout = 30"))
+    ctrl_c_when(config, lambda: sum(path.startswith("/news") for path in list(web.hits)) == 2)
+    assert sorted(web.hits) == ["/news0", "/news1", "/robots.txt"]  # none begun after
+
+
+def ctrl_c_when(config: Path, ready: Callable[[], bool]) -> None:
+    """Build with `config`, press Ctrl-C once `ready()`; asserts that the build stops within
+    ten seconds, as a Ctrl-C does, with no traceback."""
+    build = subprocess.Popen([sys.executable, "-m", "feedsmith", "--config", str(config), "build"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(ready)
+        build.send_signal(signal.SIGINT)
+        began = time.monotonic()
+        errors = build.communicate(timeout=20)[1]
+    finally:
+        build.kill()
+        build.communicate()
+    assert time.monotonic() - began < 10
+    assert build.returncode == 130 and errors.startswith("Aborted."), errors
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 30) -> None:
+    until = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < until, "waited in vain"
+        time.sleep(0.05)
 
 
 def test_fetches_start_in_turns_by_host() -> None:

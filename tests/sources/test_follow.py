@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from tests.fixtures.http import Site
 from tests.fixtures.project import DATA, Result, contents, query
 from tests.newsletter.test_issue import _png
+from tests.sources.test_fetch import ctrl_c_when
 
 BOTH_ENGINES = True  # what pages gave is read joined to the entries, on either engine
 WEB = DATA / "web"
@@ -298,6 +299,17 @@ def test_item_pages_are_fetched_at_once_within_the_limits_with_the_same_output(
     assert contents(one_at_a_time / "feeds") == contents(project / "feeds")
     times = [e.published for e in feedparser.parse(project / "feeds" / "all.atom").entries]
     assert times[0] == "2023-11-12T09:11:00+01:00" and times[-1] == "2023-11-01T09:00:00+01:00"
+
+
+def test_ctrl_c_stops_a_build_without_waiting_for_its_item_pages(project: Path,
+                                                                  web: Site) -> None:
+    """Both item pages never answer: Ctrl-C cuts them rather than wait out the 30 s timeout."""
+    _serve(web)
+    web.routes[COFFEE]["delay"] = web.routes[INTERVIEW]["delay"] = 120
+    _config(project, web)
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace("timeout = 2", "timeout = 30"))
+    ctrl_c_when(config, lambda: {COFFEE, INTERVIEW} <= set(web.hits))
 
 
 def test_each_host_has_slots_of_its_own(project: Path, cli: Callable[..., Result],
