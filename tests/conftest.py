@@ -50,6 +50,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     function = _mutated_function()
     if not function:
         return
+    if _sql_case_only(os.environ["MUTANT_UNDER_TEST"]):
+        pytest.exit("only the letter case of SQL changes: equivalent, not run", returncode=34)
     if only := tuple(os.environ.get("MUTATION_TESTS", "").split()):
         config.hook.pytest_deselected(items=[i for i in items if not i.nodeid.startswith(only)])
         items[:] = [item for item in items if item.nodeid.startswith(only)]
@@ -58,6 +60,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     killed = Counter(test for mutated, _, test in (line.partition("\t") for line in lines)
                      if mutated == function)
     items.sort(key=lambda item: (-killed[item.nodeid], durations.get(item.nodeid, math.inf)))
+
+
+def _sql_case_only(mutant: str) -> bool:
+    """Whether `mutant` only changes the letter case of SQL, which tests/mutation_score.py counts
+    as equivalent: its tests would all pass, after minutes of builds. mutmut records it as
+    skipped (exit status 34), and the score reads its diff as it reads a survivor's."""
+    import ast
+    import difflib
+
+    from tests.mutation_score import sql_case_only
+
+    module, _, function = mutant.partition(".x")  # "feedsmith.store.merge", "ǁMergeǁ_add__..."
+    source = Path(*module.split(".")).with_suffix(".py").read_text(encoding="utf-8")
+    definitions = {node.name: node for node in ast.walk(ast.parse(source))
+                   if isinstance(node, ast.FunctionDef)}
+    name = "x" + function
+    bodies = [(ast.get_source_segment(source, definitions[n]) or "").splitlines()[1:]
+              for n in (name.rpartition("__mutmut_")[0] + "__mutmut_orig", name)]
+    return sql_case_only([line for line in difflib.unified_diff(*bodies, lineterm="", n=0)
+                          if line[:1] in "+-" and not line.startswith(("+++", "---"))])
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
