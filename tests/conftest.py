@@ -76,9 +76,9 @@ def _sql_case_only(mutant: str) -> bool:
     definitions = {node.name: node for node in ast.walk(ast.parse(source))
                    if isinstance(node, ast.FunctionDef)}
     name = "x" + function
-    bodies = [(ast.get_source_segment(source, definitions[n]) or "").splitlines()[1:]
-              for n in (name.rpartition("__mutmut_")[0] + "__mutmut_orig", name)]
-    return sql_case_only([line for line in difflib.unified_diff(*bodies, lineterm="", n=0)
+    original, mutated = ((ast.get_source_segment(source, definitions[n]) or "").splitlines()[1:]
+                         for n in (name.rpartition("__mutmut_")[0] + "__mutmut_orig", name))
+    return sql_case_only([line for line in difflib.unified_diff(original, mutated, lineterm="", n=0)
                           if line[:1] in "+-" and not line.startswith(("+++", "---"))])
 
 
