@@ -507,8 +507,14 @@ def test_ctrl_c_stops_a_build_without_waiting_for_its_fetches(project: Path, web
 def ctrl_c_when(config: Path, ready: Callable[[], bool]) -> None:
     """Build with `config`, press Ctrl-C once `ready()`; asserts that the build stops within
     ten seconds, as a Ctrl-C does, with no traceback."""
-    build = subprocess.Popen([sys.executable, "-m", "feedsmith", "--config", str(config), "build"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A process that ignores SIGINT passes that on to its children (mutmut's workers do): the
+    # build is started with Ctrl-C as a terminal gives it.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        build = subprocess.Popen([sys.executable, "-m", "feedsmith", "--config", str(config),
+                                  "build"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, before)
     try:
         _wait_for(ready)
         build.send_signal(signal.SIGINT)
