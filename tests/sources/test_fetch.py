@@ -7,8 +7,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
@@ -17,8 +19,10 @@ import feedparser
 import pytest
 from lxml import etree
 
-from feedsmith.sources.fetch import _retry_after
-from feedsmith.sources.polite import in_turns_by_host
+from feedsmith.config import FetchConfig
+from feedsmith.sources.fetch import _retry_after, client, fetch
+from feedsmith.sources.polite import Gate, Stopped, in_turns_by_host
+from feedsmith.urls import origin
 from tests.fixtures.http import Site
 from tests.fixtures.project import DATA, Result, tree
 
@@ -502,6 +506,53 @@ def test_ctrl_c_stops_a_build_without_waiting_for_its_fetches(project: Path, web
     config.write_text(config.read_text().replace("timeout = 1", "timeout = 30"))
     ctrl_c_when(config, lambda: sum(path.startswith("/news") for path in list(web.hits)) == 2)
     assert sorted(web.hits) == ["/news0", "/news1", "/robots.txt"]  # none begun after
+
+
+def test_a_stopped_gate_cuts_the_request_under_way_and_starts_no_more(web: Site) -> None:
+    """What a stopped build relies on (see the test above, whose build runs out of reach of
+    mutation testing): one slot, one request hanging in it and one waiting for it."""
+    web.route("/hangs", delay=120)
+    web.route("/next", b"never fetched")
+    config = FetchConfig(timeout=30, retries=1, backoff=0.01)
+    gate, allowed = Gate(1, 1), {origin(web.base)}
+    with client(config) as session, ThreadPoolExecutor(2) as threads:
+        under_way = threads.submit(fetch, session, f"{web.base}/hangs", config, "s", allowed,
+                                   gate=gate)
+        _wait_for(lambda: "/hangs" in list(web.hits))
+        waiting = threads.submit(fetch, session, f"{web.base}/next", config, "s", allowed,
+                                 gate=gate)
+        time.sleep(0.2)
+        began = time.monotonic()
+        gate.stop()
+        for fetching in (under_way, waiting):
+            with pytest.raises(Stopped):
+                fetching.result(timeout=10)
+    assert time.monotonic() - began < 5 and "/next" not in web.hits
+
+
+def test_a_stopped_gate_wakes_those_waiting_behind_a_request_it_cannot_cut() -> None:
+    """A page in a browser holds its slot with nothing to cut: those waiting behind it give up
+    at once rather than when it ends."""
+    gate, ends = Gate(1, 1), threading.Event()
+
+    def in_browser() -> None:
+        with gate.slot("http://a.example/page"):
+            ends.wait(10)
+
+    with ThreadPoolExecutor(2) as threads:
+        try:
+            held = threads.submit(in_browser)
+            time.sleep(0.1)
+            waiting = threads.submit(lambda: gate.slot("http://a.example/next").__enter__())
+            time.sleep(0.1)
+            gate.stop()
+            with pytest.raises(Stopped):
+                waiting.result(timeout=5)
+            assert not held.done()
+        finally:
+            ends.set()
+    with pytest.raises(Stopped), gate.slot("http://b.example/"):  # and nobody starts since
+        pass
 
 
 def ctrl_c_when(config: Path, ready: Callable[[], bool]) -> None:

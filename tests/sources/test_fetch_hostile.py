@@ -13,7 +13,10 @@ from types import SimpleNamespace
 import feedparser
 import pytest
 
-from feedsmith.sources.fetch import _Deadline
+from feedsmith.config import FetchConfig
+from feedsmith.errors import Unavailable
+from feedsmith.sources.fetch import _Deadline, client, fetch
+from feedsmith.urls import origin
 from tests.fixtures.http import Site
 from tests.fixtures.project import Result
 from tests.sources.test_fetch import WEB, _config, _entries, _ilo_site, _source
@@ -106,6 +109,23 @@ def test_a_trickling_server_cannot_hold_the_build(project: Path, cli: Callable[.
     assert "no answer within 1 s (connect to last byte) (tried 3 times)" in result.stderr
     assert elapsed < 8  # three tries of 1 s each, and back-off, not 3 × 20 s
     assert len(_entries(project)) == 2
+
+
+def test_a_trickling_page_is_cut_on_a_host_that_keeps_connections_open(
+        keep_alive_web: Site) -> None:
+    """Each request opens its own connection: its deadline learns the socket as it connects,
+    which a connection kept from the request before would never tell it."""
+    web = keep_alive_web
+    web.route("/first", b"a quick page")
+    web.route("/slow", b"x" * 300, trickle=0.05)  # 15 s in all
+    config = FetchConfig(timeout=1, retries=0)
+    allowed = {origin(web.base)}
+    with client(config) as session:
+        assert fetch(session, f"{web.base}/first", config, "s", allowed).body == b"a quick page"
+        began = time.monotonic()
+        with pytest.raises(Unavailable, match="no answer within 1 s"):
+            fetch(session, f"{web.base}/slow", config, "s", allowed)
+    assert time.monotonic() - began < 5
 
 
 def test_a_deadline_that_falls_as_the_connection_closes_is_no_error() -> None:
