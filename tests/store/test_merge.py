@@ -677,3 +677,8 @@ def test_a_listed_title_is_kept_when_the_listing_drops_it(project: Path) -> None
     assert (kept.id, kept.title) == (listed.id, "ILO meeting on cooperatives in Nairobi")
     assert query(project, "SELECT last_seen FROM entries") == [("2026-11-23T10:00:00.000000Z",)] * 2
     assert _build(project, LATER + timedelta(hours=1)).merge.new == 0  # the alias is remembered
+    _only_listing(project, _UNTITLED.replace("Fifteen", "Sixteen") + _ANOTHER)  # and edited
+    assert _build(project, LATER + timedelta(hours=2)).merge.changed == 1
+    edited, _ = _entries(project)
+    assert (edited.id, edited.title) == (listed.id, "ILO meeting on cooperatives in Nairobi")
+    assert "Sixteen countries" in edited.summary

@@ -108,7 +108,8 @@ def test_a_correction_leaves_no_gap_in_the_times_of_its_day(project: Path) -> No
 
 
 def test_an_item_with_a_link_and_again_without_one_is_one_entry(project: Path) -> None:
-    _write(project, [[], [("Item B", "02 May 2024")]])  # page-2.txt: the item without a link
+    # page-2.txt: the item without a link, and one more after it
+    _write(project, [[], [("Item B", "02 May 2024"), ("Item C", "01 May 2024")]])
     (project / "listings" / "page-1.txt").unlink()
     (project / "listings" / "page-1.rss").write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
@@ -117,6 +118,54 @@ def test_an_item_with_a_link_and_again_without_one_is_one_entry(project: Path) -
         "<pubDate>Thu, 02 May 2024 10:00:00 +0000</pubDate></item></channel></rss>")
     config = (project / "config.toml").read_text()
     (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
-    assert _build(project).merge.new == 1
+    assert _build(project).merge.new == 2
+    entry, after = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert entry.link == "https://news.example.org/b" and after.title == "Item C"
+
+
+def _feed(project: Path, *items: tuple[str, str, str]) -> None:
+    """The listings: one RSS feed of (title, link path, description) items of 2 May 2024."""
+    (project / "listings" / "page-1.rss").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
+        "<link>https://news.example.org/</link><description>News</description>" + "".join(
+            f"<item><title>{title}</title><link>https://news.example.org{path}</link>"
+            f"<description>{text}</description>"
+            "<pubDate>Thu, 02 May 2024 10:00:00 +0000</pubDate></item>"
+            for title, path, text in items) + "</channel></rss>")
+
+
+def test_an_item_that_gained_a_link_is_still_one_entry_when_its_title_changes(
+        project: Path) -> None:
+    """Stored under its title, then listed with a link (recorded as an alias of the entry), then
+    with another title: only the alias leads to the entry now, which no id listed names."""
+    _write(project, [[("Item B", "02 May 2024")]])
+    _build(project)
+    [first] = feedparser.parse(project / "feeds" / "all.atom").entries
+    (project / "listings" / "page-1.txt").unlink()
+    config = (project / "config.toml").read_text()
+    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
+    for hours, title in ((1, "Item B"), (2, "Item B, corrected")):
+        _feed(project, (title, "/b", SUMMARY))
+        report = _build(project, NOW + timedelta(hours=hours))
+        assert (report.merge.new, report.merge.changed) == (0, 1)
     [entry] = feedparser.parse(project / "feeds" / "all.atom").entries
-    assert entry.link == "https://news.example.org/b"
+    assert (entry.id, entry.title) == (first.id, "Item B, corrected")
+
+
+
+def test_the_first_of_two_listings_of_a_stored_item_in_one_file_wins(project: Path) -> None:
+    """An entry known under two links (it moved from /b to /b2) listed under both in one feed,
+    with two titles: two ids that lead to one entry, which takes the first listing only."""
+    _write(project, [[("Item B", "02 May 2024")]])
+    _build(project)
+    (project / "listings" / "page-1.txt").unlink()
+    config = (project / "config.toml").read_text()
+    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
+    for hours, path in ((1, "/b"), (2, "/b2")):
+        _feed(project, ("Item B", path, SUMMARY))
+        assert _build(project, NOW + timedelta(hours=hours)).merge.new == 0
+    _feed(project, ("Item B", "/b", "As listed first."),
+          ("Item B, again", "/b2", "As listed again."))
+    assert _build(project, NOW + timedelta(hours=3)).merge.changed == 1
+    [entry] = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert (entry.title, entry.summary) == ("Item B", "As listed first.")
