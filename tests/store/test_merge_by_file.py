@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -169,3 +169,56 @@ def test_the_first_of_two_listings_of_a_stored_item_in_one_file_wins(project: Pa
     assert _build(project, NOW + timedelta(hours=3)).merge.changed == 1
     [entry] = feedparser.parse(project / "feeds" / "all.atom").entries
     assert (entry.title, entry.summary) == ("Item B", "As listed first.")
+
+
+def _listing(project: Path, *items: tuple[str, str]) -> None:
+    """The only listing: (title, summary) items of 2 May 2024."""
+    _write(project, [])
+    (project / "listings" / "page-1.txt").write_text("News on cooperatives\n\n" + "".join(
+        ITEM.format(n=n, title=title, day="02 May 2024", summary=summary)
+        for n, (title, summary) in enumerate(items, start=1)))
+
+
+def test_a_new_item_on_a_day_whose_other_item_left_the_listing_is_new(project: Path) -> None:
+    _listing(project, ("Item A", "About A."), ("Item B", "About B."))
+    _build(project)
+    _listing(project, ("Item C", "About C."), ("Item B", "About B."))  # A dropped off
+    report = _build(project, NOW + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (1, 0)
+    assert sorted(_published(project)) == ["Item A", "Item B", "Item C"]
+
+
+def test_a_stored_title_is_corrected_once_when_two_new_titles_are_alike(project: Path) -> None:
+    """Both new titles are 90 % alike to the stored one: the first listed corrects it, the
+    other is an item of its own, and nothing is lost."""
+    _listing(project, ("Cooperatives in Myanmar: a 2023 report", SUMMARY))
+    _build(project)
+    _listing(project, ("Cooperatives in Myanmar: a 2023 reports", SUMMARY),
+             ("Cooperatives in Myanmar: the 2023 report", SUMMARY))
+    report = _build(project, NOW + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (1, 1)
+    assert sorted(_published(project)) == ["Cooperatives in Myanmar: a 2023 reports",
+                                           "Cooperatives in Myanmar: the 2023 report"]
+
+
+def test_corrections_are_found_past_the_first_chunk_of_days(project: Path) -> None:
+    """Days are looked at 900 to a query: a correction on day 901 is found though the 900 days
+    before it, which new items also fall on, hold nothing to correct."""
+    days = [(date(2020, 1, 1) + timedelta(days=n)).strftime("%d %B %Y") for n in range(901)]
+    stored = [(f"Item number {n} of the cooperatives", day, f"About item {n}.")
+              for n, day in enumerate(days)]
+    _many(project, stored)
+    _build(project)
+    corrected = [*stored[:-1], (stored[-1][0].replace("cooperatives", "co-operatives"),
+                                *stored[-1][1:])]
+    _many(project, corrected + [(f"New item {n}", day, f"New {n}.") for n, day in
+                                enumerate(days[:-1])])
+    report = _build(project, NOW + timedelta(hours=1))
+    assert (report.merge.new, report.merge.corrected) == (900, 1)
+
+
+def _many(project: Path, items: list[tuple[str, str, str]]) -> None:
+    _write(project, [])
+    (project / "listings" / "page-1.txt").write_text("News\n\n" + "".join(
+        ITEM.format(n=n, title=title, day=day, summary=summary)
+        for n, (title, day, summary) in enumerate(items, start=1)))
