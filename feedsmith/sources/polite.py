@@ -74,6 +74,8 @@ class Gate:
                 self._changed.notify_all()
 
     def stop(self) -> None:
+        """No slot is given any more, and every request holding one is cut (a page in a browser
+        has nothing to cut: it ends within its own deadline)."""
         with self._changed:
             self._stopped = True
             self._changed.notify_all()
