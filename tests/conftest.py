@@ -66,20 +66,9 @@ def _sql_case_only(mutant: str) -> bool:
     """Whether `mutant` only changes the letter case of SQL, which tests/mutation_score.py counts
     as equivalent: its tests would all pass, after minutes of builds. mutmut records it as
     skipped (exit status 34), and the score reads its diff as it reads a survivor's."""
-    import ast
-    import difflib
+    from tests.mutation_score import mutant_diff, sql_case_only
 
-    from tests.mutation_score import sql_case_only
-
-    module, _, function = mutant.partition(".x")  # "feedsmith.store.merge", "ǁMergeǁ_add__..."
-    source = Path(*module.split(".")).with_suffix(".py").read_text(encoding="utf-8")
-    definitions = {node.name: node for node in ast.walk(ast.parse(source))
-                   if isinstance(node, ast.FunctionDef)}
-    name = "x" + function
-    original, mutated = ((ast.get_source_segment(source, definitions[n]) or "").splitlines()[1:]
-                         for n in (name.rpartition("__mutmut_")[0] + "__mutmut_orig", name))
-    return sql_case_only([line for line in difflib.unified_diff(original, mutated, lineterm="", n=0)
-                          if line[:1] in "+-" and not line.startswith(("+++", "---"))])
+    return sql_case_only(mutant_diff(mutant, Path.cwd()))  # mutmut runs in its copy
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

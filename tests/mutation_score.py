@@ -34,7 +34,7 @@ def main(patterns: list[str]) -> int:
     survivors = []
     for name, state in sorted(status.items()):
         module = name.split(".x", 1)[0]  # "feedsmith.identity.x_link_key__mutmut_3"
-        diff = _diff(name) if state in ("survived", "skipped") else []
+        diff = mutant_diff(name) if state in ("survived", "skipped") else []
         if state == "survived" and any(fnmatch.fnmatch(name, known) for known in equivalent):
             state = "equivalent"
         if state in ("survived", "skipped") and sql_case_only(diff):  # skipped: tests/conftest.py
@@ -55,12 +55,21 @@ def main(patterns: list[str]) -> int:
     return 0
 
 
-def _diff(name: str) -> list[str]:
-    """The lines a mutant removes and adds."""
-    shown = subprocess.run([*MUTMUT, "show", name], cwd=REPO, check=True, capture_output=True,
-                           text=True)
-    return [line for line in shown.stdout.splitlines() if line[:1] in "+-"
-            and not line.startswith(("+++", "---"))]
+def mutant_diff(name: str, mutants: Path = REPO / "mutants") -> list[str]:
+    """The lines a mutant removes and adds: its function in mutmut's copy (`mutants`) against
+    the original kept beside it. Also read by tests/conftest.py, which runs in that copy."""
+    import ast
+    import difflib
+
+    module, _, function = name.partition(".x")  # "feedsmith.store.merge", "ǁMergeǁ_add__..."
+    source = (mutants / Path(*module.split("."))).with_suffix(".py").read_text(encoding="utf-8")
+    definitions = {node.name: node for node in ast.walk(ast.parse(source))
+                   if isinstance(node, ast.FunctionDef)}
+    mutant = "x" + function
+    original, mutated = ((ast.get_source_segment(source, definitions[n]) or "").splitlines()[1:]
+                         for n in (mutant.rpartition("__mutmut_")[0] + "__mutmut_orig", mutant))
+    return [line for line in difflib.unified_diff(original, mutated, lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
 _SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|VALUES|CREATE|ALTER|SET|WHERE|FROM|"
