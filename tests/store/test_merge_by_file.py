@@ -25,6 +25,7 @@ ITEM = """  {n}. News
     {summary}
 """
 SUMMARY = "A sentence about what happened."
+MAY_2 = "02 May 2024"
 
 
 def _write(project: Path, pages: list[list[tuple[str, str]]]) -> None:
@@ -107,24 +108,11 @@ def test_a_correction_leaves_no_gap_in_the_times_of_its_day(project: Path) -> No
         timedelta(seconds=1)
 
 
-def test_an_item_with_a_link_and_again_without_one_is_one_entry(project: Path) -> None:
-    # page-2.txt: the item without a link, and one more after it
-    _write(project, [[], [("Item B", "02 May 2024"), ("Item C", "01 May 2024")]])
-    (project / "listings" / "page-1.txt").unlink()
-    (project / "listings" / "page-1.rss").write_text(
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
-        "<link>https://news.example.org/</link><description>News</description><item>"
-        "<title>Item B</title><link>https://news.example.org/b</link>"
-        "<pubDate>Thu, 02 May 2024 10:00:00 +0000</pubDate></item></channel></rss>")
-    config = (project / "config.toml").read_text()
-    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
-    assert _build(project).merge.new == 2
-    entry, after = feedparser.parse(project / "feeds" / "all.atom").entries
-    assert entry.link == "https://news.example.org/b" and after.title == "Item C"
-
-
 def _feed(project: Path, *items: tuple[str, str, str]) -> None:
-    """The listings: one RSS feed of (title, link path, description) items of 2 May 2024."""
+    """An RSS feed among the listings (page-1.rss, read with the text files): (title, link
+    path, description) items of 2 May 2024."""
+    config = project / "config.toml"
+    config.write_text(config.read_text().replace('["listings/*.txt"]', '["listings/*"]'))
     (project / "listings" / "page-1.rss").write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
         "<link>https://news.example.org/</link><description>News</description>" + "".join(
@@ -132,6 +120,16 @@ def _feed(project: Path, *items: tuple[str, str, str]) -> None:
             f"<description>{text}</description>"
             "<pubDate>Thu, 02 May 2024 10:00:00 +0000</pubDate></item>"
             for title, path, text in items) + "</channel></rss>")
+
+
+def test_an_item_with_a_link_and_again_without_one_is_one_entry(project: Path) -> None:
+    # page-2.txt: the item without a link, and one more after it
+    _write(project, [[], [("Item B", "02 May 2024"), ("Item C", "01 May 2024")]])
+    (project / "listings" / "page-1.txt").unlink()
+    _feed(project, ("Item B", "/b", SUMMARY))
+    assert _build(project).merge.new == 2
+    entry, after = feedparser.parse(project / "feeds" / "all.atom").entries
+    assert entry.link == "https://news.example.org/b" and after.title == "Item C"
 
 
 def test_an_item_that_gained_a_link_is_still_one_entry_when_its_title_changes(
@@ -142,8 +140,6 @@ def test_an_item_that_gained_a_link_is_still_one_entry_when_its_title_changes(
     _build(project)
     [first] = feedparser.parse(project / "feeds" / "all.atom").entries
     (project / "listings" / "page-1.txt").unlink()
-    config = (project / "config.toml").read_text()
-    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
     for hours, title in ((1, "Item B"), (2, "Item B, corrected")):
         _feed(project, (title, "/b", SUMMARY))
         report = _build(project, NOW + timedelta(hours=hours))
@@ -159,8 +155,6 @@ def test_the_first_of_two_listings_of_a_stored_item_in_one_file_wins(project: Pa
     _write(project, [[("Item B", "02 May 2024")]])
     _build(project)
     (project / "listings" / "page-1.txt").unlink()
-    config = (project / "config.toml").read_text()
-    (project / "config.toml").write_text(config.replace('["listings/*.txt"]', '["listings/*"]'))
     for hours, path in ((1, "/b"), (2, "/b2")):
         _feed(project, ("Item B", path, SUMMARY))
         assert _build(project, NOW + timedelta(hours=hours)).merge.new == 0
@@ -171,18 +165,18 @@ def test_the_first_of_two_listings_of_a_stored_item_in_one_file_wins(project: Pa
     assert (entry.title, entry.summary) == ("Item B", "As listed first.")
 
 
-def _listing(project: Path, *items: tuple[str, str]) -> None:
-    """The only listing: (title, summary) items of 2 May 2024."""
+def _listing(project: Path, items: list[tuple[str, str, str]]) -> None:
+    """The only listing file: (title, day, summary) items."""
     _write(project, [])
     (project / "listings" / "page-1.txt").write_text("News on cooperatives\n\n" + "".join(
-        ITEM.format(n=n, title=title, day="02 May 2024", summary=summary)
-        for n, (title, summary) in enumerate(items, start=1)))
+        ITEM.format(n=n, title=title, day=day, summary=summary)
+        for n, (title, day, summary) in enumerate(items, start=1)))
 
 
 def test_a_new_item_on_a_day_whose_other_item_left_the_listing_is_new(project: Path) -> None:
-    _listing(project, ("Item A", "About A."), ("Item B", "About B."))
+    _listing(project, [("Item A", MAY_2, "About A."), ("Item B", MAY_2, "About B.")])
     _build(project)
-    _listing(project, ("Item C", "About C."), ("Item B", "About B."))  # A dropped off
+    _listing(project, [("Item C", MAY_2, "About C."), ("Item B", MAY_2, "About B.")])  # A left
     report = _build(project, NOW + timedelta(hours=1))
     assert (report.merge.new, report.merge.corrected) == (1, 0)
     assert sorted(_published(project)) == ["Item A", "Item B", "Item C"]
@@ -191,10 +185,10 @@ def test_a_new_item_on_a_day_whose_other_item_left_the_listing_is_new(project: P
 def test_a_stored_title_is_corrected_once_when_two_new_titles_are_alike(project: Path) -> None:
     """Both new titles are 90 % alike to the stored one: the first listed corrects it, the
     other is an item of its own, and nothing is lost."""
-    _listing(project, ("Cooperatives in Myanmar: a 2023 report", SUMMARY))
+    _listing(project, [("Cooperatives in Myanmar: a 2023 report", MAY_2, SUMMARY)])
     _build(project)
-    _listing(project, ("Cooperatives in Myanmar: a 2023 reports", SUMMARY),
-             ("Cooperatives in Myanmar: the 2023 report", SUMMARY))
+    _listing(project, [("Cooperatives in Myanmar: a 2023 reports", MAY_2, SUMMARY),
+                       ("Cooperatives in Myanmar: the 2023 report", MAY_2, SUMMARY)])
     report = _build(project, NOW + timedelta(hours=1))
     assert (report.merge.new, report.merge.corrected) == (1, 1)
     assert sorted(_published(project)) == ["Cooperatives in Myanmar: a 2023 reports",
@@ -207,18 +201,11 @@ def test_corrections_are_found_past_the_first_chunk_of_days(project: Path) -> No
     days = [(date(2020, 1, 1) + timedelta(days=n)).strftime("%d %B %Y") for n in range(901)]
     stored = [(f"Item number {n} of the cooperatives", day, f"About item {n}.")
               for n, day in enumerate(days)]
-    _many(project, stored)
+    _listing(project, stored)
     _build(project)
     corrected = [*stored[:-1], (stored[-1][0].replace("cooperatives", "co-operatives"),
                                 *stored[-1][1:])]
-    _many(project, corrected + [(f"New item {n}", day, f"New {n}.") for n, day in
-                                enumerate(days[:-1])])
+    _listing(project, corrected + [(f"New item {n}", day, f"New {n}.")
+                                   for n, day in enumerate(days[:-1])])
     report = _build(project, NOW + timedelta(hours=1))
     assert (report.merge.new, report.merge.corrected) == (900, 1)
-
-
-def _many(project: Path, items: list[tuple[str, str, str]]) -> None:
-    _write(project, [])
-    (project / "listings" / "page-1.txt").write_text("News\n\n" + "".join(
-        ITEM.format(n=n, title=title, day=day, summary=summary)
-        for n, (title, day, summary) in enumerate(items, start=1)))
